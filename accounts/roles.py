@@ -1,0 +1,61 @@
+"""The portal's roles: Django groups with a fixed set of permissions each.
+
+Viewer < Agent < Supervisor < Administrator; each role has every permission of the one before.
+Administrators also get every model permission, so Django admin works for them, and staff status.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+VIEWER = "Viewer"
+AGENT = "Agent"
+SUPERVISOR = "Supervisor"
+ADMINISTRATOR = "Administrator"
+
+# Highest first: a user's role is the highest group they belong to.
+ROLES: tuple[str, ...] = (ADMINISTRATOR, SUPERVISOR, AGENT, VIEWER)
+
+ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    VIEWER: ("accounts.view_cases",),
+    AGENT: ("accounts.view_cases", "accounts.work_cases"),
+    SUPERVISOR: (
+        "accounts.view_cases",
+        "accounts.work_cases",
+        "accounts.view_all_cases",
+        "accounts.reassign_cases",
+        "accounts.export_data",
+    ),
+}
+
+
+def role_of(user: Any) -> str | None:
+    """The user's highest role name, or None for a user without one."""
+    if user.is_superuser:
+        return ADMINISTRATOR
+    names = {group.name for group in user.groups.all()}
+    return next((role for role in ROLES if role in names), None)
+
+
+def roles_sync(*, group_model: Any, permission_model: Any) -> None:
+    """Create the role groups and give each exactly its permissions (Administrator: all)."""
+    for role in ROLES:
+        group, _ = group_model.objects.get_or_create(name=role)
+        if role == ADMINISTRATOR:
+            permissions = list(permission_model.objects.all())
+        else:
+            wanted = [codename.split(".", 1) for codename in ROLE_PERMISSIONS[role]]
+            permissions = [
+                permission_model.objects.get(content_type__app_label=app, codename=codename)
+                for app, codename in wanted
+            ]
+        group.permissions.set(permissions)
+
+
+def roles_sync_after_migrate(sender: Any, **kwargs: Any) -> None:
+    """Keep Administrator's permissions complete when later migrations add models."""
+    from django.contrib.auth.models import Group, Permission
+
+    if sender.name != "accounts":
+        return
+    roles_sync(group_model=Group, permission_model=Permission)

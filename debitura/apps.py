@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DebituraConfig(AppConfig):
+    name = "debitura"
+    verbose_name = "Debitura"

@@ -1,0 +1,21 @@
+"""Settings for the test suite: the production settings with test-only relaxations.
+
+Everything else (DATABASE_URL, CELERY_BROKER_URL) still comes from the environment, so CI runs
+the same suite against PostgreSQL and Redis.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("SESSION_COOKIE_SECURE", "0")
+os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
+os.environ.setdefault("DEBITURA_API_KEY", "test-api-key")
+
+from partnerportal.settings import *  # noqa: E402, F403
+from partnerportal.settings import STORAGES  # noqa: E402
+
+# Hashing passwords slowly is the point in production and pure waste in tests.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
