@@ -16,3 +16,6 @@ class Capability(models.Model):
             ("reassign_cases", "Can reassign cases between agents"),
             ("export_data", "Can export case and payment lists"),
         ]
+
+    def __str__(self) -> str:
+        return "Portal capabilities"

@@ -42,7 +42,12 @@ def roles_sync(*, group_model: Any, permission_model: Any) -> None:
     for role in ROLES:
         group, _ = group_model.objects.get_or_create(name=role)
         if role == ADMINISTRATOR:
-            permissions = list(permission_model.objects.all())
+            # Everything an admin can manage in Django admin; framework internals stay out.
+            permissions = list(
+                permission_model.objects.exclude(
+                    content_type__app_label__in=("contenttypes", "sessions")
+                ).exclude(content_type__app_label="auth", content_type__model="permission")
+            )
         else:
             wanted = [codename.split(".", 1) for codename in ROLE_PERMISSIONS[role]]
             permissions = [

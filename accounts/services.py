@@ -15,7 +15,9 @@ def user_set_role(*, user: AbstractUser, role: str) -> None:
     user.groups.set([Group.objects.get(name=role)])
 
 
-def user_create(*, username: str, email: str, password: str, role: str, first_name: str = "", last_name: str = "") -> AbstractUser:
+def user_create(
+    *, username: str, email: str, password: str, role: str, first_name: str = "", last_name: str = ""
+) -> AbstractUser:
     """Create an active user with a role."""
     user = get_user_model().objects.create_user(
         username=username, email=email, password=password, first_name=first_name, last_name=last_name

@@ -35,7 +35,9 @@ def sign(secret: str, body: bytes, t: int) -> str:
     return f"t={t},v1={_digest(secret, body, t)}"
 
 
-def verify(secret: str, body: bytes, header: str | None, now: float, *, tolerance: int = TOLERANCE_SECONDS) -> int:
+def verify(
+    secret: str, body: bytes, header: str | None, now: float, *, tolerance: int = TOLERANCE_SECONDS
+) -> int:
     """Check a delivery; return its timestamp or raise SignatureError saying why it is refused."""
     if not header:
         raise SignatureError("The signature header is missing.")

@@ -11,5 +11,9 @@ class PartnerPortalConfig(AppConfig):
         from django.conf import settings
 
         # The file-system broker and SQLite need their folders before the first connection.
-        for folder in (settings.VAR_DIR, settings.VAR_DIR / "celery" / "broker", settings.VAR_DIR / "celery" / "results"):
+        for folder in (
+            settings.VAR_DIR,
+            settings.VAR_DIR / "celery" / "broker",
+            settings.VAR_DIR / "celery" / "results",
+        ):
             Path(folder).mkdir(parents=True, exist_ok=True)

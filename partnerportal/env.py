@@ -67,7 +67,9 @@ def env_list(name: str, default: list[str], *, environ: Mapping[str, str] = os.e
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def env_secret(name: str, default: str | None = None, *, environ: Mapping[str, str] = os.environ) -> str | None:
+def env_secret(
+    name: str, default: str | None = None, *, environ: Mapping[str, str] = os.environ
+) -> str | None:
     """A secret from NAME or from the file named by NAME_FILE (Docker and Kubernetes secrets).
 
     Setting both is refused: which one wins would be a guess.
@@ -79,7 +81,9 @@ def env_secret(name: str, default: str | None = None, *, environ: Mapping[str, s
         try:
             secret = Path(file_name).read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise ImproperlyConfigured(f"{name}_FILE points at {file_name!r}, which cannot be read: {exc.strerror}.") from None
+            raise ImproperlyConfigured(
+                f"{name}_FILE points at {file_name!r}, which cannot be read: {exc.strerror}."
+            ) from None
         if not secret:
             raise ImproperlyConfigured(f"{name}_FILE points at {file_name!r}, which is empty.")
         return secret
@@ -87,7 +91,9 @@ def env_secret(name: str, default: str | None = None, *, environ: Mapping[str, s
     return value if value else default
 
 
-def env_url(name: str, default: str, *, schemes: tuple[str, ...], environ: Mapping[str, str] = os.environ) -> str:
+def env_url(
+    name: str, default: str, *, schemes: tuple[str, ...], environ: Mapping[str, str] = os.environ
+) -> str:
     """An absolute URL whose scheme is one of `schemes`."""
     value = environ.get(name) or default
     parts = urlsplit(value)
@@ -103,7 +109,9 @@ def env_timezone(name: str, default: str, *, environ: Mapping[str, str] = os.env
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ImproperlyConfigured(f"{name} must be an IANA time zone such as Europe/Copenhagen, not {value!r}.") from None
+        raise ImproperlyConfigured(
+            f"{name} must be an IANA time zone such as Europe/Copenhagen, not {value!r}."
+        ) from None
     return value
 
 
@@ -134,7 +142,9 @@ def database_from_url(url: str, *, name: str = "DATABASE_URL", base_dir: Path) -
         if not parts.hostname and not options.get("host"):
             raise ImproperlyConfigured(f"{name} needs a host, e.g. postgres://user@127.0.0.1:5432/portal.")
         if not db_name:
-            raise ImproperlyConfigured(f"{name} needs a database name, e.g. postgres://user@127.0.0.1:5432/portal.")
+            raise ImproperlyConfigured(
+                f"{name} needs a database name, e.g. postgres://user@127.0.0.1:5432/portal."
+            )
         try:
             port = parts.port
         except ValueError:

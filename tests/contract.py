@@ -76,7 +76,9 @@ def _validate(schema: dict[str, Any], instance: Any, where: str) -> None:
     validator = OAS30Validator(document, format_checker=oas30_format_checker)
     errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
     if errors:
-        details = "; ".join(f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}" for e in errors[:5])
+        details = "; ".join(
+            f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}" for e in errors[:5]
+        )
         raise ContractViolation(f"{where}: {details}")
 
 
@@ -86,7 +88,9 @@ def validate_response(method: str, path: str, status: int, body: Any) -> None:
     responses = op.get("responses", {})
     documented = responses.get(str(status))
     if documented is None:
-        raise ContractViolation(f"{method.upper()} {path} answered {status}, which the spec does not list ({sorted(responses)}).")
+        raise ContractViolation(
+            f"{method.upper()} {path} answered {status}, which the spec does not list ({sorted(responses)})."
+        )
     content = documented.get("content") or {}
     media = content.get("application/json") or next(iter(content.values()), None)
     if media and "schema" in media and body is not None:

@@ -12,10 +12,13 @@ os.environ.setdefault("SESSION_COOKIE_SECURE", "0")
 os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
 os.environ.setdefault("DEBITURA_API_KEY", "test-api-key")
 
-from partnerportal.settings import *  # noqa: E402, F403
-from partnerportal.settings import STORAGES  # noqa: E402
+from partnerportal.settings import *  # noqa: F403
+from partnerportal.settings import STORAGES
 
 # Hashing passwords slowly is the point in production and pure waste in tests.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+# Serve static files from the finders: no collectstatic before the tests.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

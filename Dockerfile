@@ -1,0 +1,24 @@
+# One image for web, worker, beat and the one-shot migrate step (see docker-compose.yml).
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    VAR_DIR=/app/var
+
+WORKDIR /app
+RUN groupadd --system portal && useradd --system --gid portal --home-dir /app portal
+
+# Dependencies first, so code changes do not reinstall them.
+COPY pyproject.toml README.md ./
+RUN mkdir -p partnerportal debitura cases payments accounts && pip install . && pip uninstall -y partnerportal
+
+COPY . .
+# collectstatic needs settings to load; these values exist only during the build.
+RUN SECRET_KEY=build-only DEBUG=0 ALLOWED_HOSTS=build python manage.py collectstatic --no-input \
+    && mkdir -p /app/var && chown -R portal:portal /app/var
+
+USER portal
+EXPOSE 8000
+CMD ["gunicorn", "partnerportal.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", "--forwarded-allow-ips", "*"]

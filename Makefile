@@ -1,0 +1,54 @@
+# Two commands matter: `make demo` and `make test`. Everything else is for developers and CI.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+
+# Demo defaults: SQLite and the file-system broker under var/, the emulator on :8765.
+DEMO_ENV := DEBUG=1 DEBITURA_BASE_URL=http://127.0.0.1:8765 DEBITURA_API_KEY=demo-api-key
+DEMO_CASES ?= 500
+
+.PHONY: demo test lint format bench ci clean help
+
+help:
+	@echo "make demo   - set up and run the portal with the Debitura emulator on http://127.0.0.1:8000"
+	@echo "make test   - set up and run the whole test suite"
+	@echo "make lint   - ruff check, ruff format --check, mypy"
+	@echo "make bench  - benchmarks against the emulator over loopback"
+
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.x).")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-demo: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[demo]'
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@ $(VENV)/.installed-demo
+
+demo: $(VENV)/.installed-demo
+	$(DEMO_ENV) $(PY) manage.py migrate --no-input
+	$(DEMO_ENV) $(PY) manage.py create_demo_users
+	@echo "Starting web (http://127.0.0.1:8000), worker, beat and the Debitura emulator (:8765); Ctrl-C stops them all."
+	DEMO_CASES=$(DEMO_CASES) $(DEMO_ENV) $(BIN)/honcho -f Procfile.demo start
+
+test: $(VENV)/.installed-dev
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(VENV)/.installed-dev
+	$(PY) -m bench
+
+clean:
+	rm -rf var/celery .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,42 @@
+"""Create one demo user per role with a known password (DEBUG only) and print the credentials."""
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.roles import ADMINISTRATOR, AGENT, SUPERVISOR, VIEWER
+from accounts.services import user_set_role
+
+DEMO_USERS = [
+    # username, role, first name, last name; the password is "<username>-demo".
+    ("agent", AGENT, "Alex", "Agent"),
+    ("supervisor", SUPERVISOR, "Sam", "Supervisor"),
+    ("admin", ADMINISTRATOR, "Ada", "Admin"),
+    ("viewer", VIEWER, "Vic", "Viewer"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create demo users, one per role, with known passwords. Refused unless DEBUG is on."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG:
+            raise CommandError("Demo users have well-known passwords; they are only created when DEBUG=1.")
+        User = get_user_model()
+        rows = []
+        for username, role, first, last in DEMO_USERS:
+            user, _ = User.objects.get_or_create(
+                username=username,
+                defaults={"first_name": first, "last_name": last, "email": f"{username}@demo.example"},
+            )
+            password = f"{username}-demo"
+            user.set_password(password)
+            user.is_active = True
+            user.save()
+            user_set_role(user=user, role=role)
+            rows.append((role, username, password))
+        self.stdout.write("Demo users (sign in at http://127.0.0.1:8000/accounts/login/):")
+        for role, username, password in rows:
+            self.stdout.write(f"  {role:<14} username {username:<11} password {password}")

@@ -1,0 +1,32 @@
+"""Cross-cutting pages: the dashboard and the health endpoint."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_not_required, login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from partnerportal.health import health_checks
+
+
+@require_GET
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The landing page after sign-in."""
+    return render(request, "partnerportal/dashboard.html", {"case_count": 0})
+
+
+@require_GET
+@never_cache
+@login_not_required
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 when the database and the broker answer, 503 otherwise; reveals no configuration."""
+    checks = health_checks()
+    healthy = all(check.ok for check in checks)
+    body = {
+        "status": "ok" if healthy else "unavailable",
+        "checks": {c.name: {"ok": c.ok, "detail": c.detail, "ms": c.elapsed_ms} for c in checks},
+    }
+    return JsonResponse(body, status=200 if healthy else 503)

@@ -1,0 +1,40 @@
+import pytest
+from django.urls import reverse
+
+from partnerportal.celery import app as celery_app
+
+
+@pytest.mark.django_db
+def test_healthz_is_ok_when_database_and_broker_answer(client):
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["checks"]["database"]["ok"] is True
+    assert body["checks"]["broker"]["ok"] is True
+
+
+def test_healthz_is_503_when_the_database_is_unreachable(client):
+    # No django_db mark: pytest-django refuses every query, as a dead database would.
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"]["ok"] is False
+
+
+@pytest.mark.django_db
+def test_healthz_is_503_when_the_broker_is_unreachable(client, monkeypatch):
+    # Port 9 (discard) is closed on loopback: a real connection refusal, not a mock.
+    monkeypatch.setattr(celery_app.conf, "broker_url", "redis://127.0.0.1:9/0")
+    monkeypatch.setattr(celery_app.conf, "broker_connection_timeout", 1)
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 503
+    body = response.json()
+    assert body["checks"]["broker"]["ok"] is False
+    assert body["checks"]["database"]["ok"] is True
+
+
+def test_healthz_reveals_no_configuration(client, settings):
+    text = client.get(reverse("healthz")).content.decode()
+    for secret in (settings.SECRET_KEY, settings.DEBITURA_API_KEY, settings.DATABASES["default"]["NAME"]):
+        assert secret
+        assert secret not in text
