@@ -151,6 +151,8 @@ if _FS_BROKER:
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(VAR_DIR / "celery" / "processed"),
+        # Broadcast (remote control) messages; kombu's default is ./control in the working dir.
+        "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
     _default_results = f"file://{VAR_DIR / 'celery' / 'results'}"
