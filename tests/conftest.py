@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.emulator",
     "tests.fixtures.gateway",
     "tests.fixtures.accounts",
+    "tests.fixtures.browser",
 ]

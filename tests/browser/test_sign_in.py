@@ -1,0 +1,27 @@
+"""Signing in and out in a real browser."""
+
+import re
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_agent_signs_in_sees_the_dashboard_and_signs_out(page, sign_in, agent):
+    sign_in(agent)
+    assert page.get_by_role("heading", name="Dashboard").is_visible()
+    assert page.get_by_text("No cases synced yet").is_visible()
+    assert page.locator(".who .role").inner_text() == "Agent"
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile(r"/accounts/login/"))
+    page.goto("/")
+    assert "/accounts/login/?next=/" in page.url
+
+
+def test_a_wrong_password_keeps_the_user_on_the_form_with_an_error(page, agent):
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill("agent")
+    page.get_by_label("Password").fill("wrong")
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("alert").is_visible()
+    assert page.get_by_label("Username").input_value() == "agent"
