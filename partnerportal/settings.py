@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "partnerportal",
     "accounts",
     "debitura",
+    "cases",
+    "payments",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,470 @@
+"""The local copy of Debitura's cases, their children, and the bookkeeping of syncing them.
+
+Everything here except the outbox mirrors Debitura: the API is the truth and a sync overwrites
+local values. The raw JSON of the last answer is kept beside the typed columns.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from debitura.enums import CloseCode, Lifecycle
+
+MONEY = {"max_digits": 20, "decimal_places": 4}
+
+
+class LifecycleChoices(models.TextChoices):
+    """Lifecycle as stored: the API's enum names, labelled with its descriptions."""
+
+    PENDING_VERIFICATION = Lifecycle.PENDING_VERIFICATION.value, Lifecycle.PENDING_VERIFICATION.description
+    NEEDS_ADDITIONAL_DETAILS = (
+        Lifecycle.NEEDS_ADDITIONAL_DETAILS.value,
+        Lifecycle.NEEDS_ADDITIONAL_DETAILS.description,
+    )
+    LEADS = Lifecycle.LEADS.value, Lifecycle.LEADS.description
+    LEADS_QUOTE_GIVEN = Lifecycle.LEADS_QUOTE_GIVEN.value, Lifecycle.LEADS_QUOTE_GIVEN.description
+    ACTIVE = Lifecycle.ACTIVE.value, Lifecycle.ACTIVE.description
+    PAUSED = Lifecycle.PAUSED.value, Lifecycle.PAUSED.description
+    CLOSED = Lifecycle.CLOSED.value, Lifecycle.CLOSED.description
+    MERGED = Lifecycle.MERGED.value, Lifecycle.MERGED.description
+    UNKNOWN = Lifecycle.UNKNOWN.value, "Unknown"
+
+
+class CloseCodeChoices(models.TextChoices):
+    """Close codes as stored: the API's enum names, labelled with their descriptions."""
+
+    PAID = CloseCode.PAID.value, CloseCode.PAID.description
+    PARTIALLY_PAID = CloseCode.PARTIALLY_PAID.value, CloseCode.PARTIALLY_PAID.description
+    DEBTOR_INSOLVENT_BANKRUPT = (
+        CloseCode.DEBTOR_INSOLVENT_BANKRUPT.value,
+        CloseCode.DEBTOR_INSOLVENT_BANKRUPT.description,
+    )
+    DEBTOR_UNTRACEABLE = CloseCode.DEBTOR_UNTRACEABLE.value, CloseCode.DEBTOR_UNTRACEABLE.description
+    DISPUTED_LEGAL_ACTION_DECLINED_BY_CLIENT = (
+        CloseCode.DISPUTED_LEGAL_ACTION_DECLINED_BY_CLIENT.value,
+        CloseCode.DISPUTED_LEGAL_ACTION_DECLINED_BY_CLIENT.description,
+    )
+    WITHDRAWN_BY_CLIENT = CloseCode.WITHDRAWN_BY_CLIENT.value, CloseCode.WITHDRAWN_BY_CLIENT.description
+    PRE_LEGAL_EXHAUSTED_NO_PAYMENT = (
+        CloseCode.PRE_LEGAL_EXHAUSTED_NO_PAYMENT.value,
+        CloseCode.PRE_LEGAL_EXHAUSTED_NO_PAYMENT.description,
+    )
+    STATUTE_OF_LIMITATIONS_EXPIRED = (
+        CloseCode.STATUTE_OF_LIMITATIONS_EXPIRED.value,
+        CloseCode.STATUTE_OF_LIMITATIONS_EXPIRED.description,
+    )
+    SETTLEMENT_REJECTED_BY_CLIENT = (
+        CloseCode.SETTLEMENT_REJECTED_BY_CLIENT.value,
+        CloseCode.SETTLEMENT_REJECTED_BY_CLIENT.description,
+    )
+    UNRESPONSIVE_CLIENT = CloseCode.UNRESPONSIVE_CLIENT.value, CloseCode.UNRESPONSIVE_CLIENT.description
+    UNECONOMICAL_TO_PURSUE = (
+        CloseCode.UNECONOMICAL_TO_PURSUE.value,
+        CloseCode.UNECONOMICAL_TO_PURSUE.description,
+    )
+    OTHER = CloseCode.OTHER.value, CloseCode.OTHER.description
+    UNKNOWN = CloseCode.UNKNOWN.value, "Unknown"
+
+
+class TeamMember(models.Model):
+    """A member of the agency's team at Debitura (GET /users), linked to a portal user by email."""
+
+    id = models.UUIDField(primary_key=True)
+    name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(db_index=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="team_member"
+    )
+    active = models.BooleanField(default=True, help_text="Still listed by Debitura's GET /users.")
+    synced_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+class Case(models.Model):
+    """A case assigned to the agency, as Debitura last reported it (InvoiceDto)."""
+
+    id = models.UUIDField(primary_key=True, help_text="Debitura's case id.")
+    reference = models.CharField(
+        max_length=32, db_index=True, help_text="Debitura's reference, e.g. Q8OAXF3W."
+    )
+    creditor_reference = models.CharField(max_length=128, blank=True)
+    partner_reference = models.CharField(
+        max_length=128,
+        blank=True,
+        db_index=True,
+        help_text="The agency's own reference, set when the case was accepted.",
+    )
+    is_test_case = models.BooleanField(default=False)
+
+    lifecycle = models.CharField(max_length=32, choices=LifecycleChoices.choices)
+    close_code = models.CharField(max_length=48, choices=CloseCodeChoices.choices, blank=True)
+    engagement_phase = models.CharField(
+        max_length=32, blank=True, help_text="Pre-legal, Legal or Enforcement."
+    )
+    claim_type = models.CharField(max_length=64, blank=True)
+    claim_description = models.TextField(blank=True)
+    creditor_comments = models.TextField(blank=True)
+    dispute_status = models.CharField(max_length=64, blank=True)
+    needs_info = models.BooleanField(default=False)
+    solution_url = models.URLField(max_length=500, blank=True)
+
+    currency = models.CharField(max_length=3)
+    gross_amount = models.DecimalField(**MONEY, help_text="Principal.")
+    interest_fees = models.DecimalField(**MONEY, default=0)
+    reminder_fees = models.DecimalField(**MONEY, default=0)
+    collection_fees = models.DecimalField(**MONEY, default=0)
+    total_added_fees = models.DecimalField(**MONEY, default=0)
+    remainder = models.DecimalField(**MONEY)
+    outstanding_principal = models.DecimalField(**MONEY, null=True, blank=True)
+    outstanding_interest = models.DecimalField(**MONEY, null=True, blank=True)
+    outstanding_reminder_fees = models.DecimalField(**MONEY, null=True, blank=True)
+    outstanding_collection_fees = models.DecimalField(**MONEY, null=True, blank=True)
+    success_fee = models.DecimalField(
+        max_digits=9, decimal_places=4, null=True, blank=True, help_text="Pre-legal success fee, percent."
+    )
+    age_uplift_points = models.DecimalField(max_digits=9, decimal_places=4, null=True, blank=True)
+
+    date_created = models.DateTimeField(null=True, blank=True, help_text="When Debitura created the case.")
+    claim_date = models.DateTimeField(null=True, blank=True)
+    due_date = models.DateTimeField(null=True, blank=True)
+    date_finished = models.DateTimeField(null=True, blank=True)
+    date_collection_started = models.DateTimeField(null=True, blank=True)
+    exclusive_period_end = models.DateTimeField(null=True, blank=True)
+
+    debtor_type = models.CharField(max_length=32, blank=True)
+    debtor_name = models.CharField(max_length=300, blank=True)
+    debtor_contact_person = models.CharField(max_length=300, blank=True)
+    debtor_registration_number = models.CharField(max_length=100, blank=True)
+    debtor_address = models.CharField(max_length=500, blank=True)
+    debtor_zip_code = models.CharField(max_length=32, blank=True)
+    debtor_city = models.CharField(max_length=200, blank=True)
+    debtor_state = models.CharField(max_length=200, blank=True)
+    debtor_country_code = models.CharField(max_length=2, blank=True)
+    debtor_country = models.CharField(max_length=100, blank=True)
+    debtor_email = models.CharField(max_length=254, blank=True)
+    debtor_phone = models.CharField(max_length=64, blank=True)
+
+    creditor_id = models.UUIDField(null=True, blank=True)
+    creditor_name = models.CharField(max_length=300, blank=True)
+    creditor_registration_number = models.CharField(max_length=100, blank=True)
+    creditor_email = models.CharField(max_length=254, blank=True)
+    creditor_phone = models.CharField(max_length=64, blank=True)
+    creditor_address = models.CharField(max_length=500, blank=True)
+    creditor_zip_code = models.CharField(max_length=32, blank=True)
+    creditor_city = models.CharField(max_length=200, blank=True)
+    creditor_state = models.CharField(max_length=200, blank=True)
+    creditor_country = models.CharField(max_length=100, blank=True)
+    creditor_division_id = models.UUIDField(null=True, blank=True)
+    creditor_division_name = models.CharField(max_length=200, blank=True)
+
+    debitura_assignee_email = models.CharField(
+        max_length=254, blank=True, help_text="Assigned user at Debitura."
+    )
+    debitura_assignee_name = models.CharField(max_length=200, blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_cases",
+    )
+
+    # Lower-cased references, names, emails and phones: one indexed column for the search box.
+    search_text = models.TextField(blank=True, editable=False)
+
+    raw = models.JSONField(default=dict, help_text="The case object as Debitura last sent it.")
+    remote_updated_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="Debitura's dateUpdated."
+    )
+    synced_at = models.DateTimeField(
+        default=timezone.now, help_text="When this copy was last written from Debitura."
+    )
+    children_synced_at = models.DateTimeField(
+        null=True, blank=True, help_text="Timeline, chat, payments, files."
+    )
+    children_stale = models.BooleanField(
+        default=True, help_text="Children need a refresh (remote stamp changed)."
+    )
+    gone_at = models.DateTimeField(
+        null=True, blank=True, help_text="No longer visible to the agency at Debitura."
+    )
+    first_opened_at = models.DateTimeField(null=True, blank=True, help_text="First opened in the portal.")
+
+    # Exclusive period (GET /cases/{id}/exclusive-period); the chain is in ExclusivityExtension.
+    exclusivity_start = models.DateTimeField(null=True, blank=True)
+    exclusivity_status = models.CharField(max_length=64, blank=True)
+    creditor_responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-remote_updated_at"]
+        indexes = [
+            models.Index(fields=["lifecycle", "-remote_updated_at"], name="case_lifecycle_updated"),
+            models.Index(fields=["assigned_to", "lifecycle"], name="case_assignee_lifecycle"),
+            models.Index(fields=["close_code"], name="case_close_code"),
+            models.Index(fields=["engagement_phase"], name="case_phase"),
+            models.Index(fields=["currency"], name="case_currency"),
+            models.Index(fields=["debtor_country_code"], name="case_debtor_country"),
+            models.Index(fields=["debtor_type"], name="case_debtor_type"),
+            models.Index(fields=["gross_amount"], name="case_gross_amount"),
+            models.Index(fields=["remainder"], name="case_remainder"),
+            models.Index(fields=["date_created"], name="case_date_created"),
+            models.Index(fields=["due_date"], name="case_due_date"),
+            models.Index(fields=["needs_info"], name="case_needs_info"),
+            models.Index(fields=["dispute_status"], name="case_dispute"),
+            models.Index(fields=["creditor_reference"], name="case_creditor_reference"),
+            models.Index(fields=["gone_at"], name="case_gone"),
+        ]
+        permissions = [("sync_cases", "Can start a sync with Debitura")]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.debtor_name}".strip()
+
+    @property
+    def is_open(self) -> bool:
+        """Active, paused or waiting for details: the states where agents work."""
+        return self.lifecycle in {
+            LifecycleChoices.ACTIVE,
+            LifecycleChoices.PAUSED,
+            LifecycleChoices.NEEDS_ADDITIONAL_DETAILS,
+        }
+
+
+class TimelineItem(models.Model):
+    """One entry of a case's timeline (notes appear here too)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="timeline")
+    position = models.PositiveIntegerField(help_text="Order as Debitura listed it.")
+    date = models.DateTimeField(null=True, blank=True)
+    type = models.CharField(max_length=64, blank=True)
+    title = models.CharField(max_length=500, blank=True)
+    description = models.TextField(blank=True)
+    actor_type = models.CharField(max_length=64, blank=True)
+    actor_name = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["case", "position"]
+        constraints = [models.UniqueConstraint(fields=["case", "position"], name="timeline_case_position")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ChatMessage(models.Model):
+    """A chat message between the agency and the creditor."""
+
+    class Role(models.IntegerChoices):
+        PARTNER = 0, "Agency"
+        CREDITOR = 1, "Creditor"
+        MANAGING_PARTNER = 2, "Managing partner"
+
+    id = models.UUIDField(primary_key=True, help_text="Debitura's chat message id.")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="chat_messages")
+    date_created = models.DateTimeField(null=True, blank=True)
+    role = models.PositiveSmallIntegerField(choices=Role.choices)
+    role_label = models.CharField(max_length=64, blank=True)
+    message = models.TextField(blank=True)
+    is_seen = models.BooleanField(default=False)
+    author_email = models.CharField(max_length=254, blank=True)
+    author_name = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["case", "date_created"]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()}: {self.message[:40]}"
+
+
+class CaseFile(models.Model):
+    """A document on a case at Debitura; `url` is a signed link that expires."""
+
+    id = models.UUIDField(primary_key=True, help_text="Debitura's file id.")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="files")
+    file_name = models.CharField(max_length=300)
+    url = models.URLField(max_length=2000, blank=True)
+    url_fetched_at = models.DateTimeField(null=True, blank=True)
+    description = models.CharField(max_length=500, blank=True)
+    document_type = models.CharField(max_length=64, blank=True)
+    entity_type = models.CharField(max_length=64, blank=True)
+    date_created = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["case", "-date_created"]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class ExclusivityExtension(models.Model):
+    """One link of a case's exclusive-period chain (promise to pay, agreement, payment)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="exclusivity_extensions")
+    position = models.PositiveIntegerField()
+    type = models.CharField(max_length=64, blank=True)
+    event_date = models.DateTimeField(null=True, blank=True)
+    new_end_date = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["case", "position"]
+
+    def __str__(self) -> str:
+        return f"{self.type} → {self.new_end_date:%Y-%m-%d}" if self.new_end_date else self.type
+
+
+class ValidationItem(models.Model):
+    """Something the creditor still has to provide before the case can be worked."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="validation_items")
+    resolution_area = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["case", "id"]
+
+    def __str__(self) -> str:
+        return self.resolution_area or self.description[:40]
+
+
+class SyncRun(models.Model):
+    """One pass of pulling cases from Debitura, with what it changed."""
+
+    class Kind(models.TextChoices):
+        INCREMENTAL = "incremental", "Incremental"
+        FULL = "full", "Full reconcile"
+        CASE = "case", "Single case"
+        CATCH_UP = "catch_up", "Webhook catch-up"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    started_at = models.DateTimeField(default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    pages = models.PositiveIntegerField(default=0)
+    requests = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    gone = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    high_water_mark = models.DateTimeField(null=True, blank=True, help_text="Newest dateUpdated seen.")
+
+    class Meta:
+        ordering = ["-started_at"]
+        get_latest_by = "started_at"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} sync at {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def succeeded(self) -> bool:
+        return self.finished_at is not None and not self.error
+
+
+class WebhookEvent(models.Model):
+    """A webhook delivery from Debitura, stored raw before anything is done with it."""
+
+    class State(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSED = "processed", "Processed"
+        DUPLICATE = "duplicate", "Duplicate"
+        REJECTED = "rejected", "Rejected (signature)"
+        FAILED = "failed", "Failed"
+
+    event_id = models.CharField(max_length=64, blank=True, db_index=True, help_text="The envelope's id.")
+    event_type = models.CharField(max_length=64, blank=True)
+    case_id = models.UUIDField(null=True, blank=True)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    headers = models.JSONField(default=dict)
+    body = models.TextField()
+    signature_valid = models.BooleanField(default=False)
+    signature_error = models.CharField(max_length=200, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.RECEIVED)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            # One processed delivery per event id; duplicates are stored as DUPLICATE rows.
+            models.UniqueConstraint(
+                fields=["event_id"],
+                condition=models.Q(signature_valid=True) & ~models.Q(state="duplicate"),
+                name="webhook_event_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type or 'event'} {self.event_id}"
+
+
+class WebhookSubscription(models.Model):
+    """The portal's subscription at Debitura; the signing secret is never shown or logged."""
+
+    id = models.UUIDField(primary_key=True, help_text="Debitura's subscription id.")
+    url = models.URLField(max_length=1024)
+    events = models.JSONField(default=list)
+    secret = models.CharField(max_length=200, editable=False)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class OutboxAction(models.Model):
+    """An agent's action waiting for, or done by, Debitura: the audit record of who did what."""
+
+    class Kind(models.TextChoices):
+        ACCEPT = "accept", "Accept"
+        DECLINE = "decline", "Decline"
+        CLOSE = "close", "Close"
+        NOTE = "note", "Note"
+        CHAT = "chat", "Chat message"
+        FEES = "fees", "Fees update"
+        PAYMENT_CREATE = "payment_create", "Record payment"
+        PAYMENT_UPDATE = "payment_update", "Correct payment"
+        PAYMENT_DELETE = "payment_delete", "Delete payment"
+        FILE_UPLOAD = "file_upload", "Upload file"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="actions")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="actions"
+    )
+    payload = models.JSONField(default=dict)
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # Set when a send may have reached Debitura without an answer: check the case before resending.
+    uncertain = models.BooleanField(default=False)
+    last_error = models.TextField(blank=True, help_text="In words, for the agent.")
+    response = models.JSONField(null=True, blank=True, help_text="Debitura's answer.")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="outbox_due"),
+            models.Index(fields=["case", "created_at"], name="outbox_case_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.case_id} ({self.state})"
