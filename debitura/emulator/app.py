@@ -1,0 +1,282 @@
+"""The Emulator: a WSGI app for Debitura's API plus the /_emulator/ control plane."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from .api import DebituraApi
+from .clock import Clock
+from .control import ControlApi
+from .delivery import Deliver, HttpDeliverer, attempt
+from .errors import ApiError, not_found
+from .faults import DroppedResponse, FaultConfig, Faults, SimulatedTimeout
+from .files import FileLinks
+from .http import Request, Response, error_response, json_response
+from .idempotency import IdempotencyStore
+from .ratelimit import RateLimiter, RateLimits
+from .seed import anchor_for, build_world
+from .state import State
+
+# Set by server.py: timeouts then sleep and answer instead of raising SimulatedTimeout.
+SERVER_MODE_KEY = "debitura.emulator.server"
+
+StartResponse = Callable[..., Any]
+
+
+@dataclass
+class RequestRecord:
+    """One API request as the emulator saw it (control-plane calls are not recorded)."""
+
+    method: str
+    template: str | None
+    path: str
+    query: str
+    status: int
+    body: Any
+    idempotency_key: str | None
+    time: datetime
+    fault: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "template": self.template,
+            "path": self.path,
+            "query": self.query,
+            "status": self.status,
+            "body": self.body,
+            "idempotencyKey": self.idempotency_key,
+            "time": self.time.isoformat(),
+            "fault": self.fault,
+        }
+
+
+class EmulatorTransport(httpx.BaseTransport):
+    """In-process transport that turns injected faults into the errors a socket would give."""
+
+    def __init__(self, app: Emulator) -> None:
+        self._inner = httpx.WSGITransport(app=app)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return self._inner.handle_request(request)
+        except DroppedResponse as exc:
+            raise httpx.RemoteProtocolError(
+                "Server disconnected without sending a response.", request=request
+            ) from exc
+        except SimulatedTimeout as exc:
+            raise httpx.ReadTimeout(
+                "The emulator held the response past the client's timeout.", request=request
+            ) from exc
+
+
+def _problem(request: Request) -> Response:
+    problem = {
+        "type": "https://tools.ietf.org/html/rfc9110#section-15.5.2",
+        "title": "Unauthorized",
+        "status": 401,
+        "detail": "Missing or invalid API key. Send it in the XApiKey header.",
+        "instance": request.path,
+    }
+    return Response(
+        401, json.dumps(problem).encode(), {"Content-Type": "application/problem+json; charset=utf-8"}
+    )
+
+
+def _too_many(retry_after: float, message: str) -> Response:
+    body = {"error": "rate_limit_exceeded", "message": message, "retryAfter": round(retry_after, 1)}
+    return json_response(429, body, {"Retry-After": str(max(1, math.ceil(retry_after)))})
+
+
+class Emulator:
+    """A stateful, spec-faithful stand-in for Debitura's Collection Partner API (a WSGI callable)."""
+
+    def __init__(
+        self,
+        cases: int = 50,
+        seed: int = 42,
+        api_key: str = "demo-api-key",
+        *,
+        rate_limits: RateLimits | None = None,
+        deliver: Deliver | None = None,
+        today: datetime | None = None,
+    ) -> None:
+        self.case_count = cases
+        self.seed = seed
+        self.api_key = api_key
+        self.anchor = anchor_for(today)
+        self.deliver = deliver
+        self.clock = Clock()
+        self.faults = Faults()
+        self.default_rate_limits = rate_limits or RateLimits()
+        self.rate_limiter = RateLimiter(RateLimits(**vars(self.default_rate_limits)))
+        self.idempotency = IdempotencyStore()
+        self.request_log: list[RequestRecord] = []
+        self._counts: Counter[str] = Counter()
+        self._log_lock = threading.Lock()
+        self._deliverer: HttpDeliverer | None = None
+        self.file_links = FileLinks(
+            hashlib.sha256(f"emulator-file-links-{seed}".encode()).digest(), self.clock.time
+        )
+        self.state = State(build_world(seed, cases, self.anchor), self.clock, seed)
+        self.api = DebituraApi(self)
+        self.control = ControlApi(self)
+
+    # -- WSGI ----------------------------------------------------------------------------------
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        request = Request.from_environ(environ)
+        if request.path.startswith("/_emulator/"):
+            response = self.control.handle(request)
+        else:
+            response = self._api_call(request)
+        headers = [*response.headers.items(), ("Content-Length", str(len(response.body)))]
+        start_response(response.status_line, headers)
+        return [response.body]
+
+    def _api_call(self, request: Request) -> Response:
+        route, template, request.params = self.api.router.match(request.method, request.path)
+        request.template = template
+        decision = None
+        try:
+            if request.headers.get("xapikey") != self.api_key:
+                response = _problem(request)
+            elif (wait := self.rate_limiter.check(request.headers["xapikey"], self.clock.time())) is not None:
+                response = _too_many(
+                    wait, "API rate limit exceeded for this key; retry after the indicated delay."
+                )
+            else:
+                decision = self.faults.decide(request.method, template)
+                request.latency_ms = decision.latency_ms
+                if decision.kind == "429":
+                    response = _too_many(1.0, "Rate limit burst (injected by the emulator).")
+                elif decision.kind == "500":
+                    raise ApiError(500, "Internal server error (injected by the emulator).", "InternalError")
+                elif route is None:
+                    raise not_found(
+                        f"{request.method} {request.path} is not an operation this emulator serves."
+                    )
+                else:
+                    response = route.handler(request)
+                    request.pause()
+        except ApiError as error:
+            response = error_response(error)
+        fault = decision.kind if decision and decision.kind in ("timeout", "drop") else None
+        self._record(request, response, fault)
+        self._dispatch_webhooks()
+        if fault == "drop":
+            raise DroppedResponse(f"{request.method} {request.path}")
+        if fault == "timeout":
+            if not request.environ.get(SERVER_MODE_KEY):
+                raise SimulatedTimeout(f"{request.method} {request.path}")
+            time.sleep(self.faults.config.timeout_seconds)
+        return response
+
+    def _record(self, request: Request, response: Response, fault: str | None) -> None:
+        try:
+            body = (
+                json.loads(request.body)
+                if request.body and "json" in request.headers.get("content-type", "")
+                else None
+            )
+        except ValueError:
+            body = None
+        record = RequestRecord(
+            method=request.method,
+            template=request.template,
+            path=request.path,
+            query=request.environ.get("QUERY_STRING", ""),
+            status=response.status,
+            body=body,
+            idempotency_key=request.headers.get("idempotency-key"),
+            time=self.clock.now(),
+            fault=fault,
+        )
+        with self._log_lock:
+            self.request_log.append(record)
+            self._counts[f"{request.method} {request.template or request.path}"] += 1
+
+    # -- webhooks ------------------------------------------------------------------------------
+    def _dispatch_webhooks(self) -> None:
+        for delivery in self.state.take_outbox():
+            if self.deliver is not None:
+                attempt(self.deliver, delivery, self.state.record_attempt)
+            elif self._deliverer is not None:
+                self._deliverer.submit(delivery)
+
+    def start_delivery(self) -> None:
+        """Deliver webhooks over HTTP from a background thread (server mode, no `deliver` given)."""
+        if self.deliver is None and self._deliverer is None:
+            self._deliverer = HttpDeliverer(lambda d, s, e: self.state.record_attempt(d, s, e))
+
+    def stop_delivery(self) -> None:
+        if self._deliverer is not None:
+            self._deliverer.close()
+            self._deliverer = None
+
+    # -- in-process helpers --------------------------------------------------------------------
+    def transport(self) -> httpx.BaseTransport:
+        """An httpx transport serving this emulator in-process."""
+        return EmulatorTransport(self)
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        """Request counts keyed by method and spec path template."""
+        with self._log_lock:
+            return {"requests": dict(self._counts)}
+
+    def requests(
+        self, *, method: str | None = None, template: str | None = None, status: int | None = None
+    ) -> list[RequestRecord]:
+        """The request log, filtered."""
+        with self._log_lock:
+            records = list(self.request_log)
+        return [
+            r
+            for r in records
+            if (method is None or r.method == method.upper())
+            and (template is None or r.template == template)
+            and (status is None or r.status == status)
+        ]
+
+    def reset(self) -> None:
+        """Back to the seeded state: data, log, faults, limits, idempotency keys and clock."""
+        state = State(build_world(self.seed, self.case_count, self.anchor), self.clock, self.seed)
+        with self.state.lock:
+            self.state = state
+        with self._log_lock:
+            self.request_log.clear()
+            self._counts.clear()
+        self.faults.configure(FaultConfig())
+        self.rate_limiter.limits = RateLimits(**vars(self.default_rate_limits))
+        self.rate_limiter.reset()
+        self.idempotency = IdempotencyStore()
+        self.clock.offset = 0.0
+
+    def set_faults(self, **settings: Any) -> FaultConfig:
+        """Replace the fault configuration (see FaultConfig for the names)."""
+        config = FaultConfig(**settings)
+        self.faults.configure(config)
+        return config
+
+    def clear_faults(self) -> None:
+        self.faults.configure(FaultConfig())
+
+    def set_rate_limits(self, *, per_minute: int, per_hour: int, per_day: int) -> None:
+        self.rate_limiter.limits = RateLimits(per_minute, per_hour, per_day)
+        self.rate_limiter.reset()
+
+    def set_clock_offset(self, seconds: float) -> None:
+        self.clock.offset = float(seconds)
+
+    def advance_clock(self, seconds: float) -> None:
+        self.clock.offset += float(seconds)
