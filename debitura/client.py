@@ -1,0 +1,723 @@
+"""The gateway: the only code that speaks HTTP to Debitura's Collection Partner API.
+
+One `DebituraClient` per process (`get_client()`) holds one pooled httpx.Client with the base URL,
+key, timeouts and headers set once. Each API operation is one typed method; every method checks
+its input first (debitura.validation), waits for a rate-limit slot (debitura.throttle), sends,
+and turns the answer into a typed result (debitura.types) or an error from debitura.errors.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from importlib import metadata
+from pathlib import Path
+from typing import IO, Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+
+from debitura import validation
+from debitura.decoding import DecodeError
+from debitura.enums import CloseCode, DocumentType, WebhookEventType
+from debitura.errors import (
+    Conflict,
+    NotFound,
+    ResponseInvalid,
+    TransientError,
+    error_for_response,
+)
+from debitura.serialization import dumps, format_date, format_datetime, loads
+from debitura.throttle import MemoryThrottle, Throttle, throttle_for
+from debitura.types import (
+    ApiModel,
+    Case,
+    CaseFile,
+    CaseFilters,
+    CasePage,
+    CaseValidationStatus,
+    Chat,
+    CloseResult,
+    ExclusivePeriod,
+    FeesResult,
+    FeesUpdate,
+    Me,
+    Note,
+    Payment,
+    PaymentCreated,
+    PaymentInput,
+    PriceChangeConfirmation,
+    ReplayResult,
+    StartResult,
+    Timeline,
+    User,
+    Webhook,
+    WebhookEvent,
+)
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=ApiModel)
+
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+_MAX_PAGE_SIZE = 100
+
+
+def _version() -> str:
+    try:
+        return metadata.version("partnerportal")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+USER_AGENT = f"partnerportal/{_version()}"
+
+
+class _ApiKeyAuth(httpx.Auth):
+    """Adds XApiKey per request, so the key is not in the client's default headers or any repr."""
+
+    def __init__(self, api_key: str) -> None:
+        self._api_key = api_key
+
+    def __repr__(self) -> str:
+        return "_ApiKeyAuth(<redacted>)"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["XApiKey"] = self._api_key
+        yield request
+
+
+@dataclass(frozen=True, slots=True)
+class _Upload:
+    """A file to stream: an open binary file, its name and size (None when unknown)."""
+
+    stream: IO[bytes]
+    name: str
+    size: int | None
+    close_after: bool
+
+
+class DebituraClient:
+    """Typed access to every Debitura operation the portal uses, over one reused connection pool."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout: float = 20.0,
+        connect_timeout: float = 5.0,
+        transport: httpx.BaseTransport | None = None,
+        throttle: Throttle | None = None,
+        event_hooks: Mapping[str, list[Callable[..., Any]]] | None = None,
+        retries: int = 2,
+        max_retry_wait: float = 10.0,
+        sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        if not api_key:
+            raise ValueError("A Debitura API key is required.")
+        self.base_url = base_url
+        self._throttle: Throttle = throttle if throttle is not None else MemoryThrottle()
+        self._retries = retries
+        self._max_retry_wait = max_retry_wait
+        self._sleep = sleep
+        self._now = now
+        self._http = httpx.Client(
+            base_url=base_url,
+            auth=_ApiKeyAuth(api_key),
+            headers={"Accept": "application/json", "User-Agent": USER_AGENT},
+            timeout=httpx.Timeout(timeout, connect=min(connect_timeout, timeout)),
+            transport=transport,
+            event_hooks={key: list(hooks) for key, hooks in (event_hooks or {}).items()},
+            follow_redirects=False,
+        )
+
+    def __repr__(self) -> str:
+        return f"DebituraClient(base_url={self.base_url!r})"
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> DebituraClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- Partner and team -----------------------------------------------------------------------
+
+    def get_me(self) -> Me:
+        """The partner profile behind the key; also the cheapest way to check a key works."""
+        return self._fetch(Me, "GET", "/me")
+
+    def list_users(self) -> list[User]:
+        """Every member of the partner's team, across all pages."""
+        users: list[User] = []
+        page = 1
+        while True:
+            data = self._call("GET", "/users", params={"Page": page, "PageSize": _MAX_PAGE_SIZE})
+            batch = self._decode_list(User, data.get("users") or [], "/users")
+            users.extend(batch)
+            total_pages = (data.get("page") or {}).get("totalPages") or 0
+            if not batch or page >= total_pages:
+                return users
+            page += 1
+
+    # --- Cases ----------------------------------------------------------------------------------
+
+    def list_cases(
+        self, filters: CaseFilters | None = None, *, page: int = 1, page_size: int = _MAX_PAGE_SIZE
+    ) -> CasePage:
+        """One page of the partner's cases matching `filters` (all of them when None)."""
+        filters = filters or CaseFilters()
+        validation.check_paging(page=page, page_size=page_size)
+        params: dict[str, Any] = {
+            "Page": page,
+            "PageSize": page_size,
+            "Statuses": validation.lifecycle_filter(filters.statuses),
+            "Ids": list(filters.ids),
+            "DebtorIds": list(filters.debtor_ids),
+            "DivisionIds": list(filters.division_ids),
+            "Sort": filters.sort,
+            # Sent only when asked for, so a plain listing never touches test cases.
+            "includeTestCases": True if filters.include_test_cases else None,
+        }
+        params = {key: value for key, value in params.items() if value not in (None, [])}
+        return self._fetch(CasePage, "GET", "/cases", params=params)
+
+    def iter_cases(
+        self, filters: CaseFilters | None = None, *, page_size: int = _MAX_PAGE_SIZE
+    ) -> Iterator[Case]:
+        """Every matching case, fetching page after page as the caller iterates."""
+        page = 1
+        while True:
+            result = self.list_cases(filters, page=page, page_size=page_size)
+            yield from result.cases
+            if not result.cases or not result.page.has_next:
+                return
+            page += 1
+
+    def get_case(self, case_id: str) -> Case:
+        """One case by its Debitura id."""
+        return self._fetch(Case, "GET", "/cases/{id}", path={"id": case_id})
+
+    def get_case_by_reference(self, reference: str) -> Case:
+        """One case by Debitura's 8-character reference (e.g. "Q8OAXF3W")."""
+        validation.check_reference("caseReference", reference)
+        return self._fetch(
+            Case, "GET", "/cases/case-reference/{caseReference}", path={"caseReference": reference}
+        )
+
+    def get_case_by_partner_reference(self, reference: str) -> Case:
+        """One case by the agency's own reference (exact match)."""
+        validation.check_reference("reference", reference)
+        return self._fetch(
+            Case, "GET", "/cases/by-partner-reference/{reference}", path={"reference": reference}
+        )
+
+    def get_cases_by_partner_references(self, references: Iterable[str]) -> dict[str, Case]:
+        """Cases for up to 100 partner references; unknown references are simply absent."""
+        wanted = list(references)
+        validation.check_partner_references(wanted)
+        data = self._call("GET", "/cases/by-partner-reference", params={"references": ",".join(wanted)})
+        if not isinstance(data, Mapping):
+            raise ResponseInvalid("GET /cases/by-partner-reference: expected an object.", status=200)
+        return {ref: self._decode(Case, case, "/cases/by-partner-reference") for ref, case in data.items()}
+
+    def get_case_by_creditor_reference(self, reference: str, *, creditor_id: str) -> Case:
+        """One case by the creditor's own reference, which is unique per creditor only."""
+        validation.check_reference("reference", reference)
+        return self._fetch(
+            Case,
+            "GET",
+            "/cases/by-creditor-reference",
+            params={"reference": reference, "creditorId": creditor_id},
+        )
+
+    def get_timeline(self, case_id: str) -> Timeline:
+        """A case's timeline (notes are read back from here) and its engagement phase."""
+        return self._fetch(Timeline, "GET", "/cases/{id}/timeline", path={"id": case_id})
+
+    def get_exclusive_period(self, case_id: str) -> ExclusivePeriod | None:
+        """The exclusive period chain, or None when Debitura has none (it answers 404 then)."""
+        try:
+            return self._fetch(ExclusivePeriod, "GET", "/cases/{id}/exclusive-period", path={"id": case_id})
+        except NotFound:
+            return None
+
+    def get_case_validation(self, case_id: str) -> CaseValidationStatus:
+        """Whether the case waits for information from the creditor, and which."""
+        return self._fetch(CaseValidationStatus, "GET", "/cases/{id}/validation", path={"id": case_id})
+
+    # --- Case actions ---------------------------------------------------------------------------
+
+    def start_case(
+        self,
+        case_id: str,
+        *,
+        welcome_message: str,
+        user_email: str,
+        assigned_user_email: str | None = None,
+        partner_reference: str | None = None,
+        interest_fees: Decimal | None = None,
+        reminder_fees: Decimal | None = None,
+        collection_fees: Decimal | None = None,
+    ) -> StartResult:
+        """Accept a Pending Verification case: it becomes Active and the creditor gets the message.
+
+        Not idempotent: after an ambiguous failure, look at the case before sending again.
+        """
+        fees = {
+            "interestFees": interest_fees,
+            "reminderFees": reminder_fees,
+            "collectionFees": collection_fees,
+        }
+        validation.check_start(
+            welcome_message=welcome_message,
+            user_email=user_email,
+            assigned_user_email=assigned_user_email,
+            partner_reference=partner_reference,
+            fees=fees,
+        )
+        body = {
+            "welcomeMessage": welcome_message,
+            "userEmail": user_email,
+            "assignedUserEmail": assigned_user_email,
+            "collectionPartnerReference": partner_reference,
+            **fees,
+        }
+        return self._fetch(StartResult, "POST", "/cases/{id}/start", path={"id": case_id}, body=body)
+
+    def close_case(self, case_id: str, *, close_code: CloseCode, comment: str | None = None) -> CloseResult:
+        """Close a case with a reason (Other needs a comment). Not idempotent."""
+        validation.check_close(close_code=close_code, comment=comment)
+        body = {"closeCode": close_code.value, "comment": comment}
+        return self._fetch(CloseResult, "POST", "/cases/{id}/close", path={"id": case_id}, body=body)
+
+    def create_note(self, case_id: str, *, description: str, event_date: datetime | None = None) -> Note:
+        """Add a note (shared with the creditor), optionally back-dated. Not idempotent."""
+        validation.check_note(description=description, event_date=event_date, now=self._now())
+        body = {"description": description, "eventDate": format_datetime(event_date) if event_date else None}
+        return self._fetch(Note, "POST", "/cases/{id}/notes", path={"id": case_id}, body=body)
+
+    def update_fees(
+        self,
+        case_id: str,
+        *,
+        interest_fees: Decimal,
+        reminder_fees: Decimal,
+        collection_fees: Decimal,
+        gross_amount: Decimal | None = None,
+        confirm_price_change: bool = False,
+        keep_intentional_rate: bool = False,
+    ) -> FeesResult:
+        """Replace the fees (and optionally the principal).
+
+        A principal change that moves the success fee answers with `confirmation_required` and
+        the proposed rate instead of applying; resend with `confirm_price_change=True` (standard
+        rate) or `keep_intentional_rate=True` (negotiated rate).
+        """
+        amounts = {
+            "interestFees": interest_fees,
+            "reminderFees": reminder_fees,
+            "collectionFees": collection_fees,
+            "grossAmount": gross_amount,
+        }
+        validation.check_fees(amounts)
+        body: dict[str, Any] = dict(amounts)
+        if confirm_price_change:
+            body["confirmPriceChange"] = True
+        if keep_intentional_rate:
+            body["keepIntentionalRate"] = True
+        try:
+            updated = self._fetch(FeesUpdate, "PUT", "/cases/{id}/fees", path={"id": case_id}, body=body)
+        except Conflict as exc:
+            if isinstance(exc.body, Mapping) and exc.body.get("confirmationRequired"):
+                confirmation = self._decode(PriceChangeConfirmation, exc.body, "/cases/{id}/fees")
+                return FeesResult(confirmation=confirmation)
+            raise
+        return FeesResult(updated=updated)
+
+    # --- Chat -----------------------------------------------------------------------------------
+
+    def list_chats(self, case_id: str) -> tuple[Chat, ...]:
+        """The case chat, oldest first."""
+        return self._fetch_list(Chat, "GET", "/cases/{id}/chats", path={"id": case_id})
+
+    def send_chat(
+        self, case_id: str, *, message: str, user_email: str, idempotency_key: str | None = None
+    ) -> Chat:
+        """Post a chat message as a team member; the same `idempotency_key` replays the first answer."""
+        validation.check_chat(message=message, user_email=user_email, idempotency_key=idempotency_key)
+        return self._fetch(
+            Chat,
+            "POST",
+            "/cases/{id}/chats",
+            path={"id": case_id},
+            body={"message": message, "userEmail": user_email},
+            idempotency_key=idempotency_key,
+        )
+
+    # --- Payments -------------------------------------------------------------------------------
+
+    def list_payments(self, case_id: str) -> tuple[Payment, ...]:
+        """The payments recorded on a case."""
+        return self._fetch_list(Payment, "GET", "/cases/{id}/payments", path={"id": case_id})
+
+    def create_payment(
+        self,
+        case_id: str,
+        payment: PaymentInput,
+        *,
+        close_case: bool = False,
+        create_unpaid_commission_follow_up: bool | None = None,
+        idempotency_key: str | None = None,
+    ) -> PaymentCreated:
+        """Record a payment; `close_case` closes as Paid only if it settles the balance."""
+        validation.check_payment(payment, now=self._now(), idempotency_key=idempotency_key)
+        body = {
+            **_payment_body(payment),
+            "closeCase": close_case,
+            "createUnpaidCommissionFollowUp": create_unpaid_commission_follow_up,
+        }
+        return self._fetch(
+            PaymentCreated,
+            "POST",
+            "/cases/{id}/payments",
+            path={"id": case_id},
+            body=body,
+            idempotency_key=idempotency_key,
+        )
+
+    def update_payment(
+        self, case_id: str, payment_id: str, payment: PaymentInput, *, reopen_case_if_needed: bool = False
+    ) -> Payment:
+        """Replace a payment; a Paid case left with a balance answers Conflict unless reopening is allowed."""
+        validation.check_payment(payment, now=self._now())
+        body = {**_payment_body(payment), "reopenCaseIfNeeded": reopen_case_if_needed}
+        return self._fetch(
+            Payment,
+            "PUT",
+            "/cases/{id}/payments/{paymentId}",
+            path={"id": case_id, "paymentId": payment_id},
+            body=body,
+        )
+
+    def delete_payment(self, case_id: str, payment_id: str, *, reopen_case_if_needed: bool = False) -> None:
+        """Delete a payment (invoiced payments are frozen: ValidationFailed)."""
+        self._call(
+            "DELETE",
+            "/cases/{id}/payments/{paymentId}",
+            path={"id": case_id, "paymentId": payment_id},
+            params={"reopenCaseIfNeeded": reopen_case_if_needed},
+        )
+
+    # --- Files ----------------------------------------------------------------------------------
+
+    def list_files(self, case_id: str) -> tuple[CaseFile, ...]:
+        """The case's documents; their URLs expire after about an hour, so fetch again to refresh."""
+        return self._fetch_list(CaseFile, "GET", "/cases/{id}/files", path={"id": case_id})
+
+    def upload_file(
+        self,
+        case_id: str,
+        file: IO[bytes] | str | os.PathLike[str],
+        *,
+        file_name: str | None = None,
+        document_type: DocumentType | None = None,
+        description: str | None = None,
+    ) -> CaseFile:
+        """Upload a document (always visible to the creditor), streamed rather than read into memory.
+
+        Not idempotent and never retried here: the stream cannot be replayed.
+        """
+        upload = _open_upload(file, file_name)
+        try:
+            validation.check_upload(file_name=upload.name, size=upload.size, description=description)
+            data = {
+                "DocumentType": document_type.value if document_type else None,
+                "Description": description,
+            }
+            return self._fetch(
+                CaseFile,
+                "POST",
+                "/cases/{id}/files",
+                path={"id": case_id},
+                files={"File": (upload.name, upload.stream, "application/octet-stream")},
+                data={key: value for key, value in data.items() if value is not None},
+                retry=False,
+            )
+        finally:
+            if upload.close_after:
+                upload.stream.close()
+
+    # --- Webhooks -------------------------------------------------------------------------------
+
+    def list_webhooks(self) -> tuple[Webhook, ...]:
+        """The partner's webhook subscriptions (without secrets)."""
+        return self._fetch_list(Webhook, "GET", "/webhooks")
+
+    def create_webhook(
+        self, *, url: str, events: Iterable[WebhookEventType | str], test_mode: bool = False
+    ) -> Webhook:
+        """Subscribe an https URL; the answer carries the signing `secret`, shown only this once."""
+        names = [str(event) for event in events]
+        validation.check_webhook(url=url, events=names)
+        body = {"url": url, "events": names, "isTestMode": test_mode}
+        return self._fetch(Webhook, "POST", "/webhooks", body=body)
+
+    def get_webhook(self, webhook_id: str) -> Webhook:
+        """One subscription."""
+        return self._fetch(Webhook, "GET", "/webhooks/{id}", path={"id": webhook_id})
+
+    def update_webhook(
+        self,
+        webhook_id: str,
+        *,
+        url: str | None = None,
+        events: Iterable[WebhookEventType | str] | None = None,
+        active: bool | None = None,
+        test_mode: bool | None = None,
+        regenerate_secret: bool = False,
+    ) -> Webhook:
+        """Change a subscription; fields left as None stay as they are."""
+        names = None if events is None else [str(event) for event in events]
+        validation.check_webhook(url=url, events=names)
+        body = {
+            "url": url,
+            "events": names,
+            "isActive": active,
+            "isTestMode": test_mode,
+            "regenerateSecret": regenerate_secret,
+        }
+        return self._fetch(Webhook, "PUT", "/webhooks/{id}", path={"id": webhook_id}, body=body)
+
+    def delete_webhook(self, webhook_id: str) -> None:
+        """Remove a subscription."""
+        self._call("DELETE", "/webhooks/{id}", path={"id": webhook_id})
+
+    def list_webhook_events(self, *, case_id: str, since: datetime | None = None) -> tuple[WebhookEvent, ...]:
+        """Recorded deliveries for a case (newest first), for catching up on missed webhooks."""
+        params = {"caseId": case_id}
+        if since is not None:
+            params["since"] = format_datetime(since)
+        return self._fetch_list(WebhookEvent, "GET", "/webhooks/events", params=params)
+
+    def replay_webhook_event(self, event_id: str) -> ReplayResult:
+        """Ask Debitura to deliver a recorded event again."""
+        return self._fetch(ReplayResult, "POST", "/webhooks/events/{id}/replay", path={"id": event_id})
+
+    # --- Plumbing -------------------------------------------------------------------------------
+
+    def _fetch(self, cls: type[M], method: str, template: str, **kwargs: Any) -> M:
+        return self._decode(cls, self._call(method, template, **kwargs), template)
+
+    def _fetch_list(self, cls: type[M], method: str, template: str, **kwargs: Any) -> tuple[M, ...]:
+        return self._decode_list(cls, self._call(method, template, **kwargs), template)
+
+    def _decode(self, cls: type[M], data: Any, template: str) -> M:
+        try:
+            return cls.from_api(data)
+        except DecodeError as exc:
+            raise ResponseInvalid(f"{template}: {exc}", status=200) from None
+
+    def _decode_list(self, cls: type[M], data: Any, template: str) -> tuple[M, ...]:
+        if not isinstance(data, list):
+            raise ResponseInvalid(f"{template}: expected a list.", status=200)
+        return tuple(self._decode(cls, item, template) for item in data)
+
+    def _call(
+        self,
+        method: str,
+        template: str,
+        *,
+        path: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | None = None,
+        body: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        files: Mapping[str, Any] | None = None,
+        data: Mapping[str, str] | None = None,
+        retry: bool = True,
+    ) -> Any:
+        """Send one operation, retrying transient failures that certainly did not take effect."""
+        url = template.format(**{key: quote(str(value), safe="") for key, value in (path or {}).items()})
+        headers: dict[str, str] = {}
+        content: bytes | None = None
+        if body is not None:
+            # None means "leave out": Debitura's schemas refuse unknown and some null fields.
+            content = dumps({key: value for key, value in body.items() if value is not None})
+            headers["Content-Type"] = "application/json"
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
+        attempt = 1
+        while True:
+            try:
+                return self._send(method, url, template, attempt, params, content, headers, files, data)
+            except TransientError as exc:
+                wait = self._retry_wait(exc, attempt) if retry else None
+                if wait is None:
+                    raise
+                self._sleep(wait)
+                attempt += 1
+
+    def _retry_wait(self, exc: TransientError, attempt: int) -> float | None:
+        """Seconds to wait before another attempt, or None to give up and let the caller decide."""
+        if exc.ambiguous or attempt > self._retries:
+            return None
+        wait = exc.retry_after if exc.retry_after is not None else 0.5 * 2 ** (attempt - 1)
+        # A long wait belongs to the caller's scheduler (e.g. a Celery countdown), not a blocked thread.
+        return wait if wait <= self._max_retry_wait else None
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        template: str,
+        attempt: int,
+        params: Mapping[str, Any] | None,
+        content: bytes | None,
+        headers: dict[str, str],
+        files: Mapping[str, Any] | None,
+        data: Mapping[str, str] | None,
+    ) -> Any:
+        self._throttle.acquire()
+        started = time.monotonic()
+        outcome = "error"
+        try:
+            try:
+                response = self._http.request(
+                    method, url, params=params, content=content, headers=headers, files=files, data=data
+                )
+            except httpx.HTTPError as exc:
+                outcome = type(exc).__name__
+                raise _transport_error(exc, method, template) from exc
+            outcome = str(response.status_code)
+            return self._read(response, method, template)
+        finally:
+            elapsed_ms = (time.monotonic() - started) * 1000
+            level = logging.DEBUG if method in _READS and outcome.startswith("2") else logging.INFO
+            log.log(
+                level, "debitura %s %s %s %.0fms attempt=%d", method, template, outcome, elapsed_ms, attempt
+            )
+
+    def _read(self, response: httpx.Response, method: str, template: str) -> Any:
+        status = response.status_code
+        if 200 <= status < 300:
+            if status == 204 or not response.content:
+                return None
+            try:
+                return loads(response.content)
+            except ValueError:
+                raise ResponseInvalid(
+                    f"{method} {template}: the answer is not JSON.", status=status
+                ) from None
+        try:
+            body: Any = loads(response.content) if response.content else None
+        except ValueError:
+            # Proxies answer with HTML; keep a little of it for the logs, never in the message.
+            body = response.text[:2000]
+        raise error_for_response(status, body, response.headers, method=method, now=self._now())
+
+
+def _transport_error(exc: httpx.HTTPError, method: str, template: str) -> TransientError:
+    """Our error for an httpx failure; ambiguous when the request may have reached Debitura."""
+    never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+    ambiguous = not never_sent and method not in _READS
+    if isinstance(exc, httpx.TimeoutException):
+        reason = "did not answer in time"
+    elif never_sent:
+        reason = "could not be reached"
+    else:
+        reason = "dropped the connection"
+    return TransientError(f"Debitura {reason} ({method} {template}).", ambiguous=ambiguous)
+
+
+def _payment_body(payment: PaymentInput) -> dict[str, Any]:
+    return {
+        "date": format_date(payment.date),
+        "paymentAmount": payment.amount,
+        "paymentRecipient": payment.recipient.value,
+        "commissionPaymentStatus": payment.commission_status.value if payment.commission_status else None,
+        "payoutCreditor": payment.payout_creditor,
+        "payoutCollectionPartner": payment.payout_partner,
+    }
+
+
+def _open_upload(file: IO[bytes] | str | os.PathLike[str], file_name: str | None) -> _Upload:
+    if isinstance(file, str | os.PathLike):
+        path = Path(file)
+        return _Upload(path.open("rb"), file_name or path.name, path.stat().st_size, close_after=True)
+    name = file_name or Path(str(getattr(file, "name", "") or "")).name
+    return _Upload(file, name, _stream_size(file), close_after=False)
+
+
+def _stream_size(stream: IO[bytes]) -> int | None:
+    """Bytes left in a seekable stream, without reading it."""
+    try:
+        position = stream.tell()
+        end = stream.seek(0, os.SEEK_END)
+        stream.seek(position)
+    except (AttributeError, OSError, ValueError):
+        return None
+    return end - position
+
+
+# --- The per-process client ---------------------------------------------------------------------
+
+_singleton: tuple[int, DebituraClient] | None = None
+_singleton_lock = threading.Lock()
+
+
+def client_from_settings() -> DebituraClient:
+    """A new client configured from Django settings (DEBITURA_* and CELERY_BROKER_URL)."""
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    if not settings.DEBITURA_API_KEY:
+        raise ImproperlyConfigured("DEBITURA_API_KEY (or DEBITURA_API_KEY_FILE) is not set.")
+    return DebituraClient(
+        settings.DEBITURA_BASE_URL,
+        settings.DEBITURA_API_KEY,
+        timeout=float(settings.DEBITURA_TIMEOUT_SECONDS),
+        throttle=throttle_for(settings.CELERY_BROKER_URL, settings.DEBITURA_API_KEY),
+    )
+
+
+def get_client() -> DebituraClient:
+    """This process's client, built from settings on first use and again in a forked child."""
+    global _singleton
+    pid = os.getpid()
+    current = _singleton
+    if current is not None and current[0] == pid:
+        return current[1]
+    with _singleton_lock:
+        if _singleton is None or _singleton[0] != pid:
+            # A child inherits the parent's pool; sharing its sockets would mix up responses.
+            _singleton = (pid, client_from_settings())
+        return _singleton[1]
+
+
+def reset_client() -> None:
+    """Forget (and close) this process's client, e.g. after settings changed in a test."""
+    global _singleton
+    with _singleton_lock:
+        current, _singleton = _singleton, None
+    if current is not None and current[0] == os.getpid():
+        current[1].close()
+
+
+def _after_fork_in_child() -> None:
+    global _singleton_lock
+    # The parent may have held the lock at fork time; the child starts with a fresh one.
+    _singleton_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

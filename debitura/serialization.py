@@ -1,0 +1,77 @@
+"""JSON and timestamps as Debitura writes them, without ever passing money through a float."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+
+def loads(raw: bytes | str) -> Any:
+    """Parse JSON with every non-integer number as a Decimal."""
+    return json.loads(raw, parse_float=Decimal)
+
+
+def dumps(value: Any) -> bytes:
+    """Encode JSON, writing Decimals as exact number literals; floats are refused."""
+    return _encode(value).encode()
+
+
+def _encode(value: Any) -> str:
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"{value} cannot be sent as a JSON number.")
+        # Fixed-point text keeps every digit the caller gave ("12.50" stays "12.50").
+        return format(value, "f")
+    if isinstance(value, float):
+        raise TypeError("Amounts must be Decimal, not float: a float cannot say 0.1 exactly.")
+    if isinstance(value, Mapping):
+        items = (f"{json.dumps(str(key))}:{_encode(item)}" for key, item in value.items())
+        return "{" + ",".join(items) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(_encode(item) for item in value) + "]"
+    return json.dumps(value)
+
+
+def json_native(value: Any) -> Any:
+    """A copy of parsed JSON with Decimals as floats, for storing in a JSONField as it came."""
+    if isinstance(value, Decimal):
+        # Only non-integer literals became Decimals, and float repr gives back their shortest text.
+        return float(value)
+    if isinstance(value, Mapping):
+        return {key: json_native(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [json_native(item) for item in value]
+    return value
+
+
+def parse_datetime(text: str) -> datetime:
+    """An aware datetime from ISO 8601 text; "Z", offsets and naive stamps (taken as UTC) alike."""
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        # Debitura's .NET serialiser drops the offset on some UTC fields; they are all UTC.
+        return parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def parse_date(text: str) -> date:
+    """A date from "YYYY-MM-DD" or from a timestamp whose date part is meant."""
+    if len(text) == 10:
+        return date.fromisoformat(text)
+    return datetime.fromisoformat(text).date()
+
+
+def format_datetime(value: datetime) -> str:
+    """ISO 8601 in UTC with "Z"; naive datetimes are refused rather than guessed."""
+    if value.tzinfo is None:
+        raise ValueError("Timestamps sent to Debitura must be timezone-aware.")
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def format_date(value: date) -> str:
+    """A calendar date as Debitura's date-time fields accept it: midnight UTC."""
+    # The spec types payment dates as date-time while the guide says "date only"; midnight UTC
+    # satisfies the schema and keeps the calendar date on a UTC server.
+    return f"{value.isoformat()}T00:00:00Z"

@@ -1,0 +1,230 @@
+"""Client-side rate limiting: one API key stays under Debitura's per-minute, -hour and -day limits.
+
+`acquire()` blocks until every window has room, so callers never see our own limiter as an
+error. RedisThrottle shares the windows between all worker processes (sorted sets updated by one
+Lua script, keyed by a hash of the API key); MemoryThrottle serves a single process. `share()`
+carves a capped slice out of the same budget for background work, e.g. a refresh queue that may
+use at most a quarter:
+
+    background = throttle.share("refresh", 0.25)
+    background.acquire()   # counts against both the slice and the whole key
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import math
+import threading
+import time
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, Self
+
+if TYPE_CHECKING:
+    import redis
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """At most `limit` requests in any `seconds`-long sliding window."""
+
+    seconds: int
+    limit: int
+
+
+DEBITURA_WINDOWS: tuple[Window, ...] = (Window(60, 2_000), Window(3_600, 20_000), Window(86_400, 100_000))
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """A named set of windows; a request must fit in every bucket it counts against."""
+
+    name: str
+    windows: tuple[Window, ...]
+
+    @property
+    def horizon(self) -> int:
+        """The longest window: older entries can be forgotten."""
+        return max(window.seconds for window in self.windows)
+
+
+class Throttle(Protocol):
+    """Anything the client can ask for a request slot."""
+
+    def acquire(self, weight: int = 1) -> None:
+        """Block until `weight` requests fit in every window, then count them."""
+        ...
+
+
+class NoThrottle:
+    """Never waits: for tests and for one-off commands against the emulator."""
+
+    def acquire(self, weight: int = 1) -> None:
+        """Return at once."""
+
+
+class SlidingWindowThrottle(ABC):
+    """Sliding-window log over one or more buckets; subclasses store the log."""
+
+    def __init__(
+        self,
+        windows: Sequence[Window] = DEBITURA_WINDOWS,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        _buckets: tuple[Bucket, ...] | None = None,
+    ) -> None:
+        if not windows or any(window.limit < 1 or window.seconds < 1 for window in windows):
+            raise ValueError("Every window needs a positive length and limit.")
+        self.clock = clock
+        self.sleep = sleep
+        self.buckets = _buckets or (Bucket("all", tuple(windows)),)
+
+    def acquire(self, weight: int = 1) -> None:
+        """Block until `weight` requests fit in every window of every bucket, then count them."""
+        smallest = min(window.limit for bucket in self.buckets for window in bucket.windows)
+        if not 1 <= weight <= smallest:
+            raise ValueError(f"weight must be between 1 and {smallest}, not {weight}.")
+        while True:
+            wait = self._try_acquire(weight, self.clock())
+            if wait <= 0:
+                return
+            self.sleep(wait)
+
+    def share(self, name: str, fraction: float) -> Self:
+        """A throttle on the same store that also caps its own use at `fraction` of each limit."""
+        if not 0 < fraction <= 1:
+            raise ValueError("fraction must be in (0, 1].")
+        base = self.buckets[0]
+        windows = tuple(Window(w.seconds, max(1, math.floor(w.limit * fraction))) for w in base.windows)
+        clone = self._clone()
+        clone.buckets = (*self.buckets, Bucket(name, windows))
+        return clone
+
+    def _clone(self) -> Self:
+        # A shallow copy shares the store (log dict and lock, or Redis connection), clock and sleep.
+        clone = self.__class__.__new__(self.__class__)
+        clone.__dict__.update(self.__dict__)
+        return clone
+
+    @abstractmethod
+    def _try_acquire(self, weight: int, now: float) -> float:
+        """Count `weight` requests and return 0 if they fit now, else the seconds to wait."""
+
+
+class MemoryThrottle(SlidingWindowThrottle):
+    """The windows in this process only (thread-safe): for a single worker or development."""
+
+    def __init__(
+        self,
+        windows: Sequence[Window] = DEBITURA_WINDOWS,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        super().__init__(windows, clock=clock, sleep=sleep)
+        self._lock = threading.Lock()
+        self._logs: dict[str, list[float]] = {}
+
+    def _try_acquire(self, weight: int, now: float) -> float:
+        with self._lock:
+            wait = 0.0
+            for bucket in self.buckets:
+                log = self._logs.setdefault(bucket.name, [])
+                del log[: bisect.bisect_right(log, now - bucket.horizon)]
+                for window in bucket.windows:
+                    first = bisect.bisect_right(log, now - window.seconds)
+                    over = len(log) - first + weight - window.limit
+                    if over > 0:
+                        # Room appears when the over-th oldest entry in the window slides out.
+                        wait = max(wait, log[first + over - 1] + window.seconds - now)
+            if wait > 0:
+                return wait
+            for bucket in self.buckets:
+                for _ in range(weight):
+                    bisect.insort(self._logs[bucket.name], now)
+            return 0.0
+
+
+# KEYS: one sorted set per bucket. ARGV: now, weight, token, then per bucket: horizon, number of
+# windows, and seconds/limit per window. Scores are request times; members are unique tokens.
+_ACQUIRE_LUA = """
+local now = tonumber(ARGV[1])
+local weight = tonumber(ARGV[2])
+local token = ARGV[3]
+local i = 4
+local wait = 0
+local horizons = {}
+for k, key in ipairs(KEYS) do
+  local horizon = tonumber(ARGV[i])
+  local count = tonumber(ARGV[i + 1])
+  i = i + 2
+  horizons[k] = horizon
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - horizon)
+  for _ = 1, count do
+    local seconds = tonumber(ARGV[i])
+    local limit = tonumber(ARGV[i + 1])
+    i = i + 2
+    local start = '(' .. tostring(now - seconds)
+    local used = redis.call('ZCOUNT', key, start, '+inf')
+    local over = used + weight - limit
+    if over > 0 then
+      local oldest = redis.call('ZRANGEBYSCORE', key, start, '+inf', 'WITHSCORES', 'LIMIT', over - 1, 1)
+      local free_at = tonumber(oldest[2]) + seconds - now
+      if free_at > wait then wait = free_at end
+    end
+  end
+end
+if wait > 0 then return tostring(wait) end
+for k, key in ipairs(KEYS) do
+  for n = 1, weight do
+    redis.call('ZADD', key, now, token .. ':' .. n)
+  end
+  redis.call('EXPIRE', key, math.ceil(horizons[k]) + 1)
+end
+return '0'
+"""
+
+
+class RedisThrottle(SlidingWindowThrottle):
+    """The windows in Redis, shared by every process using the same API key."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        api_key: str,
+        windows: Sequence[Window] = DEBITURA_WINDOWS,
+        *,
+        prefix: str = "debitura:throttle",
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        super().__init__(windows, clock=clock, sleep=sleep)
+        self._redis = client
+        # The key itself must never reach Redis (or its MONITOR output): a short hash tells keys apart.
+        self.key_prefix = f"{prefix}:{hashlib.sha256(api_key.encode()).hexdigest()[:16]}"
+        self._script: Any = client.register_script(_ACQUIRE_LUA)
+
+    def __repr__(self) -> str:
+        return f"RedisThrottle(key_prefix={self.key_prefix!r})"
+
+    def _try_acquire(self, weight: int, now: float) -> float:
+        keys = [f"{self.key_prefix}:{bucket.name}" for bucket in self.buckets]
+        args: list[Any] = [repr(now), weight, uuid.uuid4().hex]
+        for bucket in self.buckets:
+            args += [bucket.horizon, len(bucket.windows)]
+            for window in bucket.windows:
+                args += [window.seconds, window.limit]
+        return float(self._script(keys=keys, args=args))
+
+
+def throttle_for(broker_url: str, api_key: str) -> Throttle:
+    """RedisThrottle when the Celery broker is Redis (workers share it), else MemoryThrottle."""
+    if broker_url.startswith(("redis://", "rediss://")):
+        import redis
+
+        return RedisThrottle(redis.Redis.from_url(broker_url), api_key)
+    return MemoryThrottle()

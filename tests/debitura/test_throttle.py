@@ -1,0 +1,231 @@
+"""The client-side rate limiter: sliding windows that wait instead of failing."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+import pytest
+
+from debitura.throttle import (
+    DEBITURA_WINDOWS,
+    MemoryThrottle,
+    RedisThrottle,
+    SlidingWindowThrottle,
+    Window,
+    throttle_for,
+)
+from tests.fixtures.gateway import FakeClock
+
+if TYPE_CHECKING:
+    import redis
+
+SMALL = (Window(60, 3), Window(3600, 5))
+
+
+def memory(clock: FakeClock, windows: tuple[Window, ...] = SMALL) -> MemoryThrottle:
+    return MemoryThrottle(windows, clock=clock, sleep=clock.sleep)
+
+
+@pytest.fixture(params=["memory", "redis"])
+def make_throttle(request: pytest.FixtureRequest, fake_clock: FakeClock):
+    """Build either implementation on the fake clock; the Redis one needs the local Redis."""
+
+    def build(windows: tuple[Window, ...] = SMALL, api_key: str = "key-1") -> SlidingWindowThrottle:
+        if request.param == "memory":
+            return memory(fake_clock, windows)
+        client = request.getfixturevalue("redis_client")
+        prefix = request.getfixturevalue("redis_prefix")
+        return RedisThrottle(
+            client, api_key, windows, prefix=prefix, clock=fake_clock, sleep=fake_clock.sleep
+        )
+
+    return build
+
+
+def test_defaults_are_debituras_published_limits() -> None:
+    assert (Window(60, 2000), Window(3600, 20_000), Window(86_400, 100_000)) == DEBITURA_WINDOWS
+
+
+def test_requests_within_the_minute_limit_do_not_wait(make_throttle, fake_clock: FakeClock) -> None:
+    throttle = make_throttle()
+    for _ in range(3):
+        throttle.acquire()
+    assert fake_clock.sleeps == []
+
+
+def test_the_request_over_the_minute_limit_waits_until_the_oldest_slides_out(
+    make_throttle, fake_clock: FakeClock
+) -> None:
+    throttle = make_throttle()
+    throttle.acquire()
+    fake_clock.advance(10)
+    throttle.acquire()
+    throttle.acquire()
+
+    throttle.acquire()
+
+    # The first request (t=0) leaves the 60 s window at t=60; we were at t=10.
+    assert fake_clock.sleeps == [pytest.approx(50)]
+
+
+def test_the_hour_window_holds_after_the_minute_window_has_room(make_throttle, fake_clock: FakeClock) -> None:
+    throttle = make_throttle()
+    start = fake_clock.now
+    for _ in range(5):
+        throttle.acquire()
+        fake_clock.advance(61)
+
+    throttle.acquire()
+
+    # Five requests in the hour: the sixth waits until the first is an hour old.
+    assert fake_clock.now == pytest.approx(start + 3600)
+
+
+def test_a_window_slides_rather_than_resetting_on_the_minute(make_throttle, fake_clock: FakeClock) -> None:
+    throttle = make_throttle((Window(60, 2),))
+    throttle.acquire()
+    fake_clock.advance(59)
+    throttle.acquire()
+    fake_clock.advance(2)  # t=61: the first has left, the second has not
+
+    throttle.acquire()
+    assert fake_clock.sleeps == []
+    throttle.acquire()
+    assert fake_clock.sleeps == [pytest.approx(58)]  # from t=61 until the t=59 request is 60 s old
+
+
+def test_weight_counts_several_requests_at_once(make_throttle, fake_clock: FakeClock) -> None:
+    throttle = make_throttle()
+    throttle.acquire(weight=3)
+    throttle.acquire(weight=1)
+    assert fake_clock.sleeps == [pytest.approx(60)]
+
+
+def test_a_weight_larger_than_any_window_is_refused(make_throttle) -> None:
+    with pytest.raises(ValueError, match="weight"):
+        make_throttle().acquire(weight=4)
+
+
+def test_a_share_is_capped_at_its_fraction_of_the_budget(make_throttle, fake_clock: FakeClock) -> None:
+    throttle = make_throttle((Window(60, 8),))
+    background = throttle.share("refresh", 0.25)
+
+    background.acquire()
+    background.acquire()
+    assert fake_clock.sleeps == []
+    background.acquire()  # a quarter of 8 is 2
+    assert fake_clock.sleeps == [pytest.approx(60)]
+
+
+def test_a_share_counts_against_the_whole_budget_too(make_throttle, fake_clock: FakeClock) -> None:
+    throttle = make_throttle((Window(60, 4),))
+    background = throttle.share("refresh", 0.5)
+    background.acquire()
+    background.acquire()
+    throttle.acquire()
+    throttle.acquire()
+    assert fake_clock.sleeps == []
+
+    throttle.acquire()  # the whole budget of 4 is used, two of it by the share
+    assert fake_clock.sleeps == [pytest.approx(60)]
+
+
+def test_a_full_budget_also_holds_back_the_share(make_throttle, fake_clock: FakeClock) -> None:
+    throttle = make_throttle((Window(60, 4),))
+    background = throttle.share("refresh", 0.5)
+    for _ in range(4):
+        throttle.acquire()
+
+    background.acquire()
+    assert fake_clock.sleeps == [pytest.approx(60)]
+
+
+def test_memory_throttle_is_safe_across_threads() -> None:
+    clock = FakeClock()
+    lock = threading.Lock()
+
+    def sleep(seconds: float) -> None:
+        with lock:
+            clock.sleep(seconds)
+
+    throttle = MemoryThrottle((Window(60, 50),), clock=clock, sleep=sleep)
+    threads = [threading.Thread(target=lambda: [throttle.acquire() for _ in range(10)]) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # 100 requests through a 50-a-minute window: at least one minute had to pass.
+    assert clock.now - 1_700_000_000.0 >= 60
+
+
+def test_redis_throttle_shares_windows_between_processes(
+    redis_client: redis.Redis, redis_prefix: str, fake_clock: FakeClock
+) -> None:
+    def worker() -> RedisThrottle:
+        return RedisThrottle(
+            redis_client,
+            "key-1",
+            (Window(60, 3),),
+            prefix=redis_prefix,
+            clock=fake_clock,
+            sleep=fake_clock.sleep,
+        )
+
+    first, second = worker(), worker()
+    first.acquire()
+    first.acquire()
+    second.acquire()
+    assert fake_clock.sleeps == []
+    second.acquire()
+    assert fake_clock.sleeps == [pytest.approx(60)]
+
+
+def test_redis_keys_use_a_hash_of_the_api_key_never_the_key(
+    redis_client: redis.Redis, redis_prefix: str, fake_clock: FakeClock
+) -> None:
+    secret = "very-secret-api-key-123"
+    throttle = RedisThrottle(
+        redis_client, secret, prefix=redis_prefix, clock=fake_clock, sleep=fake_clock.sleep
+    )
+    throttle.acquire()
+
+    keys = [key.decode() for key in redis_client.scan_iter(match=f"{redis_prefix}:*")]
+    assert keys
+    assert all(secret not in key for key in keys)
+    assert secret not in repr(throttle)
+
+
+def test_separate_api_keys_have_separate_budgets(
+    redis_client: redis.Redis, redis_prefix: str, fake_clock: FakeClock
+) -> None:
+    def for_key(api_key: str) -> RedisThrottle:
+        return RedisThrottle(
+            redis_client,
+            api_key,
+            (Window(60, 1),),
+            prefix=redis_prefix,
+            clock=fake_clock,
+            sleep=fake_clock.sleep,
+        )
+
+    for_key("key-a").acquire()
+    for_key("key-b").acquire()
+    assert fake_clock.sleeps == []
+
+
+def test_redis_keys_expire_after_the_longest_window(
+    redis_client: redis.Redis, redis_prefix: str, fake_clock: FakeClock
+) -> None:
+    throttle = RedisThrottle(
+        redis_client, "key-1", SMALL, prefix=redis_prefix, clock=fake_clock, sleep=fake_clock.sleep
+    )
+    throttle.acquire()
+    (key,) = redis_client.scan_iter(match=f"{redis_prefix}:*")
+    assert 3600 <= redis_client.ttl(key) <= 3601
+
+
+def test_a_redis_broker_selects_the_shared_throttle() -> None:
+    assert isinstance(throttle_for("redis://127.0.0.1:6379/0", "k"), RedisThrottle)
+    assert isinstance(throttle_for("filesystem://", "k"), MemoryThrottle)
+    assert isinstance(throttle_for("memory://", "k"), MemoryThrottle)

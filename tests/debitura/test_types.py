@@ -1,0 +1,273 @@
+"""Typed results: Decimal amounts, aware timestamps, both-way enums, tolerance of new fields."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from debitura.decoding import DecodeError
+from debitura.enums import FILTERABLE_LIFECYCLES, ChatRole, CloseCode, Lifecycle
+from debitura.serialization import dumps, format_date, format_datetime, json_native, loads, parse_datetime
+from debitura.types import Case, CasePage, Chat, Payment, PriceChangeConfirmation
+
+LIFECYCLE_FORMS = [
+    (Lifecycle.PENDING_VERIFICATION, "PendingVerification", "Pending Verification"),
+    (Lifecycle.NEEDS_ADDITIONAL_DETAILS, "NeedsAdditionalDetails", "Needs Additional Details"),
+    (Lifecycle.LEADS, "Leads", "Leads"),
+    (Lifecycle.LEADS_QUOTE_GIVEN, "LeadsQuoteGiven", "Leads Quote Given"),
+    (Lifecycle.ACTIVE, "Active", "Active"),
+    (Lifecycle.PAUSED, "Paused", "Paused"),
+    (Lifecycle.CLOSED, "Closed", "Closed"),
+    (Lifecycle.MERGED, "Merged", "Merged"),
+]
+
+CLOSE_CODE_FORMS = [
+    (CloseCode.PAID, "Paid", "Paid"),
+    (CloseCode.PARTIALLY_PAID, "PartiallyPaid", "Partially Paid"),
+    (CloseCode.DEBTOR_INSOLVENT_BANKRUPT, "DebtorInsolventBankrupt", "Debtor Insolvent / Bankrupt"),
+    (CloseCode.DEBTOR_UNTRACEABLE, "DebtorUntraceable", "Debtor Untraceable"),
+    (
+        CloseCode.DISPUTED_LEGAL_ACTION_DECLINED_BY_CLIENT,
+        "DisputedLegalActionDeclinedByClient",
+        "Disputed - Legal Action Declined by Client",
+    ),
+    (CloseCode.WITHDRAWN_BY_CLIENT, "WithdrawnByClient", "Withdrawn by Client"),
+    (
+        CloseCode.PRE_LEGAL_EXHAUSTED_NO_PAYMENT,
+        "PreLegalExhaustedNoPayment",
+        "Pre-Legal Exhausted - No Payment",
+    ),
+    (
+        CloseCode.STATUTE_OF_LIMITATIONS_EXPIRED,
+        "StatuteOfLimitationsExpired",
+        "Statute of Limitations Expired",
+    ),
+    (CloseCode.SETTLEMENT_REJECTED_BY_CLIENT, "SettlementRejectedByClient", "Settlement Rejected by Client"),
+    (CloseCode.UNRESPONSIVE_CLIENT, "UnresponsiveClient", "Unresponsive Client"),
+    (CloseCode.UNECONOMICAL_TO_PURSUE, "UneconomicalToPursue", "Uneconomical to Pursue"),
+    (CloseCode.OTHER, "Other", "Other"),
+]
+
+
+@pytest.mark.parametrize(("member", "name", "description"), LIFECYCLE_FORMS + CLOSE_CODE_FORMS)
+def test_lifecycle_and_close_code_map_both_ways(
+    member: Lifecycle | CloseCode, name: str, description: str
+) -> None:
+    parse = type(member).parse
+    assert member.value == name
+    assert member.description == description
+    assert parse(name) is member
+    assert parse(description) is member
+    assert parse(description.upper()) is member
+
+
+def test_close_code_descriptions_parse_whatever_their_punctuation() -> None:
+    assert CloseCode.parse("Debtor Insolvent/Bankrupt") is CloseCode.DEBTOR_INSOLVENT_BANKRUPT
+    assert CloseCode.parse("Disputed \u2013 legal action declined by client") is (
+        CloseCode.DISPUTED_LEGAL_ACTION_DECLINED_BY_CLIENT
+    )
+
+
+def test_unknown_lifecycle_and_close_code_become_unknown_rather_than_fail() -> None:
+    assert Lifecycle.parse("Awaiting Moon Phase") is Lifecycle.UNKNOWN
+    assert CloseCode.parse("Debtor Emigrated To Mars") is CloseCode.UNKNOWN
+
+
+def test_unknown_is_not_a_filterable_lifecycle() -> None:
+    assert Lifecycle.UNKNOWN not in FILTERABLE_LIFECYCLES
+    assert len(FILTERABLE_LIFECYCLES) == 8
+
+
+def test_an_unknown_chat_role_does_not_fail() -> None:
+    assert Chat.from_api({"id": "c", "role": 9}).role is ChatRole.UNKNOWN
+    assert Chat.from_api({"id": "c", "role": 1}).role is ChatRole.CREDITOR
+
+
+def _case(**overrides: object) -> dict[str, object]:
+    data: dict[str, object] = {"id": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "grossAmount": 0, "remainder": 0}
+    data.update(overrides)
+    return data
+
+
+def test_amounts_are_decimals_with_every_digit_kept() -> None:
+    case = Case.from_api(loads(json.dumps(_case(grossAmount=1e20)).replace("1e+20", "12345678901234567.89")))
+    assert case.gross_amount == Decimal("12345678901234567.89")
+    assert Case.from_api(loads(b'{"id":"x","grossAmount":0.1,"remainder":0.30}')).remainder == Decimal("0.30")
+
+
+def test_integer_amounts_become_decimals_too() -> None:
+    case = Case.from_api(_case(grossAmount=1500))
+    assert case.gross_amount == Decimal(1500)
+    assert isinstance(case.gross_amount, Decimal)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2025-11-19T09:30:00Z", datetime(2025, 11, 19, 9, 30, tzinfo=UTC)),
+        ("2025-11-19T10:30:00+01:00", datetime(2025, 11, 19, 9, 30, tzinfo=UTC)),
+        ("2025-11-19T09:30:00", datetime(2025, 11, 19, 9, 30, tzinfo=UTC)),
+        ("2025-11-19T09:30:00.1234567Z", datetime(2025, 11, 19, 9, 30, 0, 123456, tzinfo=UTC)),
+        ("2025-11-19", datetime(2025, 11, 19, tzinfo=UTC)),
+    ],
+)
+def test_timestamps_are_aware_whatever_form_they_come_in(text: str, expected: datetime) -> None:
+    parsed = parse_datetime(text)
+    assert parsed.tzinfo is not None
+    assert parsed == expected
+
+
+def test_case_timestamps_are_aware() -> None:
+    case = Case.from_api(_case(dateCreated="2025-01-02T03:04:05", dueDate="2025-02-01T00:00:00+02:00"))
+    assert case.date_created == datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert case.due_date is not None
+    assert case.due_date.utcoffset() == timedelta(hours=2)
+
+
+def test_payment_dates_are_calendar_dates() -> None:
+    payment = Payment.from_api({"id": "p", "grossAmount": 5, "date": "2025-11-19T00:00:00Z"})
+    assert payment.date == date(2025, 11, 19)
+
+
+def test_response_descriptions_become_enum_members_on_the_case() -> None:
+    case = Case.from_api(_case(lifecycle="Pending Verification", closeCode="Withdrawn by Client"))
+    assert case.lifecycle is Lifecycle.PENDING_VERIFICATION
+    assert case.close_code is CloseCode.WITHDRAWN_BY_CLIENT
+
+
+def test_unknown_values_keep_their_raw_text_on_the_case() -> None:
+    case = Case.from_api(_case(lifecycle="Hibernating"))
+    assert case.lifecycle is Lifecycle.UNKNOWN
+    assert case.raw["lifecycle"] == "Hibernating"
+
+
+def test_fields_debitura_adds_later_are_ignored_everywhere() -> None:
+    case = Case.from_api(
+        _case(brandNewField={"x": 1}, debtor={"name": "A", "type": "Company", "shoeSize": 44})
+    )
+    assert case.debtor is not None
+    assert case.debtor.name == "A"
+    assert case.raw["brandNewField"] == {"x": 1}
+
+
+def test_nested_case_fields_are_typed() -> None:
+    case = Case.from_api(
+        _case(
+            creditor={"id": "cr", "companyName": "Acme", "division": {"id": "dv", "name": "North"}},
+            assignedUser={"email": "a@example.com", "name": "Ann"},
+            validation={"needsInfo": True},
+            allocationOutstanding={"principal": 10.5, "interest": 1, "reminderFees": 0, "collectionFees": 0},
+            exclusivePeriodEndDate="2026-01-01T00:00:00Z",
+            disputeStatus="Don't Know",
+            preLegalSuccessFee=9.5,
+        )
+    )
+    assert case.creditor is not None
+    assert case.creditor.division is not None
+    assert case.creditor.division.name == "North"
+    assert case.assigned_user is not None
+    assert case.assigned_user.email == "a@example.com"
+    assert case.needs_info is True
+    assert case.allocation_outstanding is not None
+    assert case.allocation_outstanding.principal == Decimal("10.5")
+    assert case.exclusive_period_end_date == datetime(2026, 1, 1, tzinfo=UTC)
+    assert case.dispute_status == "Don't Know"
+    assert case.pre_legal_success_fee == Decimal("9.5")
+
+
+def test_raw_is_json_native_so_it_can_be_stored_as_it_came() -> None:
+    case = Case.from_api(loads(b'{"id":"x","grossAmount":1234.56,"remainder":0.1,"debtor":{"name":"A"}}'))
+    assert json.loads(json.dumps(case.raw)) == {
+        "id": "x",
+        "grossAmount": 1234.56,
+        "remainder": 0.1,
+        "debtor": {"name": "A"},
+    }
+
+
+def test_a_missing_required_field_is_a_decode_error() -> None:
+    with pytest.raises(DecodeError, match="grossAmount"):
+        Case.from_api({"id": "x", "remainder": 0})
+
+
+def test_a_mistyped_field_is_a_decode_error_naming_it() -> None:
+    with pytest.raises(DecodeError, match=r"debtor\.name"):
+        Case.from_api(_case(debtor={"name": 42}))
+
+
+def test_a_case_page_knows_whether_more_pages_follow() -> None:
+    page = CasePage.from_api({"page": {"currentPage": 1, "totalPages": 3}, "cases": [_case()]})
+    assert page.page.has_next
+    assert len(page.cases) == 1
+    last = CasePage.from_api({"page": {"currentPage": 3, "totalPages": 3}, "cases": None})
+    assert not last.page.has_next
+    assert last.cases == ()
+
+
+def test_price_change_confirmation_is_typed() -> None:
+    data = loads(
+        b'{"caseId":"c","confirmationRequired":true,"currentSuccessFee":9.5,"proposedSuccessFee":20.0}'
+    )
+    confirmation = PriceChangeConfirmation.from_api(data)
+    assert confirmation.proposed_success_fee == Decimal("20.0")
+    assert confirmation.current_success_fee == Decimal("9.5")
+
+
+def test_results_are_frozen() -> None:
+    case = Case.from_api(_case())
+    with pytest.raises(AttributeError):
+        case.remainder = Decimal(1)  # type: ignore[misc]
+
+
+# --- JSON and timestamps out -------------------------------------------------------------------
+
+
+def test_decimals_are_written_as_exact_number_literals() -> None:
+    assert dumps({"a": Decimal("0.10"), "b": Decimal("12345678901234567.89"), "c": [Decimal("1E+2")]}) == (
+        b'{"a":0.10,"b":12345678901234567.89,"c":[100]}'
+    )
+
+
+def test_decimal_precision_survives_a_round_trip() -> None:
+    amounts = {"x": Decimal("1234567890.123456789"), "y": Decimal("0.01")}
+    assert loads(dumps(amounts)) == amounts
+
+
+def test_floats_are_refused_when_encoding() -> None:
+    with pytest.raises(TypeError, match="Decimal"):
+        dumps({"paymentAmount": 0.1})
+
+
+def test_non_finite_decimals_are_refused() -> None:
+    with pytest.raises(ValueError, match="NaN"):
+        dumps({"a": Decimal("NaN")})
+
+
+def test_strings_and_other_values_are_ordinary_json() -> None:
+    assert json.loads(dumps({"s": 'quote " and ünïcode', "n": None, "t": True, "i": 3})) == {
+        "s": 'quote " and ünïcode',
+        "n": None,
+        "t": True,
+        "i": 3,
+    }
+
+
+def test_timestamps_are_sent_in_utc_with_z() -> None:
+    moment = datetime(2025, 11, 19, 10, 30, tzinfo=timezone(timedelta(hours=1)))
+    assert format_datetime(moment) == "2025-11-19T09:30:00Z"
+
+
+def test_naive_timestamps_are_not_sent() -> None:
+    with pytest.raises(ValueError, match="aware"):
+        format_datetime(datetime(2025, 11, 19, 9, 30))
+
+
+def test_dates_are_sent_as_midnight_utc_to_satisfy_the_date_time_schema() -> None:
+    assert format_date(date(2025, 11, 19)) == "2025-11-19T00:00:00Z"
+
+
+def test_json_native_turns_decimals_into_floats() -> None:
+    assert json_native({"a": [Decimal("1.5")], "b": 2}) == {"a": [1.5], "b": 2}
