@@ -55,8 +55,9 @@ def verify(
         raise SignatureError("The signature header has no v1 signature.")
     if abs(now - t) > tolerance:
         raise SignatureError(f"The signature timestamp is more than {tolerance} seconds away from now.")
-    expected = _digest(secret, body, t)
-    # Several v1 values may appear while a secret is being rotated; any match is enough.
-    if not any(hmac.compare_digest(expected, candidate) for candidate in candidates):
+    expected = _digest(secret, body, t).encode()
+    # Several v1 values may appear while a secret is being rotated; any match is enough. Compare
+    # bytes: compare_digest raises TypeError on a str with non-ASCII characters in a forged header.
+    if not any(hmac.compare_digest(expected, candidate.lower().encode()) for candidate in candidates):
         raise SignatureError("The signature does not match the body.")
     return t
