@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from . import dto
+from . import dto, operations, webhooks
 from .errors import ApiError, bad_request, not_found
-from .http import Request, Response, RouteTable, is_uuid, json_response, raw_json_response
+from .http import Request, Response, RouteTable, error_response, is_uuid, json_response, raw_json_response
 from .model import LIFECYCLES, Case
 from .state import SORT_FIELDS, CaseQuery
 
@@ -199,6 +200,165 @@ class DebituraApi:
     def get_validation(self, request: Request) -> Response:
         with self.state.lock:
             return json_response(200, dto.validation(self.path_case(request)))
+
+    # -- changes -------------------------------------------------------------------------------
+    def idempotent(self, request: Request, work: Callable[[], Response]) -> Response:
+        """Run `work` once per Idempotency-Key and body; replays, conflicts and races per API-NOTES."""
+        key = request.headers.get("idempotency-key")
+        if key is None:
+            return work()
+        store = self.emulator.idempotency
+        scope = f"{request.template}:{request.params.get('id', '').lower()}"
+        replay = store.begin(scope, key, request.body, self.emulator.clock.time())
+        if replay is not None:
+            return replay
+        response = None
+        try:
+            request.pause()  # injected latency lands while the key is in flight
+            response = self.guarded(work)
+        finally:
+            store.finish(scope, key, response)
+        return response
+
+    @staticmethod
+    def guarded(work: Callable[[], Response]) -> Response:
+        try:
+            return work()
+        except ApiError as error:
+            return error_response(error)
+
+    def change(
+        self, request: Request, operation: Callable[[Case, dict[str, Any]], Any], status: int = 200
+    ) -> Response:
+        """Apply `operation` to the path's case with the JSON body, under the state lock."""
+        payload = request.json()
+        with self.state.lock:
+            result = operation(self.path_case(request), payload)
+        return json_response(status, result)
+
+    @route("POST", "/cases/{id}/start")
+    def start_case(self, request: Request) -> Response:
+        return self.change(request, lambda case, body: operations.case_start(self.state, case, body))
+
+    @route("POST", "/cases/{id}/close")
+    def close_case(self, request: Request) -> Response:
+        return self.change(request, lambda case, body: operations.case_close(self.state, case, body))
+
+    @route("PUT", "/cases/{id}/fees")
+    def update_fees(self, request: Request) -> Response:
+        return self.change(request, lambda case, body: operations.fees_update(self.state, case, body))
+
+    @route("POST", "/cases/{id}/notes")
+    def create_note(self, request: Request) -> Response:
+        return self.change(request, lambda case, body: operations.note_create(self.state, case, body))
+
+    @route("POST", "/cases/{id}/chats")
+    def send_chat(self, request: Request) -> Response:
+        return self.idempotent(
+            request,
+            lambda: self.change(request, lambda case, body: operations.chat_send(self.state, case, body)),
+        )
+
+    @route("POST", "/cases/{id}/payments")
+    def create_payment(self, request: Request) -> Response:
+        return self.idempotent(
+            request,
+            lambda: self.change(
+                request, lambda case, body: operations.payment_create(self.state, case, body)
+            ),
+        )
+
+    @route("PUT", "/cases/{id}/payments/{paymentId}")
+    def update_payment(self, request: Request) -> Response:
+        def update(case: Case, body: dict[str, Any]) -> Any:
+            payment = operations.payment_of(
+                self.state, case, uuid_param(request.params["paymentId"], "paymentId")
+            )
+            return operations.payment_update(self.state, case, payment, body)
+
+        return self.change(request, update)
+
+    @route("DELETE", "/cases/{id}/payments/{paymentId}")
+    def delete_payment(self, request: Request) -> Response:
+        reopen = request.bool_arg("reopenCaseIfNeeded")
+        payment_id = uuid_param(request.params["paymentId"], "paymentId")
+        with self.state.lock:
+            case = self.path_case(request)
+            operations.payment_delete(
+                self.state, case, operations.payment_of(self.state, case, payment_id), reopen=reopen
+            )
+        return Response(204)
+
+    @route("POST", "/cases/{id}/files")
+    def upload_file(self, request: Request) -> Response:
+        fields, files = request.form()
+        with self.state.lock:
+            stored = operations.file_upload(self.state, self.path_case(request), fields, files)
+        return json_response(
+            200, dto.case_file(stored, self.emulator.file_links.url(request.base_url, stored.id))
+        )
+
+    # -- webhooks ------------------------------------------------------------------------------
+    @route("GET", "/webhooks")
+    def list_webhooks(self, request: Request) -> Response:
+        with self.state.lock:
+            return json_response(200, [webhooks.as_json(h) for h in self.state.webhooks.values()])
+
+    @route("POST", "/webhooks")
+    def create_webhook(self, request: Request) -> Response:
+        payload = request.json()
+        with self.state.lock:
+            hook = webhooks.create(self.state, payload)
+            return json_response(201, webhooks.as_json(hook, with_secret=True))
+
+    @route("GET", "/webhooks/{id}")
+    def get_webhook(self, request: Request) -> Response:
+        with self.state.lock:
+            return json_response(200, webhooks.as_json(self.path_webhook(request)))
+
+    @route("PUT", "/webhooks/{id}")
+    def update_webhook(self, request: Request) -> Response:
+        payload = request.json()
+        with self.state.lock:
+            hook = self.path_webhook(request)
+            rotated = webhooks.update(self.state, hook, payload)
+            return json_response(200, webhooks.as_json(hook, with_secret=rotated))
+
+    @route("DELETE", "/webhooks/{id}")
+    def delete_webhook(self, request: Request) -> Response:
+        with self.state.lock:
+            del self.state.webhooks[self.path_webhook(request).id]
+        return Response(204)
+
+    @route("GET", "/webhooks/events")
+    def list_webhook_events(self, request: Request) -> Response:
+        case_id = uuid_param(request.arg("caseId"), "caseId")
+        since = webhooks.parse_since(request.arg("since"))
+        with self.state.lock:
+            events = [
+                e
+                for e in self.state.events.values()
+                if e.case_id == case_id and (since is None or e.created_at >= since)
+            ]
+            return json_response(200, [webhooks.event_json(e) for e in reversed(events)])
+
+    @route("POST", "/webhooks/events/{id}/replay")
+    def replay_webhook_event(self, request: Request) -> Response:
+        with self.state.lock:
+            event = self.state.events.get(uuid_param(request.params.get("id"), "id"))
+            if event is None or event.subscription_id not in self.state.webhooks:
+                raise not_found("Webhook event not found.")
+            webhooks.replay(self.state, event)
+            return json_response(
+                200,
+                {"eventId": event.id, "subscriptionId": event.subscription_id, "eventType": event.event_type},
+            )
+
+    def path_webhook(self, request: Request) -> Any:
+        hook = self.state.webhooks.get(uuid_param(request.params.get("id"), "id"))
+        if hook is None:
+            raise not_found("Webhook not found.")
+        return hook
 
 
 def dto_bytes(value: Any) -> bytes:

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from . import operations
 from .api import DebituraApi
 from .clock import Clock
 from .control import ControlApi
@@ -24,6 +25,8 @@ from .faults import DroppedResponse, FaultConfig, Faults, SimulatedTimeout
 from .files import FileLinks
 from .http import Request, Response, error_response, json_response
 from .idempotency import IdempotencyStore
+from .model import DISPUTED, NOT_DISPUTED, Case, Chat, Payment
+from .names import CREDITOR_MESSAGES
 from .ratelimit import RateLimiter, RateLimits
 from .seed import anchor_for, build_world
 from .state import State
@@ -129,7 +132,7 @@ class Emulator:
         self.file_links = FileLinks(
             hashlib.sha256(f"emulator-file-links-{seed}".encode()).digest(), self.clock.time
         )
-        self.state = State(build_world(seed, cases, self.anchor), self.clock, seed)
+        self.state = State(build_world(seed, cases, self.anchor), self.clock)
         self.api = DebituraApi(self)
         self.control = ControlApi(self)
 
@@ -250,7 +253,7 @@ class Emulator:
 
     def reset(self) -> None:
         """Back to the seeded state: data, log, faults, limits, idempotency keys and clock."""
-        state = State(build_world(self.seed, self.case_count, self.anchor), self.clock, self.seed)
+        state = State(build_world(self.seed, self.case_count, self.anchor), self.clock)
         with self.state.lock:
             self.state = state
         with self._log_lock:
@@ -261,6 +264,79 @@ class Emulator:
         self.rate_limiter.reset()
         self.idempotency = IdempotencyStore()
         self.clock.offset = 0.0
+
+    # -- behaviour over time (mirrors the control endpoints) ------------------------------------
+    def new_assignment(
+        self,
+        *,
+        count: int = 1,
+        claim_type: str | None = None,
+        disputed: bool | None = None,
+        is_test: bool = False,
+    ) -> list[Case]:
+        """New cases arrive in Pending Verification (fires case.assigned)."""
+        dispute = None if disputed is None else (DISPUTED if disputed else NOT_DISPUTED)
+        with self.state.lock:
+            cases = [
+                operations.case_assign(self.state, claim_type=claim_type, dispute=dispute, is_test=is_test)
+                for _ in range(count)
+            ]
+        self._dispatch_webhooks()
+        return cases
+
+    def creditor_message(self, case_id: str, message: str | None = None) -> Chat:
+        """The creditor writes in the case chat (fires chat.created)."""
+        with self.state.lock:
+            case = self.state.case(case_id)
+            text = message or self.state.seeder.rng.choice(CREDITOR_MESSAGES)
+            chat = operations.creditor_message(self.state, case, text)
+        self._dispatch_webhooks()
+        return chat
+
+    def withdraw(self, case_id: str) -> Case:
+        """The creditor withdraws the case: closed as WithdrawnByClient (fires case.closed)."""
+        with self.state.lock:
+            case = self.state.case(case_id)
+            operations.creditor_withdraw(self.state, case)
+        self._dispatch_webhooks()
+        return case
+
+    def merge(self, case_id: str, *, into: str | None = None) -> Case:
+        """Debitura merges the case into another (default: another case of the creditor)."""
+        with self.state.lock:
+            case = self.state.case(case_id)
+            if into is not None:
+                target = self.state.case(into)
+            else:
+                candidates = [
+                    c for c in self.state.cases.values() if c.creditor is case.creditor and c is not case
+                ]
+                target = (
+                    candidates[0]
+                    if candidates
+                    else next(c for c in self.state.cases.values() if c is not case)
+                )
+            operations.case_merge(self.state, case, target)
+        self._dispatch_webhooks()
+        return case
+
+    def invoice_payment(self, payment_id: str) -> Payment:
+        """Debitura invoices the payment's payout: from now on it is frozen (422 on edit/delete)."""
+        with self.state.lock:
+            payment = self.state.payments.get(payment_id.lower())
+            if payment is None:
+                raise not_found("Payment not found.")
+            payment.invoiced = True
+            return payment
+
+    def touch(self, count: int = 25) -> list[Case]:
+        """Change `count` production cases (fresh dateUpdated), for incremental-sync tests."""
+        with self.state.lock:
+            pool = [c for c in self.state.cases.values() if not c.is_test and c.lifecycle != "Merged"]
+            chosen = self.state.seeder.rng.sample(pool, min(count, len(pool)))
+            for variant, case in enumerate(chosen):
+                operations.case_change(self.state, case, variant)
+            return chosen
 
     def set_faults(self, **settings: Any) -> FaultConfig:
         """Replace the fault configuration (see FaultConfig for the names)."""

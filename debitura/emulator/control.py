@@ -9,6 +9,7 @@ from .errors import ApiError, bad_request, not_found
 from .faults import FaultConfig
 from .files import CONTENT_TYPES, DOWNLOAD_PREFIX, extension
 from .http import Request, Response, RouteTable, error_response, json_response
+from .model import LIFECYCLES, Case
 
 if TYPE_CHECKING:
     from .app import Emulator
@@ -129,6 +130,46 @@ class ControlApi:
             self.emulator.advance_clock(_number(payload, "advanceSeconds", 0))
         return self.get_clock(request)
 
+    # -- what happens at Debitura and on the creditor's side ------------------------------------
+    @control("POST", "/assignments")
+    def new_assignment(self, request: Request) -> Response:
+        payload = self.body(request)
+        cases = self.emulator.new_assignment(
+            count=_count(payload, "count", 1),
+            claim_type=payload.get("claimType"),
+            disputed=payload.get("disputed"),
+            is_test=bool(payload.get("isTest", False)),
+        )
+        return json_response(201, {"cases": [_summary(c) for c in cases]})
+
+    @control("POST", "/cases/{id}/creditor-message")
+    def creditor_message(self, request: Request) -> Response:
+        payload = self.body(request)
+        chat = self.emulator.creditor_message(request.params["id"], payload.get("message"))
+        return json_response(201, dto.chat(chat))
+
+    @control("POST", "/cases/{id}/withdraw")
+    def withdraw(self, request: Request) -> Response:
+        return json_response(200, _summary(self.emulator.withdraw(request.params["id"])))
+
+    @control("POST", "/cases/{id}/merge")
+    def merge(self, request: Request) -> Response:
+        payload = self.body(request)
+        return json_response(
+            200, _summary(self.emulator.merge(request.params["id"], into=payload.get("intoCaseId")))
+        )
+
+    @control("POST", "/payments/{id}/invoice")
+    def invoice_payment(self, request: Request) -> Response:
+        payment = self.emulator.invoice_payment(request.params["id"])
+        return json_response(200, {"paymentId": payment.id, "caseId": payment.case_id, "invoiced": True})
+
+    @control("POST", "/touch")
+    def touch(self, request: Request) -> Response:
+        payload = self.body(request)
+        cases = self.emulator.touch(_count(payload, "count", 25))
+        return json_response(200, {"cases": [_summary(c) for c in cases]})
+
     # -- signed file downloads -----------------------------------------------------------------
     @control("GET", DOWNLOAD_PREFIX.removeprefix("/_emulator") + "{fileId}")
     def download(self, request: Request) -> Response:
@@ -148,3 +189,12 @@ class ControlApi:
         return Response(
             200, stored.content, {"Content-Type": content_type, "Content-Disposition": disposition}
         )
+
+
+def _summary(case: Case) -> dict[str, Any]:
+    return {
+        "id": case.id,
+        "reference": case.reference,
+        "lifecycle": LIFECYCLES[case.lifecycle],
+        "dateUpdated": dto.stamp(case.date_updated),
+    }

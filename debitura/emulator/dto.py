@@ -10,7 +10,6 @@ from .model import (
     CHAT_ROLE_LABELS,
     CLOSE_CODES,
     LIFECYCLES,
-    ZERO,
     Case,
     CaseFile,
     Chat,
@@ -178,7 +177,7 @@ def case(item: Case, partner: Partner, users: dict[str, User]) -> JSON:
             "bankZipCode": None,
             "bankState": None,
         },
-        "blendedAgeUpliftPoints": number(item.age_uplift),
+        "blendedAgeUpliftPoints": number(item.age_uplift) if item.multi_invoice else None,
         "preLegalSuccessFee": number(item.success_fee) if pre_legal else None,
         "solutionUrl": None,
         "signingHandoff": {"combinedSigningUrl": None},
@@ -289,7 +288,3 @@ def validation(item: Case) -> JSON:
             {"resolutionArea": v.resolution_area, "description": v.description} for v in item.validation_items
         ],
     }
-
-
-def remainder_after(item: Case) -> float:
-    return float(max(item.remainder, ZERO))

@@ -28,6 +28,7 @@ class ApiError(Exception):
         *,
         body: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        details: list[tuple[str, str]] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -35,6 +36,7 @@ class ApiError(Exception):
         self.kind = kind
         self.custom_body = body
         self.headers = headers or {}
+        self.details = details or ([(kind, message)] if kind else [])
 
     def body(self) -> dict[str, Any]:
         if self.custom_body is not None:

@@ -313,7 +313,8 @@ class Case:
     date_updated: datetime
     lifecycle: str
     success_fee: Decimal | None
-    age_uplift: Decimal | None = None
+    age_uplift: Decimal = ZERO
+    multi_invoice: bool = False
     intentional_rate: bool = False
     is_test: bool = False
     engagement_phase: str | None = None

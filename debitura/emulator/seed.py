@@ -98,6 +98,8 @@ class World:
     users: list[User]
     creditors: list[Creditor]
     cases: list[Case]
+    # Keeps generating (new assignments, ids) from where the seed stopped, so runs replay exactly.
+    seeder: Seeder
 
 
 def anchor_for(today: datetime | None = None) -> datetime:
@@ -108,7 +110,7 @@ def anchor_for(today: datetime | None = None) -> datetime:
 
 def build_world(seed: int, cases: int, anchor: datetime) -> World:
     """The seeded partner, team, creditors and `cases` cases, all dated before `anchor`."""
-    return _Seeder(seed, anchor).build(cases)
+    return Seeder(seed, anchor).build(cases)
 
 
 def file_content(file_name: str, title: str, body: str) -> bytes:
@@ -145,7 +147,9 @@ def _minimal_pdf(text: str) -> bytes:
     return bytes(out)
 
 
-class _Seeder:
+class Seeder:
+    """Invents parties and cases from one seeded generator."""
+
     def __init__(self, seed: int, anchor: datetime) -> None:
         self.rng = random.Random(seed)
         self.ids = IdFactory(self.rng)
@@ -188,7 +192,7 @@ class _Seeder:
         creditors = [self.creditor() for _ in range(max(6, case_count // 8))]
         cases = [self.case(index, partner, users, creditors) for index in range(case_count)]
         self.merge_some(cases)
-        return World(partner, users, creditors, cases)
+        return World(partner, users, creditors, cases, self)
 
     def partner(self) -> Partner:
         country = names.COUNTRIES[0]
@@ -316,20 +320,40 @@ class _Seeder:
         )
 
     def case(self, index: int, partner: Partner, users: list[User], creditors: list[Creditor]) -> Case:
+        lifecycle = self.weighted(_LIFECYCLE_WEIGHTS)
+        recent = lifecycle in ("PendingVerification", "Leads", "LeadsQuoteGiven")
+        created = self.anchor - timedelta(seconds=self.rng.uniform(3600, 86400 * (20 if recent else 540)))
+        case = self.assignment(
+            partner, creditors, created, is_test=self.rng.random() < 0.03 or index in (3, 17)
+        )
+        if lifecycle in _WORKED:
+            self.work(case, partner, users, lifecycle)
+        else:
+            case.lifecycle = lifecycle
+        self.documents(case)
+        case.date_updated = max(item.date for item in case.timeline)
+        return case
+
+    def assignment(
+        self,
+        partner: Partner,
+        creditors: list[Creditor],
+        created: datetime,
+        *,
+        claim_type: str | None = None,
+        dispute: str | None = None,
+        is_test: bool = False,
+    ) -> Case:
+        """A case just assigned to the partner: Pending Verification, priced, nothing done yet."""
         rng = self.rng
         creditor = rng.choice(creditors)
         debtor = self.debtor()
         country = next(c for c in names.COUNTRIES if c.alpha2 == debtor.country_alpha2)
         currency = country.currency
-        lifecycle = self.weighted(_LIFECYCLE_WEIGHTS)
-        recent = lifecycle in ("PendingVerification", "Leads", "LeadsQuoteGiven")
-        created = self.anchor - timedelta(seconds=rng.uniform(3600, 86400 * (20 if recent else 540)))
         invoice_date = created - timedelta(days=rng.randint(20, 900))
         due_date = invoice_date + timedelta(days=rng.choice((8, 14, 30)))
         amount_usd = math.exp(rng.uniform(math.log(150), math.log(200_000)))
         gross = money(Decimal(str(amount_usd)) / USD_RATES[currency], currency)
-        claim_type = self.weighted(_CLAIM_TYPE_WEIGHTS)
-        dispute = self.weighted(_DISPUTE_WEIGHTS) or None
         uplift = age_uplift(due_date, created)
         fee = standard_success_fee(gross, currency, country.alpha2, uplift)
         intentional = rng.random() < 0.1
@@ -348,8 +372,8 @@ class _Seeder:
             claim_description=rng.choice(names.CLAIM_DESCRIPTIONS).format(
                 n=rng.randint(100, 9999), month=invoice_date.strftime("%B %Y")
             ),
-            claim_type=claim_type,
-            dispute_status=dispute,
+            claim_type=claim_type or self.weighted(_CLAIM_TYPE_WEIGHTS),
+            dispute_status=dispute or self.weighted(_DISPUTE_WEIGHTS) or None,
             currency=currency,
             gross_amount=gross,
             interest_fees=ZERO,
@@ -360,24 +384,17 @@ class _Seeder:
             date_created=created,
             date_updated=created,
             lifecycle="PendingVerification",
+            # A negotiated (intentional) rate sits below the standard one.
             success_fee=fee - 2 if intentional else fee,
             age_uplift=uplift,
+            multi_invoice=bool(uplift) and rng.random() < 0.7,
             intentional_rate=intentional,
-            is_test=rng.random() < 0.03 or index in (3, 17),
+            is_test=is_test,
         )
-        if uplift and rng.random() < 0.3:
-            case.age_uplift = None  # single-invoice cases carry no blended uplift
-        self.timeline(
-            case, created, "Assigned", "Case assigned", f"Assigned to {partner.company_name}.", "System", None
-        )
-        if lifecycle in _WORKED:
-            self.work(case, partner, users, lifecycle)
-        else:
-            case.lifecycle = lifecycle
-            if lifecycle == "PendingVerification" and rng.random() < 0.15:
-                case.validation_items = [ValidationItem(*rng.choice(names.VALIDATION_ITEMS))]
-        self.documents(case)
-        case.date_updated = max(item.date for item in case.timeline)
+        if rng.random() < 0.15:
+            case.validation_items = [ValidationItem(*rng.choice(names.VALIDATION_ITEMS))]
+        text = f"Assigned to {partner.company_name}."
+        self.timeline(case, created, "Assigned", "Case assigned", text, "System", None)
         return case
 
     def timeline(
@@ -392,6 +409,7 @@ class _Seeder:
         actor = rng.choice(active_users)
         started = case.date_created + timedelta(hours=rng.uniform(2, 60))
         case.lifecycle = "Active"
+        case.validation_items = []
         case.date_collection_started = started
         case.engagement_phase = rng.choices(("Pre-legal", "Legal", "Enforcement"), weights=(80, 15, 5))[0]
         case.assigned_user_id = rng.choice(active_users).id if rng.random() < 0.85 else None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import random
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from . import dto
 from .clock import Clock
 from .errors import ApiError, not_found
 from .model import CLOSE_CODES, LIFECYCLES, Case, CaseFile, Chat, Note, Partner, Payment, User
-from .seed import IdFactory, World
+from .seed import World
 
 # Sort keys for GET /cases: None sorts first ascending (as SQL Server does), last descending.
 _LIFECYCLE_ORDER = {name: index for index, name in enumerate(LIFECYCLES)}
@@ -100,11 +99,11 @@ class CaseQuery:
 class State:
     """All cases and related records, guarded by one lock (the HTTP server is threaded)."""
 
-    def __init__(self, world: World, clock: Clock, seed: int) -> None:
+    def __init__(self, world: World, clock: Clock) -> None:
         self.lock = threading.RLock()
         self.clock = clock
-        self.ids = IdFactory(random.Random(seed * 7919 + 1))
-        self.ids.references.update(c.reference for c in world.cases)
+        self.seeder = world.seeder
+        self.ids = world.seeder.ids
         self.partner: Partner = world.partner
         self.users: dict[str, User] = {u.id: u for u in world.users}
         self.creditors = {c.id: c for c in world.creditors}
