@@ -194,6 +194,9 @@ class Case(models.Model):
     children_stale = models.BooleanField(
         default=True, help_text="Children need a refresh (remote stamp changed)."
     )
+    children_priority = models.PositiveSmallIntegerField(
+        default=0, help_text="Child-refresh queue order: 2 opened by an agent, 1 open case, 0 closed."
+    )
     gone_at = models.DateTimeField(
         null=True, blank=True, help_text="No longer visible to the agency at Debitura."
     )
@@ -222,6 +225,9 @@ class Case(models.Model):
             models.Index(fields=["dispute_status"], name="case_dispute"),
             models.Index(fields=["creditor_reference"], name="case_creditor_reference"),
             models.Index(fields=["gone_at"], name="case_gone"),
+            models.Index(
+                fields=["children_stale", "-children_priority", "remote_updated_at"], name="case_child_queue"
+            ),
         ]
         permissions = [("sync_cases", "Can start a sync with Debitura")]
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from debitura.errors import TransientError
+
 # --- Outbox (push) ------------------------------------------------------------------------------
 
 
@@ -25,3 +27,79 @@ def sweep_outbox() -> None:
     from cases.outbox import outbox_sweep
 
     outbox_sweep()
+
+
+# --- Sync (pull) --------------------------------------------------------------------------------
+
+
+@shared_task(name="cases.sync_incremental", ignore_result=True)
+def sync_incremental() -> None:
+    """Pull what changed at Debitura since the last sync (beat: every minute)."""
+    from cases.sync import cases_sync_incremental
+
+    cases_sync_incremental()
+
+
+@shared_task(name="cases.sync_full", ignore_result=True)
+def sync_full() -> None:
+    """Walk every case at Debitura and mark those no longer visible (beat: nightly)."""
+    from cases.sync import cases_sync_full
+
+    cases_sync_full()
+
+
+@shared_task(name="cases.refresh_children_batch", ignore_result=True)
+def refresh_children_batch() -> None:
+    """Work through the child-refresh queue within its share of the rate limit."""
+    from cases.sync import cases_children_refresh_batch
+
+    cases_children_refresh_batch()
+
+
+@shared_task(
+    name="cases.refresh_case",
+    ignore_result=True,
+    autoretry_for=(TransientError,),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    max_retries=5,
+)
+def refresh_case(case_id: str) -> None:
+    """Re-fetch one case and its children (a webhook hint or an agent's action landed)."""
+    from cases.sync import case_refresh
+
+    case_refresh(case_id=case_id)
+
+
+@shared_task(
+    name="cases.refresh_case_children",
+    ignore_result=True,
+    autoretry_for=(TransientError,),
+    retry_backoff=5,
+    retry_backoff_max=120,
+    max_retries=5,
+)
+def refresh_case_children(case_id: str) -> None:
+    """Refresh one case's children now: an agent is looking at it."""
+    from cases.models import Case
+    from cases.sync import case_children_refresh, children_client
+
+    case = Case.objects.filter(id=case_id, children_stale=True).first()
+    if case is not None:  # already refreshed by someone else: nothing to do (debounce)
+        case_children_refresh(case=case, client=children_client())
+
+
+@shared_task(name="cases.sync_team", ignore_result=True)
+def sync_team() -> None:
+    """Mirror the agency's team at Debitura (beat: hourly)."""
+    from cases.sync import team_sync
+
+    team_sync()
+
+
+@shared_task(name="cases.process_webhook", ignore_result=True, acks_late=True)
+def process_webhook(event_pk: int) -> None:
+    """Act on a stored webhook delivery: re-fetch the case it names."""
+    from cases.webhooks import webhook_event_process
+
+    webhook_event_process(event_pk=event_pk)

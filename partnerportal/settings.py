@@ -176,15 +176,31 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
+SYNC_INTERVAL_SECONDS = env_int("SYNC_INTERVAL_SECONDS", 60, minimum=10)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "heartbeat": {"task": "partnerportal.tasks.heartbeat", "schedule": 60.0},
+    "sync-incremental": {
+        "task": "cases.sync_incremental",
+        "schedule": float(SYNC_INTERVAL_SECONDS),
+        # A run that waited longer than its interval is superseded by the next one.
+        "options": {"expires": float(SYNC_INTERVAL_SECONDS)},
+    },
+    "sync-full-nightly": {"task": "cases.sync_full", "schedule": crontab(hour=2, minute=30)},
+    "refresh-children": {"task": "cases.refresh_children_batch", "schedule": 20.0, "options": {"expires": 20.0}},
+    "sync-team": {"task": "cases.sync_team", "schedule": 3600.0},
+    "sweep-outbox": {"task": "cases.sweep_outbox", "schedule": 30.0, "options": {"expires": 30.0}},
 }
-_ = crontab  # later schedules (nightly reconcile) use crontab
 
 # --- Debitura ---------------------------------------------------------------------------------
 DEBITURA_BASE_URL = env_url("DEBITURA_BASE_URL", "http://127.0.0.1:8765", schemes=("http", "https"))
 DEBITURA_API_KEY = env_secret("DEBITURA_API_KEY") or ""
 DEBITURA_TIMEOUT_SECONDS = env_int("DEBITURA_TIMEOUT_SECONDS", 20, minimum=1)
+# A webhook signing secret for a subscription made outside the portal (else: manage.py debitura_webhooks).
+DEBITURA_WEBHOOK_SECRET = env_secret("DEBITURA_WEBHOOK_SECRET") or ""
+# Child refreshes (timeline, chat, payments, files...) may use this share of the rate limit.
+DEBITURA_CHILDREN_SHARE = env_int("DEBITURA_CHILDREN_SHARE_PERCENT", 25, minimum=1) / 100
+if DEBITURA_CHILDREN_SHARE > 1:
+    raise ImproperlyConfigured("DEBITURA_CHILDREN_SHARE_PERCENT must be between 1 and 100.")
 
 # --- Logging: one line per event on stderr, which docker and systemd collect. -----------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()

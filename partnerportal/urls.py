@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from cases.views_webhooks import debitura_webhook
 from partnerportal import views
 
 admin.site.site_header = "Partner Portal administration"
@@ -20,5 +21,6 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("webhooks/debitura/", debitura_webhook, name="debitura_webhook"),
     path("admin/", admin.site.urls),
 ]

@@ -5,4 +5,6 @@ pytest_plugins = [
     "tests.fixtures.gateway",
     "tests.fixtures.accounts",
     "tests.fixtures.browser",
+    "tests.fixtures.cases",
+    "tests.fixtures.outbox",
 ]

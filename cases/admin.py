@@ -1,0 +1,266 @@
+"""Django admin for the local copy: read-only mirrors of Debitura, plus sync and outbox controls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.urls import path
+
+from cases.models import (
+    Case,
+    CaseFile,
+    ChatMessage,
+    ExclusivityExtension,
+    OutboxAction,
+    SyncRun,
+    TeamMember,
+    TimelineItem,
+    ValidationItem,
+    WebhookEvent,
+    WebhookSubscription,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Data that mirrors Debitura: the API is the truth, so nobody edits it here."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class TimelineInline(ReadOnlyInline):
+    model = TimelineItem
+    fields = ("date", "type", "title", "actor_name")
+
+
+class ChatInline(ReadOnlyInline):
+    model = ChatMessage
+    fields = ("date_created", "role", "author_name", "message", "is_seen")
+
+
+class FileInline(ReadOnlyInline):
+    model = CaseFile
+    fields = ("file_name", "document_type", "description", "date_created")
+
+
+class ExtensionInline(ReadOnlyInline):
+    model = ExclusivityExtension
+    fields = ("type", "event_date", "new_end_date")
+
+
+class ValidationInline(ReadOnlyInline):
+    model = ValidationItem
+    fields = ("resolution_area", "description")
+
+
+class OutboxInline(ReadOnlyInline):
+    model = OutboxAction
+    fields = ("created_at", "kind", "actor", "state", "attempts", "last_error")
+    fk_name = "case"
+
+
+@admin.register(Case)
+class CaseAdmin(ReadOnlyAdmin):
+    list_display = (
+        "reference",
+        "partner_reference",
+        "debtor_name",
+        "creditor_name",
+        "lifecycle",
+        "close_code",
+        "currency",
+        "gross_amount",
+        "remainder",
+        "assigned_to",
+        "remote_updated_at",
+        "synced_at",
+        "gone_at",
+    )
+    list_filter = (
+        "lifecycle",
+        "close_code",
+        "engagement_phase",
+        "currency",
+        "debtor_type",
+        "is_test_case",
+        "needs_info",
+        ("gone_at", admin.EmptyFieldListFilter),
+    )
+    search_fields = (
+        "reference",
+        "partner_reference",
+        "creditor_reference",
+        "debtor_name",
+        "debtor_email",
+        "creditor_name",
+    )
+    date_hierarchy = "remote_updated_at"
+    list_select_related = ("assigned_to",)
+    inlines = [TimelineInline, ChatInline, FileInline, ExtensionInline, ValidationInline, OutboxInline]
+    actions = ["refresh_from_debitura"]
+    exclude = ("search_text",)
+
+    @admin.action(description="Refresh selected cases from Debitura now", permissions=["sync"])
+    def refresh_from_debitura(self, request: HttpRequest, queryset: QuerySet[Case]) -> None:
+        from cases.tasks import refresh_case
+
+        ids = [str(pk) for pk in queryset.values_list("id", flat=True)[:500]]
+        for case_id in ids:
+            refresh_case.delay(case_id)
+        self.message_user(request, f"Queued a refresh of {len(ids)} cases.", messages.SUCCESS)
+
+    def has_sync_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("cases.sync_cases")
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(ReadOnlyAdmin):
+    list_display = (
+        "started_at",
+        "kind",
+        "duration",
+        "pages",
+        "created",
+        "updated",
+        "unchanged",
+        "gone",
+        "short_error",
+    )
+    list_filter = ("kind", ("error", admin.EmptyFieldListFilter))
+    date_hierarchy = "started_at"
+    change_list_template = "admin/cases/syncrun/change_list.html"
+
+    @admin.display(description="duration")
+    def duration(self, run: SyncRun) -> str:
+        if run.finished_at is None:
+            return "running"
+        return f"{(run.finished_at - run.started_at).total_seconds():.1f} s"
+
+    @admin.display(description="error")
+    def short_error(self, run: SyncRun) -> str:
+        return run.error[:80]
+
+    def get_urls(self) -> list[Any]:
+        view = self.admin_site.admin_view(self.sync_now_view)
+        return [path("sync-now/", view, name="cases_syncrun_sync_now"), *super().get_urls()]
+
+    def sync_now_view(self, request: HttpRequest) -> HttpResponse:
+        """Queue a sync (POST, kind=incremental|full) and return to the list of runs."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not request.user.has_perm("cases.sync_cases"):
+            raise PermissionDenied
+        from cases.tasks import sync_full, sync_incremental
+
+        if request.POST.get("kind") == "full":
+            sync_full.delay()
+            self.message_user(request, "A full reconcile was queued.", messages.SUCCESS)
+        else:
+            sync_incremental.delay()
+            self.message_user(request, "An incremental sync was queued.", messages.SUCCESS)
+        return redirect("admin:cases_syncrun_changelist")
+
+
+@admin.register(TeamMember)
+class TeamMemberAdmin(admin.ModelAdmin):
+    list_display = ("name", "email", "user", "active", "synced_at")
+    list_filter = ("active",)
+    search_fields = ("name", "email")
+    readonly_fields = ("id", "name", "email", "active", "synced_at")
+    fields = ("id", "name", "email", "active", "synced_at", "user")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnlyAdmin):
+    list_display = (
+        "received_at",
+        "event_type",
+        "event_id",
+        "case_id",
+        "state",
+        "signature_valid",
+        "signature_error",
+    )
+    list_filter = ("state", "signature_valid", "event_type")
+    search_fields = ("event_id", "case_id")
+    date_hierarchy = "received_at"
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(ReadOnlyAdmin):
+    list_display = ("id", "url", "is_active", "created_at")
+    # The signing secret is never shown; it is not in `fields`.
+    fields = ("id", "url", "events", "is_active", "created_at")
+
+
+@admin.register(OutboxAction)
+class OutboxActionAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "kind",
+        "case",
+        "actor",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "uncertain",
+        "last_error",
+    )
+    list_filter = ("state", "kind", "uncertain")
+    search_fields = ("case__reference", "case__partner_reference", "idempotency_key", "actor__username")
+    date_hierarchy = "created_at"
+    list_select_related = ("case", "actor")
+    actions = ["retry_actions", "cancel_actions"]
+    readonly_fields = [f.name for f in OutboxAction._meta.fields]
+
+    @admin.action(description="Retry selected failed actions", permissions=["change"])
+    def retry_actions(self, request: HttpRequest, queryset: QuerySet[OutboxAction]) -> None:
+        from cases.outbox import outbox_retry
+
+        done = sum(
+            1
+            for action in queryset.filter(state=OutboxAction.State.FAILED)
+            if outbox_retry(action=action, actor=request.user)
+        )
+        self.message_user(request, f"{done} actions will be sent again.", messages.SUCCESS)
+
+    @admin.action(description="Cancel selected pending actions", permissions=["change"])
+    def cancel_actions(self, request: HttpRequest, queryset: QuerySet[OutboxAction]) -> None:
+        from cases.outbox import outbox_cancel
+
+        done = sum(
+            1
+            for action in queryset.filter(state=OutboxAction.State.PENDING)
+            if outbox_cancel(action=action, actor=request.user)
+        )
+        self.message_user(request, f"{done} actions were cancelled.", messages.SUCCESS)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Rows are never edited field by field; "change" here means retry or cancel.
+        return obj is None and request.user.has_perm("cases.change_outboxaction")

@@ -1,0 +1,203 @@
+"""Pulling cases from the emulator into the local copy."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from cases.models import Case, SyncRun
+from cases.sync import cases_sync_full, cases_sync_incremental, team_sync
+from tests.fixtures.cases import change_cases
+
+pytestmark = pytest.mark.django_db
+
+
+def _remote_json(emulator, case_id: str) -> dict:
+    with httpx.Client(transport=emulator.transport(), base_url="http://debitura.test") as http:
+        response = http.get(f"/cases/{case_id}", headers={"XApiKey": "test-api-key"})
+    response.raise_for_status()
+    return json.loads(response.content, parse_float=Decimal)
+
+
+def _stamp(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+# Column -> where it comes from in Debitura's case JSON. Written out independently of
+# cases.sync.case_fields so that a mapping mistake there shows up here.
+FIELD_PATHS = {
+    "reference": ("reference",),
+    "creditor_reference": ("creditorReference",),
+    "creditor_comments": ("creditorComments",),
+    "claim_description": ("claimDescription",),
+    "claim_type": ("claimType",),
+    "dispute_status": ("disputeStatus",),
+    "engagement_phase": ("currentEngagementPhase",),
+    "currency": ("currency",),
+    "gross_amount": ("grossAmount",),
+    "interest_fees": ("interestFees",),
+    "reminder_fees": ("reminderFees",),
+    "collection_fees": ("collectionFees",),
+    "total_added_fees": ("totalAddedFees",),
+    "remainder": ("remainder",),
+    "success_fee": ("preLegalSuccessFee",),
+    "age_uplift_points": ("blendedAgeUpliftPoints",),
+    "outstanding_principal": ("allocationOutstanding", "principal"),
+    "outstanding_interest": ("allocationOutstanding", "interest"),
+    "is_test_case": ("isTestCase",),
+    "needs_info": ("validation", "needsInfo"),
+    "debtor_type": ("debtor", "type"),
+    "debtor_name": ("debtor", "name"),
+    "debtor_contact_person": ("debtor", "contactPerson"),
+    "debtor_registration_number": ("debtor", "companyRegistrationNumber"),
+    "debtor_address": ("debtor", "address"),
+    "debtor_zip_code": ("debtor", "zipCode"),
+    "debtor_city": ("debtor", "city"),
+    "debtor_country_code": ("debtor", "countryAlpha2"),
+    "debtor_country": ("debtor", "country"),
+    "debtor_email": ("debtor", "email"),
+    "debtor_phone": ("debtor", "phone"),
+    "creditor_name": ("creditor", "companyName"),
+    "creditor_email": ("creditor", "officeEmail"),
+    "creditor_phone": ("creditor", "officePhone"),
+    "creditor_city": ("creditor", "city"),
+    "creditor_country": ("creditor", "country"),
+    "creditor_division_name": ("creditor", "division", "name"),
+    "debitura_assignee_email": ("assignedUser", "email"),
+}
+DATE_PATHS = {
+    "date_created": "dateCreated",
+    "remote_updated_at": "dateUpdated",
+    "claim_date": "date",
+    "due_date": "dueDate",
+    "date_finished": "dateFinished",
+    "date_collection_started": "dateCollectionStarted",
+    "exclusive_period_end": "exclusivePeriodEndDate",
+}
+
+
+def _dig(data: dict, path: tuple[str, ...]):
+    for key in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def test_first_sync_stores_every_case_with_every_field_equal_to_debitura(emulator, sync_client):
+    run = cases_sync_incremental(client=sync_client)
+
+    total = len(emulator.state.cases)
+    assert not run.error
+    assert Case.objects.count() == total == run.created
+    for case in Case.objects.order_by("reference")[::5]:
+        remote = _remote_json(emulator, str(case.id))
+        for column, path in FIELD_PATHS.items():
+            expected = _dig(remote, path)
+            actual = getattr(case, column)
+            if isinstance(actual, Decimal) or isinstance(expected, Decimal):
+                assert (actual is None and expected is None) or Decimal(actual) == Decimal(expected), column
+            else:
+                assert actual == (
+                    expected if expected is not None else ("" if isinstance(actual, str) else expected)
+                ), column
+        for column, key in DATE_PATHS.items():
+            assert getattr(case, column) == _stamp(remote.get(key)), column
+        lifecycle = remote["lifecycle"].replace(" ", "").lower()
+        assert case.lifecycle.lower() == lifecycle
+        assert case.get_lifecycle_display() == remote["lifecycle"]
+        if remote.get("closeCode"):
+            assert case.get_close_code_display().lower() == remote["closeCode"].lower()
+        assert json.loads(json.dumps(case.raw), parse_float=Decimal) == remote
+
+
+def test_an_incremental_sync_with_nothing_changed_costs_one_request(emulator, synced):
+    before = emulator.stats()["requests"].get("GET /cases", 0)
+
+    run = cases_sync_incremental(client=synced)
+
+    assert emulator.stats()["requests"]["GET /cases"] - before == 1
+    assert (run.created, run.updated) == (0, 0)
+    assert run.unchanged > 0
+
+
+def test_an_incremental_sync_touches_exactly_the_cases_that_changed(emulator, synced):
+    untouched_before = dict(Case.objects.values_list("id", "remote_updated_at"))
+    changed = set(change_cases(emulator, 25))
+
+    run = cases_sync_incremental(client=synced)
+
+    assert (run.created, run.updated) == (0, 25)
+    for case in Case.objects.all():
+        if str(case.id) in changed:
+            assert case.creditor_comments.startswith("Changed at Debitura")
+            assert case.remote_updated_at > untouched_before[case.id]
+            assert case.children_stale
+        else:
+            assert case.remote_updated_at == untouched_before[case.id]
+
+
+def test_a_new_assignment_arrives_with_the_next_incremental_sync(emulator, synced):
+    with emulator.state.lock:
+        template = next(iter(emulator.state.cases.values()))
+    changed = change_cases(emulator, 1)  # the newest stamp must move for the walk to see it
+    assert template.id in emulator.state.cases
+
+    run = cases_sync_incremental(client=synced)
+
+    assert run.updated == 1
+    assert str(Case.objects.order_by("-remote_updated_at").first().id) == changed[0]
+
+
+def test_a_full_reconcile_marks_cases_no_longer_visible_as_gone_and_keeps_them(emulator, synced):
+    with emulator.state.lock:
+        vanished = sorted(emulator.state.cases)[0]
+        del emulator.state.cases[vanished]
+
+    run = cases_sync_full(client=synced)
+
+    assert run.gone == 1
+    case = Case.objects.get(id=vanished)
+    assert case.gone_at is not None
+    assert Case.objects.filter(gone_at__isnull=True).count() == len(emulator.state.cases)
+
+
+def test_a_gone_case_that_comes_back_is_visible_again(emulator, synced):
+    with emulator.state.lock:
+        vanished_id = sorted(emulator.state.cases)[0]
+        vanished = emulator.state.cases.pop(vanished_id)
+    cases_sync_full(client=synced)
+    with emulator.state.lock:
+        emulator.state.cases[vanished_id] = vanished
+
+    run = cases_sync_full(client=synced)
+
+    assert run.gone == 0
+    assert Case.objects.get(id=vanished_id).gone_at is None
+
+
+def test_a_failed_sync_is_recorded_with_the_reason_and_marks_nothing_gone(emulator, synced):
+    emulator.set_faults(error_rate=1.0)
+
+    run = cases_sync_full(client=synced)
+
+    assert run.error
+    assert run.finished_at is not None
+    assert not Case.objects.filter(gone_at__isnull=False).exists()
+    assert SyncRun.objects.latest().error == run.error
+
+
+def test_team_members_are_linked_to_portal_users_by_email(emulator, sync_client, make_user):
+    with emulator.state.lock:
+        member = next(u for u in emulator.state.users.values() if u.active)
+    user = make_user(username="linked", email=member.email.upper())
+
+    members = team_sync(client=sync_client)
+
+    linked = next(m for m in members if str(m.id) == member.id)
+    assert linked.user == user
+    assert len(members) == len([u for u in emulator.state.users.values() if u.active])
