@@ -158,12 +158,13 @@ class DebituraClient:
         """The partner profile behind the key; also the cheapest way to check a key works."""
         return self._fetch(Me, "GET", "/me")
 
-    def list_users(self) -> list[User]:
+    def list_users(self, *, page_size: int = _MAX_PAGE_SIZE) -> list[User]:
         """Every member of the partner's team, across all pages."""
+        validation.check_paging(page=1, page_size=page_size)
         users: list[User] = []
         page = 1
         while True:
-            data = self._call("GET", "/users", params={"Page": page, "PageSize": _MAX_PAGE_SIZE})
+            data = self._call("GET", "/users", params={"Page": page, "PageSize": page_size})
             batch = self._decode_list(User, data.get("users") or [], "/users")
             users.extend(batch)
             total_pages = (data.get("page") or {}).get("totalPages") or 0

@@ -91,7 +91,7 @@ _DESCRIPTIONS: dict[_ApiEnum, str] = {
     CloseCode.DEBTOR_UNTRACEABLE: "Debtor Untraceable",
     CloseCode.DISPUTED_LEGAL_ACTION_DECLINED_BY_CLIENT: "Disputed - Legal Action Declined by Client",
     CloseCode.WITHDRAWN_BY_CLIENT: "Withdrawn by Client",
-    CloseCode.PRE_LEGAL_EXHAUSTED_NO_PAYMENT: "Pre-Legal Exhausted - No Payment",
+    CloseCode.PRE_LEGAL_EXHAUSTED_NO_PAYMENT: "Pre-legal Exhausted - No Payment",
     CloseCode.STATUTE_OF_LIMITATIONS_EXPIRED: "Statute of Limitations Expired",
     CloseCode.SETTLEMENT_REJECTED_BY_CLIENT: "Settlement Rejected by Client",
     CloseCode.UNRESPONSIVE_CLIENT: "Unresponsive Client",

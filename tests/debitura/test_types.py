@@ -38,7 +38,7 @@ CLOSE_CODE_FORMS = [
     (
         CloseCode.PRE_LEGAL_EXHAUSTED_NO_PAYMENT,
         "PreLegalExhaustedNoPayment",
-        "Pre-Legal Exhausted - No Payment",
+        "Pre-legal Exhausted - No Payment",
     ),
     (
         CloseCode.STATUTE_OF_LIMITATIONS_EXPIRED,
