@@ -186,7 +186,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "options": {"expires": float(SYNC_INTERVAL_SECONDS)},
     },
     "sync-full-nightly": {"task": "cases.sync_full", "schedule": crontab(hour=2, minute=30)},
-    "refresh-children": {"task": "cases.refresh_children_batch", "schedule": 20.0, "options": {"expires": 20.0}},
+    "refresh-children": {
+        "task": "cases.refresh_children_batch",
+        "schedule": 20.0,
+        "options": {"expires": 20.0},
+    },
     "sync-team": {"task": "cases.sync_team", "schedule": 3600.0},
     "sweep-outbox": {"task": "cases.sweep_outbox", "schedule": 30.0, "options": {"expires": 30.0}},
 }

@@ -13,6 +13,7 @@ admin.site.site_title = "Partner Portal admin"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    path("sync/status", views.sync_badge, name="sync_badge"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

@@ -14,8 +14,34 @@ from partnerportal.health import health_checks
 @require_GET
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """The landing page after sign-in."""
-    return render(request, "partnerportal/dashboard.html", {"case_count": 0})
+    """The landing page after sign-in: what the local copy holds, by lifecycle."""
+    from django.db.models import Count
+
+    from cases.models import Case
+
+    counts = list(
+        Case.objects.filter(gone_at__isnull=True).values("lifecycle").annotate(n=Count("id")).order_by("-n")
+    )
+    labels = dict(Case._meta.get_field("lifecycle").flatchoices)
+    return render(
+        request,
+        "partnerportal/dashboard.html",
+        {
+            "case_count": sum(row["n"] for row in counts),
+            "by_lifecycle": [
+                {"label": labels.get(row["lifecycle"], row["lifecycle"]), "n": row["n"]} for row in counts
+            ],
+        },
+    )
+
+
+@require_GET
+@login_required
+def sync_badge(request: HttpRequest) -> HttpResponse:
+    """The header's sync status: synced N minutes ago, syncing, or unreachable since when and why."""
+    from cases.sync import sync_status
+
+    return render(request, "partnerportal/_sync_badge.html", sync_status())
 
 
 @require_GET

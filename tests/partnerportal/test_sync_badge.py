@@ -1,0 +1,71 @@
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from cases.models import SyncRun
+
+pytestmark = pytest.mark.django_db
+
+
+def badge(client) -> str:
+    return client.get(reverse("sync_badge")).content.decode()
+
+
+def test_before_any_sync_the_badge_says_so(agent_client):
+    assert "Not synced yet" in badge(agent_client)
+
+
+def test_after_a_sync_the_badge_says_how_long_ago(agent_client):
+    now = timezone.now()
+    SyncRun.objects.create(
+        kind="incremental", started_at=now - timedelta(minutes=3), finished_at=now - timedelta(minutes=3)
+    )
+    assert "Synced 3\xa0minutes ago" in badge(agent_client)
+
+
+def test_a_running_sync_shows_syncing(agent_client):
+    SyncRun.objects.create(
+        kind="incremental",
+        finished_at=timezone.now() - timedelta(minutes=5),
+        started_at=timezone.now() - timedelta(minutes=5),
+    )
+    SyncRun.objects.create(kind="incremental")
+    assert "Syncing" in badge(agent_client)
+
+
+def test_failing_syncs_show_since_when_and_why(agent_client):
+    now = timezone.now()
+    SyncRun.objects.create(
+        kind="incremental", started_at=now - timedelta(minutes=30), finished_at=now - timedelta(minutes=30)
+    )
+    first = SyncRun.objects.create(
+        kind="incremental",
+        started_at=now - timedelta(minutes=20),
+        finished_at=now,
+        error="Debitura could not be reached (GET /cases).",
+    )
+    SyncRun.objects.create(
+        kind="incremental",
+        started_at=now - timedelta(minutes=1),
+        finished_at=now,
+        error="Debitura could not be reached (GET /cases).",
+    )
+    html = badge(agent_client)
+    assert "Debitura unreachable since" in html
+    assert timezone.localtime(first.started_at).strftime("%H:%M") in html
+    assert "could not be reached" in html
+
+
+def test_error_text_from_the_api_is_escaped(agent_client):
+    SyncRun.objects.create(kind="incremental", finished_at=timezone.now(), error="<script>alert(1)</script>")
+    html = badge(agent_client)
+    assert "<script>alert(1)" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_the_dashboard_counts_cases_by_lifecycle(agent_client, synced):
+    html = agent_client.get("/").content.decode()
+    assert "cases in the local copy" in html
+    assert "Pending Verification" in html
