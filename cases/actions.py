@@ -1,0 +1,535 @@
+"""Agents' actions on a case: each one checked, written as an outbox row, and relayed after commit.
+
+Every service takes keywords only and returns the OutboxAction. The optimistic local change is
+small on purpose: payments get a local Payment row in a pending state; everything else (a
+pending accept, close, note, chat message, fee change or upload) is read from the open rows.
+A client-supplied `token` (a hidden form field) becomes the idempotency key, so a double
+submit returns the row the first submit wrote.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import PurePath
+from typing import Any, Required, TypedDict, Unpack
+
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import Max, TextChoices
+from django.utils import timezone
+from django.utils.text import get_valid_filename
+
+from cases.models import Case, LifecycleChoices, OutboxAction, TeamMember
+from cases.outbox import payment_values, payment_values_apply
+from debitura import validation
+from debitura.enums import CloseCode, CommissionPaymentStatus, DocumentType, PaymentRecipient
+from debitura.errors import RequestInvalid
+from debitura.types import PaymentInput
+from payments.models import Payment
+
+Kind = OutboxAction.Kind
+OPEN_STATES = (OutboxAction.State.PENDING, OutboxAction.State.SENDING)
+L = LifecycleChoices
+WORKABLE = frozenset({L.ACTIVE, L.PAUSED, L.NEEDS_ADDITIONAL_DETAILS})
+NOT_MERGED = frozenset(L) - {L.MERGED}
+
+
+class ActionInvalid(ValidationError):
+    """The action cannot be queued; `message_dict` maps each field (or "__all__") to what is wrong."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        super().__init__(dict(errors))
+
+
+class DeclineReason(TextChoices):
+    """Why an agency declines a case (Debitura's portal categories)."""
+
+    BELOW_MINIMUM = "below_minimum", "Below the minimum claim"
+    DEBTOR_UNTRACEABLE = "debtor_untraceable", "Debtor untraceable"
+    OUTSIDE_JURISDICTION = "outside_jurisdiction", "Outside our jurisdiction"
+    TIME_BARRED = "time_barred", "Time-barred"
+    REGULATORY_RESTRICTION = "regulatory_restriction", "Regulatory restriction"
+    DEBTOR_INSOLVENT = "debtor_insolvent", "Debtor insolvent"
+    INFORMATION_MISSING = "information_missing", "Essential information missing"
+    CONFLICT_OF_INTEREST = "conflict_of_interest", "Conflict of interest"
+    DISPUTED_DEBT = "disputed_debt", "Disputed debt"
+
+
+# The three reasons with a close code of their own; the others close as Other with the reason.
+DECLINE_CLOSE_CODES = {
+    DeclineReason.DEBTOR_UNTRACEABLE: CloseCode.DEBTOR_UNTRACEABLE,
+    DeclineReason.DEBTOR_INSOLVENT: CloseCode.DEBTOR_INSOLVENT_BANKRUPT,
+    DeclineReason.TIME_BARRED: CloseCode.STATUTE_OF_LIMITATIONS_EXPIRED,
+}
+# What an open row of these kinds makes the case, until Debitura answers.
+_LIFECYCLE_AFTER = {Kind.ACCEPT: L.ACTIVE, Kind.DECLINE: L.CLOSED, Kind.CLOSE: L.CLOSED}
+
+
+# --- Shared steps ------------------------------------------------------------------------------
+
+
+@contextmanager
+def _fields(names: Mapping[str, str]) -> Iterator[None]:
+    """Turn the gateway's RequestInvalid (Debitura's field names) into ActionInvalid (ours)."""
+    try:
+        yield
+    except RequestInvalid as exc:
+        raise ActionInvalid(
+            {names.get(field, field): message for field, message in exc.errors.items()}
+        ) from None
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _team_email(actor: Any) -> str:
+    """The actor's address in the agency's team at Debitura (the sender Debitura will check)."""
+    member = TeamMember.objects.filter(user=actor, active=True).first()
+    email = member.email if member else getattr(actor, "email", "")
+    if not email:
+        raise ActionInvalid({"__all__": "Your account has no e-mail address in the agency's Debitura team."})
+    return email
+
+
+def _key(token: str | None) -> str:
+    if token is None or token == "":
+        return uuid.uuid4().hex
+    with _fields({"Idempotency-Key": "token"}), validation.checks() as c:
+        c.idempotency_key(token)
+    return token
+
+
+def case_effective_lifecycle(*, case: Case) -> str:
+    """The lifecycle the case will have once its open accept/decline/close rows are through."""
+    lifecycle = case.lifecycle
+    for kind in (
+        OutboxAction.objects.filter(case=case, state__in=OPEN_STATES, kind__in=list(_LIFECYCLE_AFTER))
+        .order_by("created_at")
+        .values_list("kind", flat=True)
+    ):
+        lifecycle = _LIFECYCLE_AFTER[Kind(kind)]
+    return lifecycle
+
+
+def _write(
+    *,
+    case: Case,
+    actor: Any,
+    kind: OutboxAction.Kind,
+    payload: dict[str, Any],
+    token: str | None,
+    allowed: frozenset[str],
+    optimistic: Callable[[OutboxAction], None] | None = None,
+    now: datetime | None = None,
+) -> OutboxAction:
+    """Write the row (and the optimistic change) in one transaction; queue the relay on commit."""
+    from cases.tasks import relay_outbox
+
+    key = _key(token)
+    with transaction.atomic():
+        # One writer per case at a time: checks see every earlier action, and created_at is strictly
+        # increasing per case, which is the order the relay keeps.
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        existing = OutboxAction.objects.filter(idempotency_key=key).first()
+        if existing is not None:
+            return _same_submit(existing, case=locked, actor=actor, kind=kind)
+        lifecycle = case_effective_lifecycle(case=locked)
+        if lifecycle not in allowed:
+            label = L(lifecycle).label if lifecycle in L.values else lifecycle
+            raise ActionInvalid({"__all__": f"Not possible on a case that is {label}."})
+        now = now or timezone.now()
+        latest = OutboxAction.objects.filter(case=locked).aggregate(latest=Max("created_at"))["latest"]
+        created = max(now, latest + timedelta(microseconds=1)) if latest else now
+        try:
+            with transaction.atomic():
+                action = OutboxAction.objects.create(
+                    kind=kind,
+                    case=locked,
+                    actor=actor,
+                    payload=payload,
+                    idempotency_key=key,
+                    created_at=created,
+                    next_attempt_at=created,
+                )
+        except IntegrityError:
+            # The same token committed by a concurrent request in between.
+            return _same_submit(
+                OutboxAction.objects.get(idempotency_key=key), case=locked, actor=actor, kind=kind
+            )
+        if optimistic is not None:
+            optimistic(action)
+        transaction.on_commit(lambda: relay_outbox.delay(str(action.id)))
+    return action
+
+
+def _same_submit(existing: OutboxAction, *, case: Case, actor: Any, kind: str) -> OutboxAction:
+    if (
+        existing.case_id != case.pk
+        or existing.kind != kind
+        or existing.actor_id != getattr(actor, "pk", None)
+    ):
+        raise ActionInvalid({"token": "This form was already used for another action; reload the page."})
+    return existing
+
+
+# --- Lifecycle ---------------------------------------------------------------------------------
+
+
+def case_accept(
+    *,
+    case: Case,
+    actor: Any,
+    welcome_message: str,
+    partner_reference: str = "",
+    assigned_user_email: str | None = None,
+    interest_fees: Decimal | None = None,
+    reminder_fees: Decimal | None = None,
+    collection_fees: Decimal | None = None,
+    token: str | None = None,
+) -> OutboxAction:
+    """Accept (start) a Pending Verification case with a welcome message to the creditor."""
+    user_email = _team_email(actor)
+    fees = {"interestFees": interest_fees, "reminderFees": reminder_fees, "collectionFees": collection_fees}
+    names = {
+        "welcomeMessage": "welcome_message",
+        "userEmail": "actor",
+        "assignedUserEmail": "assigned_user_email",
+        "collectionPartnerReference": "partner_reference",
+        "interestFees": "interest_fees",
+        "reminderFees": "reminder_fees",
+        "collectionFees": "collection_fees",
+    }
+    with _fields(names):
+        validation.check_start(
+            welcome_message=welcome_message,
+            user_email=user_email,
+            assigned_user_email=assigned_user_email,
+            partner_reference=partner_reference or None,
+            fees=fees,
+        )
+    payload = {
+        "welcome_message": welcome_message,
+        "user_email": user_email,
+        "partner_reference": partner_reference,
+        "assigned_user_email": assigned_user_email,
+        "interest_fees": _money(interest_fees),
+        "reminder_fees": _money(reminder_fees),
+        "collection_fees": _money(collection_fees),
+    }
+    return _write(
+        case=case,
+        actor=actor,
+        kind=Kind.ACCEPT,
+        payload=payload,
+        token=token,
+        allowed=frozenset({L.PENDING_VERIFICATION}),
+    )
+
+
+def case_decline(
+    *, case: Case, actor: Any, reason: DeclineReason | str, text: str = "", token: str | None = None
+) -> OutboxAction:
+    """Decline a Pending Verification case: relayed as a close with the matching code, or Other."""
+    if reason not in DeclineReason.values:
+        raise ActionInvalid({"reason": "Choose one of the listed reasons."})
+    reason = DeclineReason(reason)
+    code = DECLINE_CLOSE_CODES.get(reason, CloseCode.OTHER)
+    text = text.strip()
+    if code is CloseCode.OTHER:
+        comment = f"Declined: {reason.label}: {text}" if text else f"Declined: {reason.label}"
+    else:
+        comment = f"Declined: {text}" if text else "Declined"
+    with _fields({"comment": "text"}):
+        validation.check_close(close_code=code, comment=comment)
+    payload = {"reason": reason.value, "text": text, "close_code": code.value, "comment": comment}
+    return _write(
+        case=case,
+        actor=actor,
+        kind=Kind.DECLINE,
+        payload=payload,
+        token=token,
+        allowed=frozenset({L.PENDING_VERIFICATION}),
+    )
+
+
+def case_close(
+    *, case: Case, actor: Any, close_code: CloseCode | str, comment: str = "", token: str | None = None
+) -> OutboxAction:
+    """Close a case the agency works, with Debitura's reason code (Other needs a comment)."""
+    code = CloseCode.parse(close_code) if isinstance(close_code, str) else close_code
+    with _fields({"closeCode": "close_code"}):
+        validation.check_close(close_code=code, comment=comment or None)
+    payload = {"close_code": code.value, "comment": comment}
+    return _write(case=case, actor=actor, kind=Kind.CLOSE, payload=payload, token=token, allowed=WORKABLE)
+
+
+# --- Notes, chat, fees -------------------------------------------------------------------------
+
+
+def case_note_add(
+    *,
+    case: Case,
+    actor: Any,
+    description: str,
+    event_date: datetime | None = None,
+    token: str | None = None,
+) -> OutboxAction:
+    """Add a note (shared with the creditor), optionally back-dated."""
+    with _fields({"eventDate": "event_date"}):
+        validation.check_note(description=description, event_date=event_date, now=timezone.now())
+    payload = {"description": description, "event_date": event_date.isoformat() if event_date else None}
+    return _write(case=case, actor=actor, kind=Kind.NOTE, payload=payload, token=token, allowed=WORKABLE)
+
+
+def case_chat_send(*, case: Case, actor: Any, message: str, token: str | None = None) -> OutboxAction:
+    """Send a chat message to the creditor as the acting team member."""
+    user_email = _team_email(actor)
+    with _fields({"userEmail": "actor"}):
+        validation.check_chat(message=message, user_email=user_email, idempotency_key=None)
+    payload = {"message": message, "user_email": user_email}
+    return _write(case=case, actor=actor, kind=Kind.CHAT, payload=payload, token=token, allowed=WORKABLE)
+
+
+def case_fees_update(
+    *,
+    case: Case,
+    actor: Any,
+    interest_fees: Decimal,
+    reminder_fees: Decimal,
+    collection_fees: Decimal,
+    gross_amount: Decimal | None = None,
+    confirm_price_change: bool = False,
+    keep_intentional_rate: bool = False,
+    token: str | None = None,
+) -> OutboxAction:
+    """Replace the case's fees (and optionally its principal); a rate change needs consent."""
+    amounts = {
+        "interestFees": interest_fees,
+        "reminderFees": reminder_fees,
+        "collectionFees": collection_fees,
+        "grossAmount": gross_amount,
+    }
+    names = {
+        "interestFees": "interest_fees",
+        "reminderFees": "reminder_fees",
+        "collectionFees": "collection_fees",
+        "grossAmount": "gross_amount",
+    }
+    with _fields(names):
+        validation.check_fees(amounts)
+    payload = {
+        "interest_fees": str(interest_fees),
+        "reminder_fees": str(reminder_fees),
+        "collection_fees": str(collection_fees),
+        "gross_amount": _money(gross_amount),
+        "confirm_price_change": confirm_price_change,
+        "keep_intentional_rate": keep_intentional_rate,
+    }
+    return _write(case=case, actor=actor, kind=Kind.FEES, payload=payload, token=token, allowed=WORKABLE)
+
+
+# --- Payments ----------------------------------------------------------------------------------
+
+_PAYMENT_NAMES = {
+    "date": "date",
+    "paymentAmount": "amount",
+    "paymentRecipient": "recipient",
+    "commissionPaymentStatus": "commission_status",
+    "payoutCreditor": "payout_creditor",
+    "payoutCollectionPartner": "payout_partner",
+}
+
+
+class PaymentFields(TypedDict, total=False):
+    """A payment's values as an agent enters them; payouts are both given or both left out."""
+
+    date: Required[date]
+    amount: Required[Decimal]
+    recipient: Required[PaymentRecipient | str]
+    commission_status: CommissionPaymentStatus | str | None
+    payout_creditor: Decimal | None
+    payout_partner: Decimal | None
+
+
+def _payment_values(fields: PaymentFields) -> dict[str, Any]:
+    """Check a payment as Debitura will and return it as payload values."""
+    recipient, status = fields["recipient"], fields.get("commission_status")
+    errors = {}
+    if recipient not in PaymentRecipient.__members__.values():
+        errors["recipient"] = "must be Creditor, CollectionPartner or Platform."
+    if status and status not in CommissionPaymentStatus.__members__.values():
+        errors["commission_status"] = "must be Paid or Unpaid."
+    if errors:
+        raise ActionInvalid(errors)
+    payment = PaymentInput(
+        date=fields["date"],
+        amount=fields["amount"],
+        recipient=PaymentRecipient(recipient),
+        commission_status=CommissionPaymentStatus(status) if status else None,
+        payout_creditor=fields.get("payout_creditor"),
+        payout_partner=fields.get("payout_partner"),
+    )
+    with _fields(_PAYMENT_NAMES):
+        validation.check_payment(payment, now=timezone.now())
+    return payment_values(payment)
+
+
+def payment_record(
+    *,
+    case: Case,
+    actor: Any,
+    close_case: bool = False,
+    token: str | None = None,
+    **fields: Unpack[PaymentFields],
+) -> OutboxAction:
+    """Record a payment; it shows as pending until Debitura has confirmed it."""
+    values = _payment_values(fields)
+
+    def optimistic(action: OutboxAction) -> None:
+        payment = Payment(
+            case=action.case, currency=action.case.currency, state=Payment.State.PENDING, action=action
+        )
+        payment_values_apply(payment=payment, values=values)
+        payment.save()
+        action.payload["payment_id"] = payment.pk
+        action.save(update_fields=["payload"])
+
+    payload = {**values, "close_case": close_case}
+    return _write(
+        case=case,
+        actor=actor,
+        kind=Kind.PAYMENT_CREATE,
+        payload=payload,
+        token=token,
+        allowed=WORKABLE,
+        optimistic=optimistic,
+    )
+
+
+def _payment_change(
+    *,
+    payment: Payment,
+    actor: Any,
+    kind: OutboxAction.Kind,
+    payload: dict[str, Any],
+    state: Payment.State,
+    token: str | None,
+    values: dict[str, Any] | None = None,
+) -> OutboxAction:
+    """Queue an edit or delete of a payment Debitura knows (or will know once its creation is relayed)."""
+    if payment.state in (Payment.State.FAILED, Payment.State.DELETING):
+        raise ActionInvalid({"__all__": f"This payment is {payment.get_state_display().lower()}."})
+
+    def optimistic(action: OutboxAction) -> None:
+        if values is not None:
+            payment_values_apply(payment=payment, values=values)
+        payment.state = state
+        payment.action = action
+        payment.save()
+
+    payload = {
+        **payload,
+        "payment_id": payment.pk,
+        "remote_id": str(payment.remote_id) if payment.remote_id else None,
+    }
+    return _write(
+        case=payment.case,
+        actor=actor,
+        kind=kind,
+        payload=payload,
+        token=token,
+        allowed=NOT_MERGED,
+        optimistic=optimistic,
+    )
+
+
+def payment_correct(
+    *,
+    payment: Payment,
+    actor: Any,
+    reopen_case_if_needed: bool = False,
+    token: str | None = None,
+    **fields: Unpack[PaymentFields],
+) -> OutboxAction:
+    """Correct a payment; the new values show as pending, the old ones return if Debitura refuses."""
+    values = _payment_values(fields)
+    previous = {
+        "date": payment.date.isoformat(),
+        "amount": str(payment.amount),
+        "recipient": payment.recipient or values["recipient"],
+        "commission_status": payment.commission_status,
+        "payout_creditor": _money(payment.payout_creditor),
+        "payout_partner": _money(payment.payout_partner),
+    }
+    return _payment_change(
+        payment=payment,
+        actor=actor,
+        kind=Kind.PAYMENT_UPDATE,
+        payload={**values, "reopen_case_if_needed": reopen_case_if_needed, "previous": previous},
+        state=Payment.State.PENDING,
+        token=token,
+        values=values,
+    )
+
+
+def payment_delete(
+    *, payment: Payment, actor: Any, reopen_case_if_needed: bool = False, token: str | None = None
+) -> OutboxAction:
+    """Delete a payment; it shows as being deleted until Debitura has removed it."""
+    return _payment_change(
+        payment=payment,
+        actor=actor,
+        kind=Kind.PAYMENT_DELETE,
+        payload={"amount": str(payment.amount), "reopen_case_if_needed": reopen_case_if_needed},
+        state=Payment.State.DELETING,
+        token=token,
+    )
+
+
+# --- Files -------------------------------------------------------------------------------------
+
+
+def case_file_upload(
+    *,
+    case: Case,
+    actor: Any,
+    file: File[Any],
+    description: str = "",
+    document_type: DocumentType | str | None = None,
+    token: str | None = None,
+) -> OutboxAction:
+    """Upload a document (always visible to the creditor); it is stored here first, then relayed."""
+    file_name = get_valid_filename(PurePath(file.name or "").name) if file.name else ""
+    if document_type and document_type not in DocumentType.__members__.values():
+        raise ActionInvalid({"document_type": "Choose one of the listed document types."})
+    with _fields({"File": "file", "Description": "description"}):
+        validation.check_upload(file_name=file_name, size=file.size, description=description or None)
+    existing = OutboxAction.objects.filter(idempotency_key=token).first() if token else None
+    if existing is not None:
+        return _same_submit(existing, case=case, actor=actor, kind=Kind.FILE_UPLOAD)
+    # Our own name under our own folder: a user-given path never reaches the storage or the relay.
+    stored_name = default_storage.save(f"outbox/{case.pk}/{uuid.uuid4().hex}/{file_name}", file)
+    payload = {
+        "stored_name": stored_name,
+        "file_name": file_name,
+        "size": file.size,
+        "description": description,
+        "document_type": DocumentType(document_type).value if document_type else None,
+    }
+    try:
+        action = _write(
+            case=case, actor=actor, kind=Kind.FILE_UPLOAD, payload=payload, token=token, allowed=NOT_MERGED
+        )
+    except Exception:
+        default_storage.delete(stored_name)
+        raise
+    if action.payload.get("stored_name") != stored_name:
+        default_storage.delete(stored_name)  # a concurrent double submit won
+    return action
