@@ -215,4 +215,12 @@ def test_partner_references_are_limited_to_100_without_commas() -> None:
 
 def test_webhook_urls_must_be_https() -> None:
     assert "url" in refused(validation.check_webhook, url="http://example.com/hook", events=["case.updated"])
+    assert "url" in refused(validation.check_webhook, url="https:///nohost", events=["case.updated"])
+    validation.check_webhook(url="https://portal.agency.test/hooks/debitura", events=["case.updated"])
+
+
+def test_plain_http_webhooks_are_allowed_to_this_machine_only() -> None:
+    validation.check_webhook(url="http://127.0.0.1:8000/hooks/debitura", events=["case.updated"])
+    validation.check_webhook(url="http://localhost/hooks", events=None)
+    assert "url" in refused(validation.check_webhook, url="http://10.0.0.5/hooks", events=None)
     assert "events" in refused(validation.check_webhook, url="https://example.com/hook", events=[])
