@@ -677,18 +677,23 @@ _singleton: tuple[int, DebituraClient] | None = None
 _singleton_lock = threading.Lock()
 
 
-def client_from_settings() -> DebituraClient:
-    """A new client configured from Django settings (DEBITURA_* and CELERY_BROKER_URL)."""
+def client_from_settings(*, share: tuple[str, float] | None = None) -> DebituraClient:
+    """A new client configured from Django settings (DEBITURA_* and CELERY_BROKER_URL).
+
+    `share=("children", 0.25)` caps this client's requests at that fraction of the key's
+    limits (they still count against the whole budget), for background queues.
+    """
     from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
 
     if not settings.DEBITURA_API_KEY:
         raise ImproperlyConfigured("DEBITURA_API_KEY (or DEBITURA_API_KEY_FILE) is not set.")
+    throttle = throttle_for(settings.CELERY_BROKER_URL, settings.DEBITURA_API_KEY)
     return DebituraClient(
         settings.DEBITURA_BASE_URL,
         settings.DEBITURA_API_KEY,
         timeout=float(settings.DEBITURA_TIMEOUT_SECONDS),
-        throttle=throttle_for(settings.CELERY_BROKER_URL, settings.DEBITURA_API_KEY),
+        throttle=throttle.share(*share) if share else throttle,
     )
 
 

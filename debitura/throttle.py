@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import math
+import os
 import threading
 import time
 import uuid
@@ -22,6 +23,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, Self
+
+from redis import exceptions as redis_errors
+
+from debitura.errors import TransientError
 
 if TYPE_CHECKING:
     import redis
@@ -205,7 +210,7 @@ class RedisThrottle(SlidingWindowThrottle):
         super().__init__(windows, clock=clock, sleep=sleep)
         self._redis = client
         # The key itself must never reach Redis (or its MONITOR output): a short hash tells keys apart.
-        self.key_prefix = f"{prefix}:{hashlib.sha256(api_key.encode()).hexdigest()[:16]}"
+        self.key_prefix = f"{prefix}:{_key_hash(api_key)}"
         self._script: Any = client.register_script(_ACQUIRE_LUA)
 
     def __repr__(self) -> str:
@@ -218,13 +223,33 @@ class RedisThrottle(SlidingWindowThrottle):
             args += [bucket.horizon, len(bucket.windows)]
             for window in bucket.windows:
                 args += [window.seconds, window.limit]
-        return float(self._script(keys=keys, args=args))
+        try:
+            return float(self._script(keys=keys, args=args))
+        except redis_errors.RedisError as exc:
+            # Nothing was sent to Debitura, so this is safe to retry like a refused connection.
+            raise TransientError(
+                f"The rate limiter's Redis is unavailable ({type(exc).__name__}).", ambiguous=False
+            ) from exc
 
 
-def throttle_for(broker_url: str, api_key: str) -> Throttle:
-    """RedisThrottle when the Celery broker is Redis (workers share it), else MemoryThrottle."""
+def throttle_for(broker_url: str, api_key: str) -> SlidingWindowThrottle:
+    """RedisThrottle when the Celery broker is Redis (workers share it), else the process MemoryThrottle."""
     if broker_url.startswith(("redis://", "rediss://")):
         import redis
 
-        return RedisThrottle(redis.Redis.from_url(broker_url), api_key)
-    return MemoryThrottle()
+        return RedisThrottle(redis.Redis.from_url(broker_url, socket_timeout=5), api_key)
+    # One store per key and process, so every client in the process (and its shares) counts together.
+    slot = (os.getpid(), _key_hash(api_key))
+    with _memory_lock:
+        throttle = _memory_throttles.get(slot)
+        if throttle is None:
+            throttle = _memory_throttles[slot] = MemoryThrottle()
+    return throttle
+
+
+_memory_throttles: dict[tuple[int, str], MemoryThrottle] = {}
+_memory_lock = threading.Lock()
+
+
+def _key_hash(api_key: str) -> str:
+    return hashlib.sha256(api_key.encode()).hexdigest()[:16]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from debitura.errors import TransientError
 from debitura.throttle import (
     DEBITURA_WINDOWS,
     MemoryThrottle,
@@ -229,3 +230,19 @@ def test_a_redis_broker_selects_the_shared_throttle() -> None:
     assert isinstance(throttle_for("redis://127.0.0.1:6379/0", "k"), RedisThrottle)
     assert isinstance(throttle_for("filesystem://", "k"), MemoryThrottle)
     assert isinstance(throttle_for("memory://", "k"), MemoryThrottle)
+
+
+def test_clients_in_one_process_share_one_memory_throttle() -> None:
+    first = throttle_for("filesystem://", "key-shared")
+    assert throttle_for("memory://", "key-shared") is first
+    assert throttle_for("filesystem://", "another-key") is not first
+
+
+def test_an_unreachable_redis_is_a_transient_error_not_a_redis_one(fake_clock: FakeClock) -> None:
+    import redis as redis_lib
+
+    unreachable = redis_lib.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    throttle = RedisThrottle(unreachable, "key-1", clock=fake_clock, sleep=fake_clock.sleep)
+    with pytest.raises(TransientError) as caught:
+        throttle.acquire()
+    assert not caught.value.ambiguous
