@@ -243,22 +243,24 @@ class OutboxActionAdmin(ReadOnlyAdmin):
     def retry_actions(self, request: HttpRequest, queryset: QuerySet[OutboxAction]) -> None:
         from cases.outbox import outbox_retry
 
-        done = sum(
-            1
-            for action in queryset.filter(state=OutboxAction.State.FAILED)
-            if outbox_retry(action=action, actor=request.user)
-        )
+        retried = [
+            a
+            for a in queryset.filter(state=OutboxAction.State.FAILED)
+            if outbox_retry(action=a, actor=request.user)
+        ]
+        done = len(retried)
         self.message_user(request, f"{done} actions will be sent again.", messages.SUCCESS)
 
     @admin.action(description="Cancel selected pending actions", permissions=["change"])
     def cancel_actions(self, request: HttpRequest, queryset: QuerySet[OutboxAction]) -> None:
         from cases.outbox import outbox_cancel
 
-        done = sum(
-            1
-            for action in queryset.filter(state=OutboxAction.State.PENDING)
-            if outbox_cancel(action=action, actor=request.user)
-        )
+        cancelled = [
+            a
+            for a in queryset.filter(state=OutboxAction.State.PENDING)
+            if outbox_cancel(action=a, actor=request.user)
+        ]
+        done = len(cancelled)
         self.message_user(request, f"{done} actions were cancelled.", messages.SUCCESS)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -7,6 +7,7 @@ local values. The raw JSON of the last answer is kept beside the typed columns.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -14,7 +15,10 @@ from django.utils import timezone
 
 from debitura.enums import CloseCode, Lifecycle
 
-MONEY = {"max_digits": 20, "decimal_places": 4}
+
+def money_field(**options: Any) -> models.DecimalField:
+    """An amount: Decimal with room for large claims and currencies with three decimals."""
+    return models.DecimalField(max_digits=20, decimal_places=4, **options)
 
 
 class LifecycleChoices(models.TextChoices):
@@ -118,16 +122,16 @@ class Case(models.Model):
     solution_url = models.URLField(max_length=500, blank=True)
 
     currency = models.CharField(max_length=3)
-    gross_amount = models.DecimalField(**MONEY, help_text="Principal.")
-    interest_fees = models.DecimalField(**MONEY, default=0)
-    reminder_fees = models.DecimalField(**MONEY, default=0)
-    collection_fees = models.DecimalField(**MONEY, default=0)
-    total_added_fees = models.DecimalField(**MONEY, default=0)
-    remainder = models.DecimalField(**MONEY)
-    outstanding_principal = models.DecimalField(**MONEY, null=True, blank=True)
-    outstanding_interest = models.DecimalField(**MONEY, null=True, blank=True)
-    outstanding_reminder_fees = models.DecimalField(**MONEY, null=True, blank=True)
-    outstanding_collection_fees = models.DecimalField(**MONEY, null=True, blank=True)
+    gross_amount = money_field(help_text="Principal.")
+    interest_fees = money_field(default=0)
+    reminder_fees = money_field(default=0)
+    collection_fees = money_field(default=0)
+    total_added_fees = money_field(default=0)
+    remainder = money_field()
+    outstanding_principal = money_field(null=True, blank=True)
+    outstanding_interest = money_field(null=True, blank=True)
+    outstanding_reminder_fees = money_field(null=True, blank=True)
+    outstanding_collection_fees = money_field(null=True, blank=True)
     success_fee = models.DecimalField(
         max_digits=9, decimal_places=4, null=True, blank=True, help_text="Pre-legal success fee, percent."
     )

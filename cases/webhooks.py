@@ -67,7 +67,8 @@ def webhook_event_receive(*, body: bytes, headers: dict[str, str], now: float | 
     except ValueError:
         if not error:
             error = "The body is not JSON."
-    data = envelope.get("data") if isinstance(envelope.get("data"), dict) else {}
+    data_field = envelope.get("data")
+    data: dict[str, Any] = data_field if isinstance(data_field, dict) else {}
     event = WebhookEvent(
         event_id=str(envelope.get("id") or "")[:64],
         event_type=str(envelope.get("event") or headers.get("X-Debitura-Event") or "")[:64],

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from cases.views_webhooks import debitura_webhook
 from partnerportal import views
@@ -22,6 +22,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("cases/", include("cases.urls")),
     path("webhooks/debitura/", debitura_webhook, name="debitura_webhook"),
     path("admin/", admin.site.urls),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from cases.models import MONEY, Case, OutboxAction
+from cases.models import Case, OutboxAction, money_field
 
 
 class Payment(models.Model):
@@ -29,7 +29,7 @@ class Payment(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="payments")
     remote_id = models.UUIDField(null=True, blank=True, unique=True, help_text="Debitura's payment id.")
     date = models.DateField()
-    amount = models.DecimalField(**MONEY)
+    amount = money_field()
     currency = models.CharField(max_length=3)
     recipient = models.CharField(max_length=32, blank=True, help_text="As Debitura reports it.")
     method = models.CharField(max_length=64, blank=True)
@@ -37,8 +37,8 @@ class Payment(models.Model):
         max_length=64, blank=True, help_text="Debitura's invoicing state; invoiced is frozen."
     )
     commission_status = models.CharField(max_length=8, choices=CommissionStatus.choices, blank=True)
-    payout_creditor = models.DecimalField(**MONEY, null=True, blank=True)
-    payout_partner = models.DecimalField(**MONEY, null=True, blank=True)
+    payout_creditor = money_field(null=True, blank=True)
+    payout_partner = money_field(null=True, blank=True)
     warnings = models.JSONField(default=list, blank=True)
     state = models.CharField(max_length=12, choices=State.choices, default=State.CONFIRMED, db_index=True)
     action = models.ForeignKey(

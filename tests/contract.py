@@ -82,18 +82,24 @@ def _validate(schema: dict[str, Any], instance: Any, where: str) -> None:
         raise ContractViolation(f"{where}: {details}")
 
 
-_ERROR_SCHEMA = {"$ref": "#/components/schemas/Debitura.Web.ExternalApi.Contracts.V1.Errors.ApiErrorResponseDto"}
-_PROBLEM_SCHEMA = {"$ref": "#/components/schemas/Microsoft.AspNetCore.Mvc.ProblemDetails"}
+_ERROR_SCHEMA: dict[str, Any] = {
+    "$ref": "#/components/schemas/Debitura.Web.ExternalApi.Contracts.V1.Errors.ApiErrorResponseDto"
+}
+_PROBLEM_SCHEMA: dict[str, Any] = {"$ref": "#/components/schemas/Microsoft.AspNetCore.Mvc.ProblemDetails"}
 # API-NOTES: the 429 body every operation may answer, though the spec lists it nowhere.
-_RATE_LIMIT_SCHEMA = {
+_RATE_LIMIT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["error", "message", "retryAfter"],
-    "properties": {"error": {"enum": ["rate_limit_exceeded"]}, "message": {"type": "string"}, "retryAfter": {"type": "number"}},
+    "properties": {
+        "error": {"enum": ["rate_limit_exceeded"]},
+        "message": {"type": "string"},
+        "retryAfter": {"type": "number"},
+    },
     "additionalProperties": False,
 }
 # Answers any operation can give whatever its own list says: the gateway (401 problem details,
 # 429 rate limit) and the server failing (5xx with the usual error body).
-_UNDOCUMENTED = {401: _PROBLEM_SCHEMA, 429: _RATE_LIMIT_SCHEMA}
+_UNDOCUMENTED: dict[int, dict[str, Any]] = {401: _PROBLEM_SCHEMA, 429: _RATE_LIMIT_SCHEMA}
 
 
 def validate_response(method: str, path: str, status: int, body: Any) -> None:
@@ -106,7 +112,9 @@ def validate_response(method: str, path: str, status: int, body: Any) -> None:
     documented = responses.get(str(status))
     if documented is None and (status in _UNDOCUMENTED or status >= 500):
         if body is not None:
-            _validate(_UNDOCUMENTED.get(status, _ERROR_SCHEMA), body, f"{method.upper()} {path} {status} response")
+            _validate(
+                _UNDOCUMENTED.get(status, _ERROR_SCHEMA), body, f"{method.upper()} {path} {status} response"
+            )
         return
     if documented is None:
         raise ContractViolation(

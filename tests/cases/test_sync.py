@@ -80,7 +80,7 @@ DATE_PATHS = {
 }
 
 
-def _dig(data: dict, path: tuple[str, ...]):
+def _dig(data, path):
     for key in path:
         if not isinstance(data, dict):
             return None
