@@ -41,7 +41,7 @@ def decode(cls: type[T], data: Any, where: str = "") -> T:
     hints = _hints(cls)  # type: ignore[arg-type]
     kwargs: dict[str, Any] = {}
     for field in dataclasses.fields(cls):  # type: ignore[arg-type]
-        source = field.metadata.get("api", _camel(field.name))
+        source = field.metadata.get("api", camel_case(field.name))
         if source == RAW:
             kwargs[field.name] = json_native(data)
             continue
@@ -61,7 +61,8 @@ def _hints(cls: type) -> dict[str, Any]:
     return get_type_hints(cls)
 
 
-def _camel(name: str) -> str:
+def camel_case(name: str) -> str:
+    """Debitura's name for a field: pre_legal_success_fee -> preLegalSuccessFee."""
     head, *rest = name.split("_")
     return head + "".join(part.capitalize() for part in rest)
 

@@ -430,6 +430,8 @@ class ChatUser(ApiModel):
     first_name: str | None = None
     last_name: str | None = None
     email: str | None = None
+    date_created: datetime | None = None
+    date_updated: datetime | None = None
 
 
 @_model

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
 
-from debitura.decoding import DecodeError
+from debitura import types
+from debitura.decoding import DecodeError, camel_case
 from debitura.enums import FILTERABLE_LIFECYCLES, ChatRole, CloseCode, Lifecycle
 from debitura.serialization import dumps, format_date, format_datetime, json_native, loads, parse_datetime
 from debitura.types import Case, CasePage, Chat, Payment, PriceChangeConfirmation
+from tests.contract import spec
 
 LIFECYCLE_FORMS = [
     (Lifecycle.PENDING_VERIFICATION, "PendingVerification", "Pending Verification"),
@@ -271,3 +274,51 @@ def test_dates_are_sent_as_midnight_utc_to_satisfy_the_date_time_schema() -> Non
 
 def test_json_native_turns_decimals_into_floats() -> None:
     assert json_native({"a": [Decimal("1.5")], "b": 2}) == {"a": [1.5], "b": 2}
+
+
+# --- Every field the spec documents has a home --------------------------------------------------
+
+RESULT_SCHEMAS = {
+    "Case": "Cases.InvoiceDto",
+    "Me": "Me.CollectionPartnerMeResponse",
+    "User": "Users.CollectionPartnerUserDto",
+    "PageInfo": "Base.PageData",
+    "Debtor": "Cases.DebtorDto",
+    "Creditor": "Cases.CreditorDto",
+    "CreditorDivision": "Cases.CreditorDivisionDto",
+    "CollectionPartner": "Cases.CollectionPartnerDto",
+    "BankAccount": "Cases.BankAccountDto",
+    "AssignedUser": "Cases.AssignedUserDto",
+    "AllocationOutstanding": "Cases.InvoiceAllocationOutstandingDto",
+    "Timeline": "Cases.CaseTimelineResponse",
+    "TimelineItem": "Cases.TimelineItemDto",
+    "ExclusivePeriod": "Cases.ExclusivePeriodDto",
+    "ExclusivePeriodExtension": "Cases.ExclusivePeriodExtensionDto",
+    "CaseValidationStatus": "CaseValidation.CaseValidationStatusDto",
+    "StartResult": "Cases.StartCaseResponse",
+    "CloseResult": "Cases.CloseCaseResponse",
+    "Note": "Notes.NoteDto",
+    "FeesUpdate": "Cases.UpdateCaseFeesResponse",
+    "PriceChangeConfirmation": "Cases.PriceChangeConfirmationResponse",
+    "Chat": "Chats.ChatDto",
+    "ChatUser": "Users.UserRelationDto",
+    "Payment": "Payments.PaymentDto",
+    "PaymentCreated": "Payments.CreatePaymentResponse",
+    "CaseFile": "Files.CaseFileDto",
+    "Webhook": "Webhooks.Dtos.WebhookDto",
+    "WebhookEvent": "Webhooks.WebhookEventDto",
+    "ReplayResult": "Webhooks.ReplayEventResultDto",
+    "BusinessError": "Cases.BusinessErrorApiDTO",
+}
+
+
+@pytest.mark.parametrize(("type_name", "schema_suffix"), sorted(RESULT_SCHEMAS.items()))
+def test_every_documented_field_has_a_place_on_its_result_type(type_name: str, schema_suffix: str) -> None:
+    schemas = spec()["components"]["schemas"]
+    (schema,) = [schema for name, schema in schemas.items() if name.endswith("." + schema_suffix)]
+    sources = set()
+    for field in dataclasses.fields(getattr(types, type_name)):
+        source = field.metadata.get("api", camel_case(field.name))
+        sources.add(source[0] if isinstance(source, tuple) else source)
+    missing = set(schema["properties"]) - sources
+    assert not missing, f"{type_name} has no field for {sorted(missing)}"
