@@ -26,7 +26,7 @@ def minor_units(currency: str) -> int:
 def money(amount: Any, currency: str = "") -> str:
     """1234.5 with "EUR" -> "1,234.50 EUR"; JPY gets no decimals. Never a float on the way."""
     if amount is None or amount == "":
-        return "–"
+        return "\u2013"  # an en dash: "no amount"
     try:
         value = Decimal(str(amount))
     except InvalidOperation:

@@ -12,7 +12,7 @@ from partnerportal.templatetags.portal import money
         (Decimal("1234.5"), "jpy", "1,235 JPY"),
         (Decimal("0.1255"), "KWD", "0.126 KWD"),
         (Decimal("-3"), "DKK", "-3.00 DKK"),
-        (None, "EUR", "–"),
+        (None, "EUR", "\u2013"),
         ("12.345", "USD", "12.35 USD"),
     ],
 )
