@@ -355,7 +355,8 @@ class DebituraApi:
             )
 
     def path_webhook(self, request: Request) -> Any:
-        hook = self.state.webhooks.get(uuid_param(request.params.get("id"), "id"))
+        # These operations document no 400: a malformed id is simply not a webhook of yours.
+        hook = self.state.webhooks.get(request.params.get("id", "").lower())
         if hook is None:
             raise not_found("Webhook not found.")
         return hook

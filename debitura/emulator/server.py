@@ -82,7 +82,13 @@ class EmulatorServer:
     def start(self) -> EmulatorServer:
         """Serve from a daemon thread and deliver webhooks in the background."""
         self.emulator.start_delivery()
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="emulator-server", daemon=True)
+        # A short poll keeps shutdown (after every test that uses the server) quick.
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="emulator-server",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
