@@ -37,13 +37,17 @@ def _encode(value: Any) -> str:
 
 def json_native(value: Any) -> Any:
     """A copy of parsed JSON with Decimals as floats, for storing in a JSONField as it came."""
-    if isinstance(value, Decimal):
+    # Exact type checks first: this walks every case of a full sync, and ABC checks are slow.
+    kind = type(value)
+    if kind is dict:
+        return {key: json_native(item) for key, item in value.items()}
+    if kind is list:
+        return [json_native(item) for item in value]
+    if kind is Decimal:
         # Only non-integer literals became Decimals, and float repr gives back their shortest text.
         return float(value)
     if isinstance(value, Mapping):
         return {key: json_native(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [json_native(item) for item in value]
     return value
 
 
