@@ -345,7 +345,7 @@ def _payment_fields(case: Case, body: Body) -> _PaymentFields:
         when,
         money(amount, case.currency),
         recipient,
-        commission if recipient == "Creditor" else "Paid",
+        commission if recipient == "Creditor" and commission else "Paid",
         split,
     )
 

@@ -45,7 +45,7 @@ class _RequestHandler(WSGIRequestHandler):
             return
         environ = self.get_environ()
         environ[SERVER_MODE_KEY] = True
-        handler = _Handler(self.rfile, self.wfile, self.get_stderr(), environ, multithread=True)
+        handler = _Handler(self.rfile, self.wfile, self.get_stderr(), environ, multithread=True)  # type: ignore[arg-type]
         handler.request_handler = self  # type: ignore[attr-defined]
         handler.run(self.server.get_app())  # type: ignore[attr-defined]
         if handler.dropped:
@@ -72,7 +72,8 @@ class EmulatorServer:
         handler = type("RequestHandler", (_RequestHandler,), {"quiet": not access_log})
         self.httpd = ThreadingWSGIServer((host, port), handler)
         self.httpd.set_app(emulator)
-        self.host, self.port = self.httpd.server_address[:2]
+        address = self.httpd.server_address
+        self.host, self.port = str(address[0]), int(address[1])
         self._thread: threading.Thread | None = None
 
     @property

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from . import dto
@@ -16,23 +17,23 @@ from .errors import ApiError, not_found
 from .model import CLOSE_CODES, LIFECYCLES, Case, CaseFile, Chat, Note, Partner, Payment, User
 from .seed import World
 
-# Sort keys for GET /cases: None sorts first ascending (as SQL Server does), last descending.
+# Sort keys for GET /cases. Nullable ones sort None first ascending (as SQL Server does).
 _LIFECYCLE_ORDER = {name: index for index, name in enumerate(LIFECYCLES)}
 _CLOSE_CODE_ORDER = {name: index for index, name in enumerate(CLOSE_CODES)}
 SORT_FIELDS: dict[str, Callable[[Case], Any]] = {
-    "datecreated": lambda c: c.date_created,
-    "dateupdated": lambda c: c.date_updated,
-    "datefinished": lambda c: c.date_finished,
-    "datecollectionstarted": lambda c: c.date_collection_started,
-    "duedate": lambda c: c.due_date,
-    "date": lambda c: c.date,
-    "grossamount": lambda c: c.gross_amount,
-    "remainder": lambda c: c.remainder,
-    "interestfees": lambda c: c.interest_fees,
-    "collectionfees": lambda c: c.collection_fees,
-    "reminderfees": lambda c: c.reminder_fees,
+    "datecreated": attrgetter("date_created"),
+    "dateupdated": attrgetter("date_updated"),
+    "datefinished": lambda c: (c.date_finished is not None, c.date_finished),
+    "datecollectionstarted": lambda c: (c.date_collection_started is not None, c.date_collection_started),
+    "duedate": attrgetter("due_date"),
+    "date": attrgetter("date"),
+    "grossamount": attrgetter("gross_amount"),
+    "remainder": attrgetter("remainder"),
+    "interestfees": attrgetter("interest_fees"),
+    "collectionfees": attrgetter("collection_fees"),
+    "reminderfees": attrgetter("reminder_fees"),
     "lifecycle": lambda c: _LIFECYCLE_ORDER[c.lifecycle],
-    "closecode": lambda c: _CLOSE_CODE_ORDER[c.close_code] if c.close_code else None,
+    "closecode": lambda c: (c.close_code is not None, _CLOSE_CODE_ORDER.get(c.close_code or "", -1)),
 }
 DEFAULT_SORT = [("datecreated", True)]
 
@@ -95,6 +96,21 @@ class CaseQuery:
     include_test_cases: bool = False
     sort: list[tuple[str, bool]] = field(default_factory=lambda: list(DEFAULT_SORT))
 
+    def selection(self) -> tuple[Any, ...]:
+        """Everything but the page: two queries with the same selection share one ordering."""
+
+        def frozen(values: set[str] | None) -> frozenset[str] | None:
+            return None if values is None else frozenset(values)
+
+        return (
+            self.include_test_cases,
+            frozen(self.ids),
+            frozen(self.debtor_ids),
+            frozen(self.division_ids),
+            frozen(self.lifecycles),
+            tuple(self.sort),
+        )
+
 
 class State:
     """All cases and related records, guarded by one lock (the HTTP server is threaded)."""
@@ -117,11 +133,16 @@ class State:
         self.webhooks: dict[str, Webhook] = {}
         self.events: dict[str, WebhookEvent] = {}
         self.outbox: list[Delivery] = []
+        # Bumped on every change; an ordering computed at the same version is still valid, so a
+        # sync paging through 10,000 cases sorts them once, not once per page.
+        self.version = 0
+        self._orderings: dict[tuple[Any, ...], tuple[int, list[Case]]] = {}
         for case in world.cases:
             self.add_case(case)
 
     # -- storage -----------------------------------------------------------------------------
     def add_case(self, case: Case) -> None:
+        self.version += 1
         self.cases[case.id] = case
         self.by_reference[case.reference.upper()] = case
         if case.partner_reference:
@@ -134,6 +155,7 @@ class State:
         """Record that a case changed: a fresh dateUpdated and a stale serialised copy."""
         case.date_updated = self.clock.tick()
         case.cached_json = None
+        self.version += 1
         return case.date_updated
 
     # -- look-ups ----------------------------------------------------------------------------
@@ -163,6 +185,17 @@ class State:
 
     def list_cases(self, query: CaseQuery) -> tuple[int, list[Case]]:
         """(total matching, the requested page) for GET /cases."""
+        key = query.selection()
+        cached = self._orderings.get(key)
+        if cached is None or cached[0] != self.version:
+            if len(self._orderings) > 32:
+                self._orderings.clear()
+            cached = self._orderings[key] = (self.version, self._ordered(query))
+        ordered = cached[1]
+        start = (query.page - 1) * query.page_size
+        return len(ordered), ordered[start : start + query.page_size]
+
+    def _ordered(self, query: CaseQuery) -> list[Case]:
         selected: Iterable[Case] = self.cases.values()
         if not query.include_test_cases:
             selected = (c for c in selected if not c.is_test)
@@ -177,10 +210,8 @@ class State:
         matching = list(selected)
         # Stable sorts applied last key first give a multi-key sort with mixed directions.
         for name, descending in reversed(query.sort):
-            key = SORT_FIELDS[name]
-            matching.sort(key=lambda c, key=key: (key(c) is not None, key(c)), reverse=descending)  # type: ignore[misc]
-        start = (query.page - 1) * query.page_size
-        return len(matching), matching[start : start + query.page_size]
+            matching.sort(key=SORT_FIELDS[name], reverse=descending)
+        return matching
 
     # -- webhooks ----------------------------------------------------------------------------
     def new_secret(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
@@ -92,8 +93,8 @@ def test_commission_status_is_required_when_the_creditor_was_paid(
 
 @pytest.mark.parametrize("body", [{"paymentAmount": 0}, {"paymentRecipient": "Bank"}, {"date": "soon"}])
 def test_invalid_payment_fields_are_a_400(
-    api: httpx.Client, bad_api: httpx.Client, emulator: Emulator, body: dict
-) -> None:  # type: ignore[type-arg]
+    api: httpx.Client, bad_api: httpx.Client, emulator: Emulator, body: dict[str, Any]
+) -> None:
     case = started_case(emulator, api)
 
     response = bad_api.post(f"/cases/{case.id}/payments", json={**payment_body(100), **body})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
@@ -26,7 +27,7 @@ SORT_FIELDS = {
 }
 
 
-def all_cases(api: httpx.Client, **params: str | int) -> list[dict]:  # type: ignore[type-arg]
+def all_cases(api: httpx.Client, **params: str | int) -> list[dict[str, Any]]:
     return api.get("/cases", params={"PageSize": 100, **params}).json()["cases"]
 
 
@@ -80,7 +81,7 @@ def test_pages_partition_the_cases_without_overlap(api: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize("params", [{"PageSize": 101}, {"PageSize": 0}, {"Page": 0}, {"Page": "x"}])
-def test_out_of_range_paging_is_a_400(api: httpx.Client, params: dict[str, object]) -> None:
+def test_out_of_range_paging_is_a_400(api: httpx.Client, params: dict[str, str | int]) -> None:
     response = api.get("/cases", params=params)
 
     assert response.status_code == 400
@@ -173,7 +174,7 @@ def test_unknown_case_is_a_404_and_a_bad_id_a_400(api: httpx.Client) -> None:
 
 def test_partner_reference_lookups(api: httpx.Client, emulator: Emulator) -> None:
     started = [c for c in emulator.state.cases.values() if c.partner_reference and not c.is_test][:3]
-    references = [c.partner_reference for c in started]
+    references = [c.partner_reference or "" for c in started]
 
     single = api.get(f"/cases/by-partner-reference/{references[0]}")
     batch = api.get(
@@ -252,3 +253,15 @@ def test_server_serves_the_same_emulator_over_loopback(emulator_server: Emulator
     assert response.status_code == 200
     assert len(response.json()["cases"]) == 5
     assert emulator_server.emulator.stats()["requests"]["GET /cases"] == 1
+
+
+def test_a_change_reorders_the_next_listing(api: httpx.Client, emulator: Emulator) -> None:
+    params: dict[str, str | int] = {"Sort": "DateUpdated:desc", "PageSize": 3}
+    before = api.get("/cases", params=params).json()["cases"]
+    oldest = api.get("/cases", params={"Sort": "DateUpdated:asc", "PageSize": 1}).json()["cases"][0]
+
+    api.post(f"/cases/{oldest['id']}/files", files={"File": ("late.txt", b"late")})
+
+    after = api.get("/cases", params=params).json()["cases"]
+    assert after[0]["id"] == oldest["id"]
+    assert [c["id"] for c in after[1:]] == [c["id"] for c in before[:2]]

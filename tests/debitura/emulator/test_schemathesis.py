@@ -21,7 +21,7 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from schemathesis.specs.openapi.schemas import BaseOpenAPISchema
+from schemathesis.schemas import BaseSchema
 
 from debitura.emulator.server import EmulatorServer
 from tests.contract import spec
@@ -54,7 +54,7 @@ _restore_many_more()
 
 
 @pytest.fixture
-def read_schema(emulator_server: EmulatorServer) -> BaseOpenAPISchema:
+def read_schema(emulator_server: EmulatorServer) -> BaseSchema:
     loaded = schemathesis.from_dict(copy.deepcopy(spec()), base_url=emulator_server.url)
     return loaded.include(method="GET").exclude(path_regex=OUT_OF_SCOPE)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 
@@ -14,7 +15,7 @@ from tests.debitura.emulator.conftest import api_client
 DAY = datetime(2025, 6, 1, tzinfo=UTC)
 
 
-def every_case(emulator: Emulator) -> list[dict]:  # type: ignore[type-arg]
+def every_case(emulator: Emulator) -> list[dict[str, Any]]:
     with api_client(emulator, api_key=emulator.api_key) as api:
         pages = [
             api.get("/cases", params={"PageSize": 100, "Page": n, "includeTestCases": "true"})

@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import httpx
 import pytest
@@ -28,14 +29,17 @@ def deliveries() -> list[OutgoingWebhook]:
 @pytest.fixture
 def emulator(deliveries: list[OutgoingWebhook]) -> Emulator:
     """The emulator with deliveries captured synchronously instead of posted."""
-    return Emulator(
-        cases=50, seed=42, api_key=EMULATOR_API_KEY, deliver=lambda hook: deliveries.append(hook) or 200
-    )
+
+    def capture(hook: OutgoingWebhook) -> int:
+        deliveries.append(hook)
+        return 200
+
+    return Emulator(cases=50, seed=42, api_key=EMULATOR_API_KEY, deliver=capture)
 
 
 def subscribe(
     api: httpx.Client, events: list[str] = ALL_EVENTS, url: str = "https://portal.example/hooks"
-) -> dict:  # type: ignore[type-arg]
+) -> dict[str, Any]:
     response = api.post("/webhooks", json={"url": url, "events": events, "isTestMode": False})
     assert response.status_code == 201
     return response.json()
