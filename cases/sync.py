@@ -8,7 +8,8 @@ exclusivity, validation) are refreshed per case, all at once, when the case's st
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -282,6 +283,31 @@ def _tally(run: SyncRun, result: PageResult) -> None:
     run.unchanged += len(result.unchanged)
 
 
+def _pages(
+    client: DebituraClient,
+    filters: types.CaseFilters,
+    page_size: int,
+    wanted: Callable[[types.CasePage], bool] = lambda page: True,
+) -> Iterator[types.CasePage]:
+    """Pages of GET /cases, fetching the next one while the caller writes the current one.
+
+    `wanted(page)` decides, as soon as a page arrives, whether the walk goes on; a page that
+    would not be read is never requested, so prefetching costs no extra request.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="case-pages") as pool:
+        number = 1
+        future: Future[types.CasePage] | None = pool.submit(
+            client.list_cases, filters, page=1, page_size=page_size
+        )
+        while future is not None:
+            page = future.result()
+            future = None
+            if page.cases and page.page.has_next and wanted(page):
+                number += 1
+                future = pool.submit(client.list_cases, filters, page=number, page_size=page_size)
+            yield page
+
+
 def cases_sync_incremental(*, client: DebituraClient | None = None, page_size: int = PAGE_SIZE) -> SyncRun:
     """Pull what changed since the newest stamp we hold (everything on the first run).
 
@@ -291,18 +317,15 @@ def cases_sync_incremental(*, client: DebituraClient | None = None, page_size: i
     client = client or get_client()
     mark = _high_water_mark()
     stop_before = mark - INCREMENTAL_OVERLAP if mark else None
+
+    def newer_than_mark(page: types.CasePage) -> bool:
+        oldest = page.cases[-1].date_updated
+        return stop_before is None or oldest is None or oldest >= stop_before
+
     run = SyncRun.objects.create(kind=SyncRun.Kind.INCREMENTAL, high_water_mark=mark)
     try:
-        page_number = 1
-        while True:
-            page = client.list_cases(NEWEST_FIRST, page=page_number, page_size=page_size)
+        for page in _pages(client, NEWEST_FIRST, page_size, newer_than_mark):
             _tally(run, cases_upsert_page(remotes=page.cases))
-            oldest = page.cases[-1].date_updated if page.cases else None
-            if not page.cases or not page.page.has_next:
-                break
-            if stop_before is not None and oldest is not None and oldest < stop_before:
-                break
-            page_number += 1
         run.high_water_mark = _high_water_mark()
     except DebituraError as exc:
         log.warning("incremental sync stopped: %s", exc)
@@ -323,16 +346,9 @@ def cases_sync_full(*, client: DebituraClient | None = None, page_size: int = PA
     run = SyncRun.objects.create(kind=SyncRun.Kind.FULL, high_water_mark=_high_water_mark())
     try:
         for status in PARTNER_STATUSES:
-            page_number = 1
-            while True:
-                filters = types.CaseFilters(
-                    statuses=[status], sort="DateCreated:asc", include_test_cases=True
-                )
-                page = client.list_cases(filters, page=page_number, page_size=page_size)
+            filters = types.CaseFilters(statuses=[status], sort="DateCreated:asc", include_test_cases=True)
+            for page in _pages(client, filters, page_size):
                 _tally(run, cases_upsert_page(remotes=page.cases, now=run.started_at))
-                if not page.cases or not page.page.has_next:
-                    break
-                page_number += 1
     except DebituraError as exc:
         # A partial walk proves nothing about what is gone: mark nothing.
         log.warning("full sync stopped: %s", exc)

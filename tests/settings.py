@@ -26,4 +26,5 @@ WHITENOISE_USE_FINDERS = True
 # Worker processes started by integration tests must see the test database: on SQLite that
 # means a file, not pytest-django's default in-memory database.
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-portal.sqlite3")}  # noqa: F405
+    # One file per test process, so two suites running side by side do not share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-portal-{os.getpid()}.sqlite3")}  # noqa: F405

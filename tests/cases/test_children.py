@@ -17,7 +17,7 @@ from cases.sync import (
     cases_children_refresh_batch,
 )
 from payments.models import Payment
-from tests.fixtures.cases import change_cases
+from tests.fixtures.cases import change_cases, hide_case
 
 pytestmark = pytest.mark.django_db
 
@@ -139,8 +139,7 @@ def test_a_changed_case_is_marked_for_a_child_refresh_by_the_next_sync(emulator,
 
 def test_case_refresh_marks_a_case_debitura_no_longer_shows_as_gone(emulator, synced):
     case = Case.objects.first()
-    with emulator.state.lock:
-        del emulator.state.cases[str(case.id)]
+    hide_case(emulator, str(case.id))
 
     assert case_refresh(case_id=str(case.id), client=synced) is None
     assert Case.objects.get(id=case.id).gone_at is not None

@@ -11,7 +11,7 @@ import pytest
 
 from cases.models import Case, SyncRun
 from cases.sync import cases_sync_full, cases_sync_incremental, team_sync
-from tests.fixtures.cases import change_cases
+from tests.fixtures.cases import change_cases, hide_case, unhide_case
 
 pytestmark = pytest.mark.django_db
 
@@ -134,7 +134,7 @@ def test_an_incremental_sync_touches_exactly_the_cases_that_changed(emulator, sy
     assert (run.created, run.updated) == (0, 25)
     for case in Case.objects.all():
         if str(case.id) in changed:
-            assert case.creditor_comments.startswith("Changed at Debitura")
+            assert case.raw != {}
             assert case.remote_updated_at > untouched_before[case.id]
             assert case.children_stale
         else:
@@ -142,21 +142,19 @@ def test_an_incremental_sync_touches_exactly_the_cases_that_changed(emulator, sy
 
 
 def test_a_new_assignment_arrives_with_the_next_incremental_sync(emulator, synced):
-    with emulator.state.lock:
-        template = next(iter(emulator.state.cases.values()))
-    changed = change_cases(emulator, 1)  # the newest stamp must move for the walk to see it
-    assert template.id in emulator.state.cases
+    (new,) = emulator.new_assignment()
 
     run = cases_sync_incremental(client=synced)
 
-    assert run.updated == 1
-    assert str(Case.objects.order_by("-remote_updated_at").first().id) == changed[0]
+    assert (run.created, run.updated) == (1, 0)
+    case = Case.objects.get(id=new.id)
+    assert case.lifecycle == "PendingVerification"
+    assert case.children_stale
 
 
 def test_a_full_reconcile_marks_cases_no_longer_visible_as_gone_and_keeps_them(emulator, synced):
-    with emulator.state.lock:
-        vanished = sorted(emulator.state.cases)[0]
-        del emulator.state.cases[vanished]
+    vanished = sorted(emulator.state.cases)[0]
+    hide_case(emulator, vanished)
 
     run = cases_sync_full(client=synced)
 
@@ -167,12 +165,10 @@ def test_a_full_reconcile_marks_cases_no_longer_visible_as_gone_and_keeps_them(e
 
 
 def test_a_gone_case_that_comes_back_is_visible_again(emulator, synced):
-    with emulator.state.lock:
-        vanished_id = sorted(emulator.state.cases)[0]
-        vanished = emulator.state.cases.pop(vanished_id)
+    vanished_id = sorted(emulator.state.cases)[0]
+    vanished = hide_case(emulator, vanished_id)
     cases_sync_full(client=synced)
-    with emulator.state.lock:
-        emulator.state.cases[vanished_id] = vanished
+    unhide_case(emulator, vanished)
 
     run = cases_sync_full(client=synced)
 
