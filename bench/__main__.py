@@ -1,14 +1,25 @@
-"""Entry point for `make bench`. Each benchmark module registers itself in BENCHMARKS."""
+"""`make bench`: every benchmark, printed as figures and ratios (BENCH_CASES scales the sync one)."""
 
+from __future__ import annotations
+
+import os
 import sys
+import time
 
-BENCHMARKS: list[str] = []
+from bench.harness import table
 
 
 def main() -> int:
-    if not BENCHMARKS:
-        print("No benchmarks yet: the sync and case-list benchmarks arrive with their issues.")
-        return 0
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partnerportal.settings")
+    os.environ.setdefault("DEBUG", "1")
+    from bench import sync
+
+    cases = int(os.environ.get("BENCH_CASES", sync.CASES))
+    started = time.perf_counter()
+    print(f"Sync against the emulator over loopback ({cases:,} cases, database: "
+          f"{os.environ.get('BENCH_DATABASE_URL', 'SQLite')}):")  # fmt: skip
+    print(table(sync.main(cases)))
+    print(f"\n(benchmarks took {time.perf_counter() - started:.0f} s)")
     return 0
 
 

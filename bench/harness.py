@@ -1,0 +1,106 @@
+"""Shared pieces of the benchmarks: an emulator process, timing, a fresh database per run."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+API_KEY = "bench-api-key"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def base_env(var_dir: Path, **extra: str) -> dict[str, str]:
+    """Environment for a child process: demo-like settings on a private VAR_DIR."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.update(
+        DJANGO_SETTINGS_MODULE="partnerportal.settings",
+        DEBUG="1",
+        VAR_DIR=str(var_dir),
+        DEBITURA_API_KEY=API_KEY,
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=str(ROOT),
+    )
+    env.setdefault("DATABASE_URL", os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{var_dir / 'bench.sqlite3'}"))
+    env.update(extra)
+    return env
+
+
+@contextmanager
+def emulator(cases: int, seed: int = 42) -> Iterator[str]:
+    """A `runemulator` process with `cases` seeded cases; yields its base URL."""
+    port = free_port()
+    with tempfile.TemporaryDirectory() as var:
+        process = subprocess.Popen(  # noqa: S603
+            [sys.executable, "manage.py", "runemulator", "--port", str(port), "--cases", str(cases),
+             "--seed", str(seed), "--api-key", API_KEY],
+            cwd=ROOT, env=base_env(Path(var)), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    if httpx.get(f"{url}/_emulator/health", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"The emulator did not start: {process.stderr.read().decode() if process.stderr else ''}")
+                time.sleep(0.2)
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def control(url: str, method: str, path: str, **body: Any) -> Any:
+    response = httpx.request(method, f"{url}/_emulator{path}", json=body or None, timeout=60)
+    response.raise_for_status()
+    return response.json()
+
+
+def requests_made(url: str) -> dict[str, int]:
+    return dict(control(url, "GET", "/stats")["requests"])
+
+
+def run_child(module: str, env: dict[str, str], *args: str) -> dict[str, Any]:
+    """Run `python -m module args` and return the JSON object it prints last."""
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", module, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"{module} failed:\n{result.stderr[-3000:]}")
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def best_of(repeat: int, work: Callable[[], Any]) -> tuple[float, float]:
+    """(median, best) seconds over `repeat` runs of `work`."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), min(times)
+
+
+def table(rows: list[tuple[str, str]]) -> str:
+    width = max(len(name) for name, _ in rows)
+    return "\n".join(f"  {name.ljust(width)}  {value}" for name, value in rows)
