@@ -70,7 +70,11 @@ ZERO = Decimal("0")
 
 
 def money(value: Any, currency: str = "EUR") -> Decimal:
-    """An amount rounded the way the case currency is (JPY has no minor unit)."""
+    """An amount rounded to cents, or to whole units for a currency without a minor unit (JPY).
+
+    Amounts a client sends are kept to the cent whatever the currency (the emulator must not
+    change what it was told); only amounts it computes or invents follow the currency.
+    """
     exponent = Decimal("1") if currency == "JPY" else CENT
     return Decimal(str(value)).quantize(exponent, rounding=ROUND_HALF_UP)
 

@@ -228,7 +228,7 @@ def case_start(state: State, case: Case, payload: dict[str, Any]) -> dict[str, A
         case.partner_reference = reference
         state.by_partner_reference[reference] = case
     case.interest_fees, case.reminder_fees, case.collection_fees = (
-        money(fees[name] or 0, case.currency) for name in ("interestFees", "reminderFees", "collectionFees")
+        money(fees[name] or 0) for name in ("interestFees", "reminderFees", "collectionFees")
     )
     started = _log(
         state,
@@ -343,7 +343,7 @@ def _payment_fields(case: Case, body: Body) -> _PaymentFields:
     body.check()
     return _PaymentFields(
         when,
-        money(amount, case.currency),
+        money(amount),
         recipient,
         commission if recipient == "Creditor" and commission else "Paid",
         split,
@@ -494,8 +494,8 @@ def fees_update(state: State, case: Case, payload: dict[str, Any]) -> dict[str, 
     if case.lifecycle == "Closed":
         raise ApiError(400, "Fees cannot change on a closed case.", "InvalidCaseState")
     recalculated = None
-    if gross is not None and money(gross, case.currency) != case.gross_amount:
-        gross = money(gross, case.currency)
+    if gross is not None and money(gross) != case.gross_amount:
+        gross = money(gross)
         current = case.success_fee
         proposed = proposed_success_fee(case, gross)
         moves = current is None or abs(proposed - current) > PRICE_CHANGE_THRESHOLD
@@ -520,7 +520,7 @@ def fees_update(state: State, case: Case, payload: dict[str, Any]) -> dict[str, 
         ("collectionFees", "collection_fees"),
     ):
         if fees[name] is not None:
-            setattr(case, attribute, money(fees[name], case.currency))
+            setattr(case, attribute, money(fees[name]))
     _log(
         state,
         case,

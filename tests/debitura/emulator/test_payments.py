@@ -209,3 +209,15 @@ def test_a_payment_extends_the_exclusive_period_by_twelve_months(
 
     assert period["extensions"][-1]["type"] == "Payment"
     assert 360 <= period["daysRemaining"] <= 366
+
+
+def test_amounts_are_kept_as_sent_even_in_a_currency_without_cents(
+    api: httpx.Client, emulator: Emulator
+) -> None:
+    case = started_case(emulator, api)
+    case.currency = "JPY"
+
+    body = pay(api, case, 1.01).json()
+
+    assert body["paymentAmount"] == 1.01
+    assert case.payments[0].amount == Decimal("1.01")
