@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Max, TextChoices
+from django.db.models import Max, Q, TextChoices
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
@@ -107,10 +107,14 @@ def _key(token: str | None) -> str:
 
 
 def case_effective_lifecycle(*, case: Case) -> str:
-    """The lifecycle the case will have once its open accept/decline/close rows are through."""
+    """The lifecycle the case will have once its open accept/decline/close rows are through.
+
+    A row done after the local copy was last synced counts too: its refresh has not landed yet.
+    """
     lifecycle = case.lifecycle
+    not_in_copy = Q(state__in=OPEN_STATES) | Q(state=OutboxAction.State.DONE, done_at__gte=case.synced_at)
     for kind in (
-        OutboxAction.objects.filter(case=case, state__in=OPEN_STATES, kind__in=list(_LIFECYCLE_AFTER))
+        OutboxAction.objects.filter(not_in_copy, case=case, kind__in=list(_LIFECYCLE_AFTER))
         .order_by("created_at")
         .values_list("kind", flat=True)
     ):

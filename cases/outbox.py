@@ -15,7 +15,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 from typing import Any
 
@@ -325,16 +325,32 @@ def _check_file(action: OutboxAction, client: DebituraClient) -> bool:
     return seen > _earlier_done(action, file_name=p["file_name"], description=p.get("description"))
 
 
+# ISO 4217 currencies without the usual two decimals; Debitura rounds amounts to the currency.
+_MINOR_UNITS = {
+    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX"), 0),
+    **dict.fromkeys(("UYI", "VND", "VUV", "XAF", "XOF", "XPF"), 0),
+    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
+}
+
+
+def _same_amount(requested: Decimal, remote: Decimal, currency: str | None) -> bool:
+    unit = Decimal(1).scaleb(-_MINOR_UNITS.get((currency or "").upper(), 2))
+    return requested.quantize(unit, ROUND_HALF_UP) == remote.quantize(unit, ROUND_HALF_UP)
+
+
 def _check_fees(action: OutboxAction, client: DebituraClient) -> bool:
     p = action.payload
     case = client.get_case(str(action.case_id))
-    wanted = {
+    remote = {
         "interest_fees": case.interest_fees,
         "reminder_fees": case.reminder_fees,
         "collection_fees": case.collection_fees,
         "gross_amount": case.gross_amount,
     }
-    return all(p.get(name) in (None, "") or Decimal(p[name]) == value for name, value in wanted.items())
+    return all(
+        p.get(name) in (None, "") or _same_amount(Decimal(p[name]), value, case.currency)
+        for name, value in remote.items()
+    )
 
 
 # --- Local consequences: confirm or roll back the optimistic change ------------------------------

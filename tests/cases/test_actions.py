@@ -399,3 +399,14 @@ def test_an_agent_outside_debituras_team_cannot_chat(active_case, make_user):
     stranger = make_user(username="stranger", email="")
     with pytest.raises(ActionInvalid):
         case_chat_send(case=active_case, actor=stranger, message="Hi")
+
+
+def test_an_accept_done_before_its_refresh_landed_still_counts(pending_case, team_agent, relay, emulator):
+    case_accept(case=pending_case, actor=team_agent, welcome_message="Welcome, we take it from here.")
+    emulator.set_faults(error_rate=1.0, methods=["GET"], paths=["/cases/{id}"])  # the refresh fails
+    relay()
+    pending_case.refresh_from_db()
+    assert pending_case.lifecycle == "PendingVerification"
+
+    assert case_effective_lifecycle(case=pending_case) == "Active"
+    case_note_add(case=pending_case, actor=team_agent, description="First call planned.")

@@ -468,3 +468,25 @@ def test_the_relay_command_drains_what_is_due_and_says_what_happened(
 
     assert (reload(done).state, reload(refused).state) == (State.DONE, State.FAILED)
     assert "Done: 2 sent (1 done, 1 failed). 1 failed in total." in out.getvalue()
+
+
+def test_a_fee_change_debitura_rounded_to_the_currency_is_recognised_after_a_lost_answer(
+    cases_by_lifecycle, team_agent, relay, emulator
+):
+    case = next(c for c in cases_by_lifecycle("Active") if c.currency == "JPY")
+    action = case_fees_update(
+        case=case,
+        actor=team_agent,
+        interest_fees=Decimal("10.40"),
+        reminder_fees=Decimal("1.50"),
+        collection_fees=Decimal("0"),
+    )
+    emulator.set_faults(drop_rate=1.0, paths=["/cases/{id}/fees"])
+    relay()
+    emulator.clear_faults()
+
+    relay(now=LATER)
+
+    assert reload(action).state == State.DONE
+    assert emulator.state.cases[str(case.pk)].reminder_fees == Decimal(2)
+    assert len(posts(emulator, "/cases/{id}/fees", "PUT")) == 1
