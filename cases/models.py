@@ -239,6 +239,11 @@ class Case(models.Model):
         return f"{self.reference} {self.debtor_name}".strip()
 
     @property
+    def is_disputed(self) -> bool:
+        """Debitura's ClaimDisputeStatus says "Yes, the claim is disputed" (not "No…" or "Don't Know")."""
+        return self.dispute_status.lower().startswith("yes")
+
+    @property
     def is_open(self) -> bool:
         """Active, paused or waiting for details: the states where agents work."""
         return self.lifecycle in {

@@ -5,12 +5,16 @@ the same suite against PostgreSQL and Redis.
 """
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("SESSION_COOKIE_SECURE", "0")
 os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
 os.environ.setdefault("DEBITURA_API_KEY", "test-api-key")
+# Tests keep their broker folders, results and files apart from the demo's var/. Worker
+# processes started by tests inherit this variable, so they find the same folders.
+os.environ.setdefault("VAR_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test"))
 
 from partnerportal.settings import *  # noqa: F403
 from partnerportal.settings import STORAGES

@@ -85,3 +85,19 @@ def test_api_data_is_escaped(agent_client, synced):
 
 def test_an_unknown_case_is_404(agent_client, db):
     assert agent_client.get("/cases/00000000-0000-0000-0000-000000000000/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("status", "flagged"),
+    [
+        ("Yes, the claim is disputed", True),
+        ("No, the claim is not disputed", False),
+        ("Don't Know", False),
+        ("", False),
+    ],
+)
+def test_only_a_disputed_claim_is_flagged_as_disputed(agent_client, synced, status, flagged):
+    case = Case.objects.first()
+    Case.objects.filter(id=case.id).update(dispute_status=status)
+    html = agent_client.get(reverse("cases:detail", args=[case.id])).content.decode()
+    assert ("Disputed:" in html) is flagged

@@ -1,0 +1,15 @@
+"""Start-up hooks: a worker that comes up syncs at once instead of waiting for beat's first tick."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery.signals import worker_ready
+
+
+@worker_ready.connect(dispatch_uid="cases.sync_on_worker_start")
+def sync_on_worker_start(sender: Any = None, **kwargs: Any) -> None:
+    from cases.tasks import sync_incremental, sync_team
+
+    sync_team.delay()
+    sync_incremental.delay()
