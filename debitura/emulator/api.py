@@ -364,6 +364,3 @@ class DebituraApi:
 
 def dto_bytes(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False).encode()
-
-
-__all__ = ["ApiError", "DebituraApi"]

@@ -225,6 +225,34 @@ class Chat:
     user_email: str
     user_date_created: datetime
 
+    @classmethod
+    def written(
+        cls,
+        chat_id: str,
+        case: Case,
+        when: datetime,
+        role: int,
+        message: str,
+        user: User | None,
+        *,
+        seen: bool,
+    ) -> Chat:
+        """A message by a team member, or by the creditor's contact when `user` is None."""
+        creditor = case.creditor
+        return cls(
+            id=chat_id,
+            case_id=case.id,
+            date_created=when,
+            role=role,
+            message=message,
+            is_seen=seen,
+            user_number=user.number if user else creditor.contact_number,
+            user_first_name=user.first_name if user else creditor.contact_first_name,
+            user_last_name=user.last_name if user else creditor.contact_last_name,
+            user_email=user.email if user else creditor.office_email,
+            user_date_created=user.date_created if user else case.date_created,
+        )
+
 
 @dataclass
 class CaseFile:
@@ -281,6 +309,16 @@ class ExclusivePeriod:
     end: datetime
     terminated: bool = False
     extensions: list[Extension] = field(default_factory=list)
+
+    # A promise to pay, a payment agreement or a payment extends the period by 12 months from it.
+    EXTENSION_MONTHS = 12
+
+    def extend(self, kind: str, when: datetime) -> None:
+        if self.terminated:
+            return
+        new_end = max(self.end, add_months(when, self.EXTENSION_MONTHS))
+        self.extensions.append(Extension(kind, when, new_end))
+        self.end = new_end
 
 
 @dataclass

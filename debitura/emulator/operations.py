@@ -22,7 +22,6 @@ from .model import (
     CaseFile,
     Chat,
     ExclusivePeriod,
-    Extension,
     Note,
     Payment,
     TimelineItem,
@@ -38,7 +37,7 @@ MESSAGE_MAX = 10_000
 COMMENT_MAX = 2000
 PARTNER_REFERENCE_MAX = 128
 FILE_DESCRIPTION_MAX = 500
-EXCLUSIVE_MONTHS, EXTENSION_MONTHS = 6, 12
+EXCLUSIVE_MONTHS = 6
 # Where a partner may still talk and take notes; Closed takes documents only, Merged nothing.
 OPEN_LIFECYCLES = frozenset(
     {"PendingVerification", "NeedsAdditionalDetails", "Leads", "LeadsQuoteGiven", "Active", "Paused"}
@@ -170,15 +169,6 @@ def _log(state: State, case: Case, kind: str, title: str, text: str, actor: str,
 
 def api_user_name(state: State) -> str:
     return f"{state.partner.company_name} (API)"
-
-
-def _extend(case: Case, kind: str, when: datetime) -> None:
-    period = case.exclusive
-    if period is None or period.terminated:
-        return
-    new_end = max(period.end, add_months(when, EXTENSION_MONTHS))
-    period.extensions.append(Extension(kind, when, new_end))
-    period.end = new_end
 
 
 def _reopen(state: State, case: Case) -> None:
@@ -390,7 +380,8 @@ def payment_create(state: State, case: Case, payload: dict[str, Any]) -> dict[st
     state.payments[payment.id] = payment
     text = f"{payment.amount} {case.currency} received by {payment.recipient}."
     _log(state, case, "Payment", "Payment registered", text, "CollectionPartner", api_user_name(state))
-    _extend(case, "Payment", fields.when)
+    if case.exclusive:
+        case.exclusive.extend("Payment", fields.when)
     state.fire("payment.created", case)
     closed = close_requested and case.remainder <= 0
     if closed:
@@ -602,20 +593,7 @@ def chat_send(state: State, case: Case, payload: dict[str, Any]) -> dict[str, An
 
 
 def _post_chat(state: State, case: Case, message: str, *, role: int, user: User | None, seen: bool) -> Chat:
-    creditor = case.creditor
-    chat = Chat(
-        id=state.ids.uuid(),
-        case_id=case.id,
-        date_created=state.clock.tick(),
-        role=role,
-        message=message,
-        is_seen=seen,
-        user_number=user.number if user else creditor.contact_number,
-        user_first_name=user.first_name if user else creditor.contact_first_name,
-        user_last_name=user.last_name if user else creditor.contact_last_name,
-        user_email=user.email if user else creditor.office_email,
-        user_date_created=user.date_created if user else case.date_created,
-    )
+    chat = Chat.written(state.ids.uuid(), case, state.clock.tick(), role, message, user, seen=seen)
     case.chats.append(chat)
     state.chats[chat.id] = chat
     state.touch(case)

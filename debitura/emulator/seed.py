@@ -25,7 +25,6 @@ from .model import (
     Debtor,
     Division,
     ExclusivePeriod,
-    Extension,
     Partner,
     Payment,
     TimelineItem,
@@ -451,7 +450,7 @@ class Seeder:
         self.payments(case, partner, started, finished, close_code)
         if rng.random() < 0.2 and case.exclusive:
             promise = self.between(started, finished)
-            self.extend(case, "PromiseToPay", promise)
+            case.exclusive.extend("PromiseToPay", promise)
         if lifecycle in ("Paused", "NeedsAdditionalDetails"):
             case.lifecycle = lifecycle
             self.timeline(
@@ -524,15 +523,8 @@ class Seeder:
                 "CollectionPartner",
                 None,
             )
-            self.extend(case, "Payment", day)
-
-    def extend(self, case: Case, kind: str, when: datetime) -> None:
-        period = case.exclusive
-        if period is None or period.terminated:
-            return
-        new_end = max(period.end, add_months(when, 12))
-        period.extensions.append(Extension(kind, when, new_end))
-        period.end = new_end
+            if case.exclusive:
+                case.exclusive.extend("Payment", day)
 
     def close(self, case: Case, code: str, when: datetime, actor: User) -> None:
         case.lifecycle = "Closed"
@@ -555,27 +547,7 @@ class Seeder:
     def chat(
         self, case: Case, when: datetime, role: int, message: str, user: User | None, *, seen: bool
     ) -> None:
-        creditor = case.creditor
-        first, last = (
-            (user.first_name, user.last_name)
-            if user
-            else (creditor.contact_first_name, creditor.contact_last_name)
-        )
-        case.chats.append(
-            Chat(
-                id=self.ids.uuid(),
-                case_id=case.id,
-                date_created=when,
-                role=role,
-                message=message,
-                is_seen=seen,
-                user_number=user.number if user else creditor.contact_number,
-                user_first_name=first,
-                user_last_name=last,
-                user_email=user.email if user else creditor.office_email,
-                user_date_created=user.date_created if user else case.date_created - timedelta(days=30),
-            )
-        )
+        case.chats.append(Chat.written(self.ids.uuid(), case, when, role, message, user, seen=seen))
 
     def documents(self, case: Case) -> None:
         rng = self.rng
