@@ -164,7 +164,11 @@ class Seeder:
         return self.rng.choices(list(weights), weights=list(weights.values()))[0]
 
     def between(self, start: datetime, end: datetime) -> datetime:
-        span = max((end - start).total_seconds(), 1.0)
+        """A moment in [start, end]; `end` when the window is empty, so nothing lands in the future."""
+        span = (end - start).total_seconds()
+        if span <= 0:
+            self.rng.random()  # keep the draw sequence (and so the seeded data) stable
+            return end
         return start + timedelta(seconds=self.rng.uniform(0, span))
 
     def phone(self, country: names.Country) -> str:
@@ -406,7 +410,10 @@ class Seeder:
         rng = self.rng
         active_users = [u for u in users if u.active]
         actor = rng.choice(active_users)
-        started = case.date_created + timedelta(hours=rng.uniform(2, 60))
+        # Accepted within 2-60 hours, but never after the seed's horizon (nothing in the future).
+        started = min(
+            case.date_created + timedelta(hours=rng.uniform(2, 60)), self.anchor - timedelta(minutes=30)
+        )
         case.lifecycle = "Active"
         case.validation_items = []
         case.date_collection_started = started
@@ -577,7 +584,7 @@ class Seeder:
                     document_type=kind,
                     description=title,
                     content=file_content(file_name, title, body),
-                    date_created=uploaded + timedelta(minutes=rng.randint(1, 600)),
+                    date_created=min(uploaded + timedelta(minutes=rng.randint(1, 600)), self.anchor),
                 )
             )
 

@@ -265,3 +265,18 @@ def test_a_change_reorders_the_next_listing(api: httpx.Client, emulator: Emulato
     after = api.get("/cases", params=params).json()["cases"]
     assert after[0]["id"] == oldest["id"]
     assert [c["id"] for c in after[1:]] == [c["id"] for c in before[:2]]
+
+
+def test_seeded_data_never_lies_in_the_future():
+    from datetime import UTC, datetime
+
+    from debitura.emulator import Emulator
+
+    emu = Emulator(cases=2000, seed=42, api_key="k")
+    now = datetime.now(UTC)
+    for case in emu.state.cases.values():
+        moments = [case.date_created, case.date_updated]
+        moments += [p.date for p in case.payments] + [p.date_created for p in case.payments]
+        moments += [t.date for t in case.timeline] + [c.date_created for c in case.chats]
+        moments += [f.date_created for f in case.files]
+        assert max(moments) <= now, case.reference
