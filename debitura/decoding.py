@@ -89,7 +89,8 @@ def _decoder(cls: type) -> Converter:
                 source=source,
                 label=source if isinstance(source, str) else ".".join(source),
                 convert=None if source == RAW else _converter(tp),
-                required=field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING,
+                required=field.default is dataclasses.MISSING
+                and field.default_factory is dataclasses.MISSING,
                 nullable=_allows_none(tp),
             )
         )
