@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -12,6 +12,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from cases.models import Case, OutboxAction
 from cases.sync import case_children_request
+from partnerportal.http import HtmxHttpRequest
 
 PAGE_SIZE = 50
 
@@ -19,7 +20,7 @@ PAGE_SIZE = 50
 @require_GET
 @login_required
 @permission_required("accounts.view_cases", raise_exception=True)
-def case_list(request: HttpRequest) -> HttpResponse:
+def case_list(request: HtmxHttpRequest) -> HttpResponse:
     """Cases in the local copy, newest change first, with a search box over references and names."""
     query = request.GET.get("q", "").strip()
     cases = Case.objects.filter(gone_at__isnull=True, is_test_case=False).select_related("assigned_to")
@@ -35,7 +36,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 @permission_required("accounts.view_cases", raise_exception=True)
-def case_detail(request: HttpRequest, case_id: str) -> HttpResponse:
+def case_detail(request: HtmxHttpRequest, case_id: str) -> HttpResponse:
     """One case: the money, the parties, what happened, and the agency's actions on their way."""
     case = get_object_or_404(Case.objects.select_related("assigned_to"), id=case_id)
     if case.first_opened_at is None:
@@ -49,7 +50,7 @@ def case_detail(request: HttpRequest, case_id: str) -> HttpResponse:
 @require_GET
 @login_required
 @permission_required("accounts.view_cases", raise_exception=True)
-def case_children(request: HttpRequest, case_id: str) -> HttpResponse:
+def case_children(request: HtmxHttpRequest, case_id: str) -> HttpResponse:
     """The case's children and actions; polled by the case page until a queued refresh lands."""
     case = get_object_or_404(Case, id=case_id)
     context = {"case": case, "refreshing": case.children_stale, **_children(case)}

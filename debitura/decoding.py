@@ -17,7 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from functools import cache
-from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Any, TypeVar, Union, cast, get_args, get_origin, get_type_hints
 
 from debitura.serialization import json_native, parse_date, parse_datetime
 
@@ -51,7 +51,7 @@ def api(source: str | tuple[str, ...], **kwargs: Any) -> Any:
 def decode(cls: type[T], data: Any, where: str = "") -> T:
     """An instance of dataclass `cls` from a parsed JSON object."""
     try:
-        return _decoder(cls)(data)  # type: ignore[no-any-return]
+        return cast(T, _decoder(cast(type, cls))(data))
     except DecodeError as exc:
         exc.path.insert(0, where or cls.__name__)
         raise

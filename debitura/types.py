@@ -11,12 +11,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Self
+from typing import Any, Self, TypeVar, dataclass_transform
 
 from debitura.decoding import RAW, api, decode
 from debitura.enums import ChatRole, CloseCode, CommissionPaymentStatus, Lifecycle, PaymentRecipient
 
-_model = dataclass(frozen=True, slots=True, kw_only=True)
+T = TypeVar("T")
+
+
+@dataclass_transform(frozen_default=True, kw_only_default=True, field_specifiers=(field, api))
+def _model(cls: type[T]) -> type[T]:
+    """A frozen, slotted, keyword-only dataclass (spelled once; type checkers see it as one)."""
+    return dataclass(frozen=True, slots=True, kw_only=True)(cls)
 
 
 class ApiModel:

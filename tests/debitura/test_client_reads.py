@@ -167,10 +167,10 @@ def test_batch_look_up_by_partner_references_leaves_unknown_ones_out(
     with_refs = [
         case for case in emulator.state.cases.values() if case.partner_reference and not case.is_test
     ][:3]
-    references = [case.partner_reference for case in with_refs]
+    references = [str(case.partner_reference) for case in with_refs]
     found = debitura_client.get_cases_by_partner_references([*references, "NO-SUCH-REF"])
     assert set(found) == set(references)
-    assert {found[case.partner_reference].id for case in with_refs} == {case.id for case in with_refs}
+    assert {found[ref].id for ref in references} == {case.id for case in with_refs}
 
 
 def test_more_than_100_partner_references_are_refused_without_a_request(

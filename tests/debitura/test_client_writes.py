@@ -189,7 +189,11 @@ def test_a_principal_change_that_moves_the_fee_asks_for_confirmation_as_data(
     seed = seeded(
         emulator, lambda c: c.lifecycle == "Active" and c.success_fee is not None and not c.intentional_rate
     )
-    fees = {"interest_fees": Decimal(0), "reminder_fees": Decimal(0), "collection_fees": Decimal(0)}
+    fees: dict[str, Any] = {
+        "interest_fees": Decimal(0),
+        "reminder_fees": Decimal(0),
+        "collection_fees": Decimal(0),
+    }
     big = seed.gross_amount * 100
 
     asked = debitura_client.update_fees(seed.id, gross_amount=big, **fees)

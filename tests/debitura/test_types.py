@@ -55,7 +55,7 @@ CLOSE_CODE_FORMS = [
 ]
 
 
-@pytest.mark.parametrize(("member", "name", "description"), LIFECYCLE_FORMS + CLOSE_CODE_FORMS)
+@pytest.mark.parametrize(("member", "name", "description"), [*LIFECYCLE_FORMS, *CLOSE_CODE_FORMS])
 def test_lifecycle_and_close_code_map_both_ways(
     member: Lifecycle | CloseCode, name: str, description: str
 ) -> None:

@@ -104,7 +104,7 @@ def test_note_event_date_must_be_aware() -> None:
 
 
 def test_chat_is_1_to_10000_characters() -> None:
-    good = {"user_email": "a@agency.test", "idempotency_key": None}
+    good: dict[str, Any] = {"user_email": "a@agency.test", "idempotency_key": None}
     assert "message" in refused(validation.check_chat, message="m" * 10_001, **good)
     assert "message" in refused(validation.check_chat, message="", **good)
     validation.check_chat(message="m" * 10_000, **good)
