@@ -59,8 +59,11 @@ def roles_sync(*, group_model: Any, permission_model: Any) -> None:
 
 def roles_sync_after_migrate(sender: Any, **kwargs: Any) -> None:
     """Keep Administrator's permissions complete when later migrations add models."""
+    from django.apps import apps
     from django.contrib.auth.models import Group, Permission
 
-    if sender.name != "accounts":
+    # post_migrate goes out app by app; permissions of apps after "accounts" exist only once the
+    # last app has had its turn.
+    if sender.name != list(apps.get_app_configs())[-1].name:
         return
     roles_sync(group_model=Group, permission_model=Permission)

@@ -232,7 +232,7 @@ class OutboxActionAdmin(ReadOnlyAdmin):
         "uncertain",
         "last_error",
     )
-    list_filter = ("state", "kind", "uncertain")
+    list_filter = ("state", "kind", "uncertain", ("case", admin.RelatedOnlyFieldListFilter))
     search_fields = ("case__reference", "case__partner_reference", "idempotency_key", "actor__username")
     date_hierarchy = "created_at"
     list_select_related = ("case", "actor")
@@ -243,25 +243,28 @@ class OutboxActionAdmin(ReadOnlyAdmin):
     def retry_actions(self, request: HttpRequest, queryset: QuerySet[OutboxAction]) -> None:
         from cases.outbox import outbox_retry
 
-        retried = [
-            a
-            for a in queryset.filter(state=OutboxAction.State.FAILED)
-            if outbox_retry(action=a, actor=request.user)
-        ]
-        done = len(retried)
-        self.message_user(request, f"{done} actions will be sent again.", messages.SUCCESS)
+        self._apply(request, queryset, outbox_retry, "will be sent again")
 
     @admin.action(description="Cancel selected pending actions", permissions=["change"])
     def cancel_actions(self, request: HttpRequest, queryset: QuerySet[OutboxAction]) -> None:
         from cases.outbox import outbox_cancel
 
-        cancelled = [
-            a
-            for a in queryset.filter(state=OutboxAction.State.PENDING)
-            if outbox_cancel(action=a, actor=request.user)
-        ]
-        done = len(cancelled)
-        self.message_user(request, f"{done} actions were cancelled.", messages.SUCCESS)
+        self._apply(request, queryset, outbox_cancel, "cancelled")
+
+    def _apply(self, request: HttpRequest, queryset: QuerySet[OutboxAction], service: Any, done: str) -> None:
+        from cases.outbox import OutboxStateError
+
+        changed, refused = 0, []
+        for action in queryset:
+            try:
+                service(action=action, actor=request.user)
+                changed += 1
+            except OutboxStateError as exc:
+                refused.append(f"{action.get_kind_display()} on {action.case_id}: {exc}")
+        if changed:
+            self.message_user(request, f"{changed} action(s) {done}.", messages.SUCCESS)
+        for reason in refused:
+            self.message_user(request, reason, messages.WARNING)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Rows are never edited field by field; "change" here means retry or cancel.

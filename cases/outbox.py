@@ -30,7 +30,6 @@ from cases.models import OutboxAction
 from debitura.client import DebituraClient, get_client
 from debitura.enums import CloseCode, CommissionPaymentStatus, DocumentType, Lifecycle, PaymentRecipient
 from debitura.errors import (
-    Conflict,
     NotFound,
     PermanentError,
     RequestInvalid,
@@ -605,11 +604,6 @@ def _send(action: OutboxAction, client: DebituraClient, now: datetime) -> Outcom
     except ResponseInvalid as exc:
         # A 2xx we cannot read: the request took effect.
         return Outcome.DONE if _done(action, now, handler, None, {"unreadable": str(exc)}) else Outcome.LOST
-    except Conflict as exc:
-        if "IdempotencyInProgress" in exc.error_types:
-            # The first send with this key is still running at Debitura: ask again shortly.
-            return Outcome.RETRY if _retry(action, now, exc, ambiguous=True) else Outcome.LOST
-        return _permanent(action, now, handler, exc)
     except PermanentError as exc:
         return _permanent(action, now, handler, exc)
     except NeedsConsent as exc:

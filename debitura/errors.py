@@ -5,6 +5,7 @@
     ├── ResponseInvalid       a 2xx answer the gateway cannot read (the request took effect)
     ├── TransientError        retry later; `ambiguous` says whether it may already have happened
     │   ├── RateLimited       429, with `retry_after` seconds
+    │   ├── RequestInFlight   409 IdempotencyInProgress: the same key is still running
     │   └── ServerError       5xx
     └── PermanentError        4xx: retrying the same request will not help
         ├── AuthError         401, 403
@@ -71,6 +72,16 @@ class TransientError(DebituraError):
 
 class ServerError(TransientError):
     """Debitura answered 5xx."""
+
+
+class RequestInFlight(TransientError):
+    """409 IdempotencyInProgress: the first request with this Idempotency-Key is still running.
+
+    Not ambiguous: asking again with the same key later replays the first answer.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = 2.0) -> None:
+        super().__init__(message, ambiguous=False, status=409, retry_after=retry_after)
 
 
 class RateLimited(TransientError):
@@ -159,6 +170,8 @@ def error_for_response(
             retry_after=retry_after_header(headers.get("retry-after"), now),
         )
     business_errors = _business_errors(body)
+    if status == 409 and any(error.type == "IdempotencyInProgress" for error in business_errors):
+        return RequestInFlight(_human_message(body, status))
     cls = _PERMANENT_BY_STATUS.get(status, PermanentError)
     if status == 422 and any(error.type == "IdempotencyConflict" for error in business_errors):
         cls = IdempotencyConflict

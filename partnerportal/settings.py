@@ -122,6 +122,8 @@ STORAGES = {
         )
     },
 }
+# Django 6.0's default, taken now (URL form fields assume https:// when no scheme is typed).
+FORMS_URLFIELD_ASSUME_HTTPS = True
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # --- Security: safe by default, switches for a TLS-terminating proxy in front. ----------------
@@ -205,6 +207,14 @@ DEBITURA_WEBHOOK_SECRET = env_secret("DEBITURA_WEBHOOK_SECRET") or ""
 DEBITURA_CHILDREN_SHARE = env_int("DEBITURA_CHILDREN_SHARE_PERCENT", 25, minimum=1) / 100
 if DEBITURA_CHILDREN_SHARE > 1:
     raise ImproperlyConfigured("DEBITURA_CHILDREN_SHARE_PERCENT must be between 1 and 100.")
+
+# --- Outbox: how agents' actions are relayed to Debitura -----------------------------------------
+# A row left "sending" longer than this is taken as crashed mid-send and checked before resending;
+# it must exceed the Debitura timeout plus a check and a refresh.
+OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 300, minimum=DEBITURA_TIMEOUT_SECONDS * 3)
+OUTBOX_BACKOFF_BASE_SECONDS = env_int("OUTBOX_BACKOFF_BASE_SECONDS", 10, minimum=1)
+OUTBOX_BACKOFF_CAP_SECONDS = env_int("OUTBOX_BACKOFF_CAP_SECONDS", 900, minimum=OUTBOX_BACKOFF_BASE_SECONDS)
+OUTBOX_SWEEP_GRACE_SECONDS = env_int("OUTBOX_SWEEP_GRACE_SECONDS", 60, minimum=5)
 
 # --- Logging: one line per event on stderr, which docker and systemd collect. -----------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()

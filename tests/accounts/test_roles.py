@@ -67,3 +67,9 @@ def test_unknown_role_is_refused(agent):
 
     with pytest.raises(ValueError, match="Unknown role"):
         user_set_role(user=agent, role="Overlord")
+
+
+def test_administrators_get_the_permissions_of_apps_installed_after_accounts(administrator):
+    assert administrator.has_perm("cases.sync_cases")
+    assert administrator.has_perm("cases.change_outboxaction")
+    assert administrator.has_perm("payments.view_payment")

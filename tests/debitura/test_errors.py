@@ -195,3 +195,25 @@ def test_request_invalid_carries_field_messages() -> None:
 def test_every_error_is_a_debitura_error() -> None:
     for status in (400, 401, 404, 409, 422, 429, 500):
         assert isinstance(classify(status), DebituraError)
+
+
+def test_a_409_for_a_request_still_in_flight_is_transient_and_not_ambiguous() -> None:
+    from debitura.errors import RequestInFlight, TransientError
+
+    body = {
+        "error": "conflict",
+        "message": "A request with this Idempotency-Key is still being processed.",
+        "businessErrors": [
+            {"type": "IdempotencyInProgress", "message": "Still processing.", "solutionUrl": None}
+        ],
+    }
+    error = classify(409, body)
+    assert isinstance(error, RequestInFlight)
+    assert isinstance(error, TransientError)
+    assert not error.ambiguous
+    assert error.retry_after == 2.0
+
+
+def test_any_other_409_stays_a_permanent_conflict() -> None:
+    body = {"error": "conflict", "message": "Case is merged.", "businessErrors": [{"type": "CaseMerged"}]}
+    assert isinstance(classify(409, body), Conflict)
