@@ -38,7 +38,8 @@ def base_env(var_dir: Path, **extra: str) -> dict[str, str]:
         LOG_LEVEL="WARNING",
         PYTHONPATH=str(ROOT),
     )
-    env.setdefault("DATABASE_URL", os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{var_dir / 'bench.sqlite3'}"))
+    default_db = f"sqlite:///{var_dir / 'bench.sqlite3'}"
+    env.setdefault("DATABASE_URL", os.environ.get("BENCH_DATABASE_URL", default_db))
     env.update(extra)
     return env
 
@@ -63,7 +64,8 @@ def emulator(cases: int, seed: int = 42) -> Iterator[str]:
                 except httpx.HTTPError:
                     pass
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"The emulator did not start: {process.stderr.read().decode() if process.stderr else ''}")
+                    errors = process.stderr.read().decode() if process.stderr else ""
+                    raise RuntimeError(f"The emulator did not start: {errors}")
                 time.sleep(0.2)
             yield url
         finally:
@@ -84,8 +86,9 @@ def requests_made(url: str) -> dict[str, int]:
 def run_child(module: str, env: dict[str, str], *args: str) -> dict[str, Any]:
     """Run `python -m module args` and return the JSON object it prints last."""
     result = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", module, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800, check=False
-    )
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800, check=False,
+    )  # fmt: skip
     if result.returncode != 0:
         raise RuntimeError(f"{module} failed:\n{result.stderr[-3000:]}")
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
