@@ -211,10 +211,12 @@ if DEBITURA_CHILDREN_SHARE > 1:
 # --- Outbox: how agents' actions are relayed to Debitura -----------------------------------------
 # A row left "sending" longer than this is taken as crashed mid-send and checked before resending;
 # it must exceed the Debitura timeout plus a check and a refresh.
-OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 300, minimum=DEBITURA_TIMEOUT_SECONDS * 3)
-OUTBOX_BACKOFF_BASE_SECONDS = env_int("OUTBOX_BACKOFF_BASE_SECONDS", 10, minimum=1)
-OUTBOX_BACKOFF_CAP_SECONDS = env_int("OUTBOX_BACKOFF_CAP_SECONDS", 900, minimum=OUTBOX_BACKOFF_BASE_SECONDS)
-OUTBOX_SWEEP_GRACE_SECONDS = env_int("OUTBOX_SWEEP_GRACE_SECONDS", 60, minimum=5)
+OUTBOX_LEASE_SECONDS = float(env_int("OUTBOX_LEASE_SECONDS", 300, minimum=DEBITURA_TIMEOUT_SECONDS * 3))
+OUTBOX_BACKOFF_BASE_SECONDS = float(env_int("OUTBOX_BACKOFF_BASE_SECONDS", 10, minimum=1))
+OUTBOX_BACKOFF_CAP_SECONDS = float(
+    env_int("OUTBOX_BACKOFF_CAP_SECONDS", 900, minimum=int(OUTBOX_BACKOFF_BASE_SECONDS))
+)
+OUTBOX_SWEEP_GRACE_SECONDS = float(env_int("OUTBOX_SWEEP_GRACE_SECONDS", 60, minimum=5))
 
 # --- Logging: one line per event on stderr, which docker and systemd collect. -----------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()

@@ -293,7 +293,7 @@ def test_two_hundred_actions_through_faults_and_two_worker_kills_apply_exactly_o
 def _assert_exactly_once(emulator: Any, plan: Plan) -> None:
     """Each queued effect is at the emulator exactly once."""
     state = emulator.state
-    effects = Counter()
+    effects: Counter[str] = Counter()
     with state.lock:
         for case_id, amounts in plan.payments.items():
             recorded = Counter(p.amount for p in state.cases[case_id].payments)
