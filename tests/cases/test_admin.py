@@ -99,3 +99,17 @@ def test_a_supervisor_cannot_start_syncs_or_open_admin(client, supervisor):
     response = client.post(reverse("admin:cases_syncrun_sync_now"), {"kind": "full"})
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_payments_are_listed_read_only(admin_client, synced, sync_client):
+    from cases.sync import case_children_refresh
+    from payments.models import Payment
+
+    for case in Case.objects.all()[:10]:
+        case_children_refresh(case=case, client=sync_client)
+    payment = Payment.objects.first()
+    assert admin_client.get(reverse("admin:payments_payment_changelist")).status_code == 200
+    assert admin_client.get(reverse("admin:payments_payment_change", args=[payment.pk])).status_code == 200
+    assert (
+        admin_client.post(reverse("admin:payments_payment_change", args=[payment.pk]), {}).status_code == 403
+    )
