@@ -186,6 +186,10 @@ class Case(models.Model):
     search_text = models.TextField(blank=True, editable=False)
 
     raw = models.JSONField(default=dict, help_text="The case object as Debitura last sent it.")
+    # Compared instead of `raw` to find what a page left unchanged, without reading the JSON back.
+    raw_hash = models.CharField(
+        max_length=32, blank=True, editable=False, help_text="BLAKE2b-128 of the JSON text stored in raw."
+    )
     remote_updated_at = models.DateTimeField(
         null=True, blank=True, db_index=True, help_text="Debitura's dateUpdated."
     )

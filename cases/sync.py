@@ -7,6 +7,8 @@ exclusivity, validation) are refreshed per case, all at once, when the case's st
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -20,6 +22,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from cases.bulk import upsert_plan
 from cases.models import (
     Case,
     CaseFile,
@@ -179,72 +182,91 @@ def _assignee_by_email() -> dict[str, Any]:
     return {user.email.lower(): user for user in users}
 
 
+class _Assignees:
+    """Portal user ids by email, read on first need and then kept for one sync run."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int] | None = None
+
+    def id_for(self, email: str) -> int | None:
+        if self._ids is None:
+            self._ids = {email: user.id for email, user in _assignee_by_email().items()}
+        return self._ids.get(email.lower())
+
+
+_json_text = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+
+
+def case_row(remote: types.Case) -> dict[str, Any]:
+    """case_fields plus the id and `raw` as the JSON text to store, with its hash.
+
+    Pure computation, so the page prefetch thread does it while the last page is being written.
+    """
+    row = case_fields(remote)
+    text = _json_text(row["raw"])
+    row["raw"] = text
+    row["raw_hash"] = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+    row["id"] = str(remote.id)
+    return row
+
+
 def cases_upsert_page(*, remotes: Sequence[types.Case], now: datetime | None = None) -> PageResult:
     """Write one page of cases in one transaction; children of changed cases are marked stale."""
+    return _rows_write(rows=[case_row(remote) for remote in remotes], now=now, assignees=_Assignees())
+
+
+def _rows_write(
+    *, rows: Sequence[dict[str, Any]], assignees: _Assignees, now: datetime | None = None
+) -> PageResult:
+    """cases_upsert_page for rows made by case_row: one read, one upsert, one stamp per page."""
     now = now or timezone.now()
     result = PageResult()
-    if not remotes:
+    if not rows:
         return result
-    by_id = {str(remote.id): remote for remote in remotes}
-    users = _assignee_by_email()
+    by_id = {row["id"]: row for row in rows}
     with transaction.atomic():
         existing = {
-            str(row["id"]): row
-            for row in Case.objects.filter(id__in=by_id).values(
-                "id", "raw", "gone_at", "partner_reference", "debitura_assignee_email", "assigned_to_id"
+            str(case_id): (raw_hash, gone_at, partner_reference, assignee_email, assigned_to_id)
+            for case_id, raw_hash, gone_at, partner_reference, assignee_email, assigned_to_id in (
+                Case.objects.filter(id__in=by_id).values_list(
+                    "id",
+                    "raw_hash",
+                    "gone_at",
+                    "partner_reference",
+                    "debitura_assignee_email",
+                    "assigned_to_id",
+                )
             )
         }
-        to_create: list[Case] = []
-        to_update: list[Case] = []
-        for case_id, remote in by_id.items():
-            fields = case_fields(remote)
+        to_write: list[dict[str, Any]] = []
+        for case_id, row in by_id.items():
             current = existing.get(case_id)
+            if current is None:
+                result.created.append(case_id)
+            elif current[0] == row["raw_hash"] and current[1] is None:
+                result.unchanged.append(case_id)
+                continue
+            else:
+                result.updated.append(case_id)
+                if current[2]:
+                    row["search_text"] = search_text({**row, "partner_reference": current[2]})
             # The portal may reassign locally (Debitura has no call for it); Debitura's assignee
             # wins only when it is new or changed at Debitura.
-            if current is None or current["debitura_assignee_email"] != fields["debitura_assignee_email"]:
-                assignee_id = getattr(users.get(fields["debitura_assignee_email"].lower()), "id", None)
+            if current is None or current[3] != row["debitura_assignee_email"]:
+                row["assigned_to_id"] = assignees.id_for(row["debitura_assignee_email"])
             else:
-                assignee_id = current["assigned_to_id"]
-            priority = ChildPriority.OPEN if fields["lifecycle"] in OPEN_LIFECYCLES else ChildPriority.CLOSED
-            if current is None:
-                to_create.append(
-                    Case(
-                        id=case_id,
-                        **fields,
-                        assigned_to_id=assignee_id,
-                        synced_at=now,
-                        children_stale=True,
-                        children_priority=priority,
-                    )
-                )
-                result.created.append(case_id)
-            elif current["raw"] == remote.raw and current["gone_at"] is None:
-                result.unchanged.append(case_id)
-            else:
-                fields["search_text"] = search_text(
-                    {**fields, "partner_reference": current["partner_reference"]}
-                )
-                case = Case(
-                    id=case_id,
-                    **fields,
-                    assigned_to_id=assignee_id,
-                    synced_at=now,
-                    children_stale=True,
-                    children_priority=priority,
-                )
-                to_update.append(case)
-                result.updated.append(case_id)
-        if to_create:
-            Case.objects.bulk_create(to_create, batch_size=500)
-        if to_update:
-            columns = [
-                *case_fields(remotes[0]).keys(),
-                "assigned_to",
-                "synced_at",
-                "children_stale",
-                "children_priority",
-            ]
-            Case.objects.bulk_update(to_update, columns, batch_size=200)
+                row["assigned_to_id"] = current[4]
+            row["synced_at"] = now
+            row["children_stale"] = True
+            row["children_priority"] = (
+                ChildPriority.OPEN if row["lifecycle"] in OPEN_LIFECYCLES else ChildPriority.CLOSED
+            )
+            to_write.append(row)
+        if to_write:
+            # Columns the rows carry are Debitura's and overwritten; the others are the portal's
+            # own (partner_reference, first_opened_at, exclusivity_* ...): defaulted on insert,
+            # never touched on update.
+            upsert_plan(Case, columns=to_write[0].keys()).execute(to_write)
         if result.unchanged:
             Case.objects.filter(id__in=result.unchanged).update(synced_at=now)
     return result
@@ -288,24 +310,29 @@ def _pages(
     filters: types.CaseFilters,
     page_size: int,
     wanted: Callable[[types.CasePage], bool] = lambda page: True,
-) -> Iterator[types.CasePage]:
-    """Pages of GET /cases, fetching the next one while the caller writes the current one.
+) -> Iterator[tuple[types.CasePage, list[dict[str, Any]]]]:
+    """Pages of GET /cases with their case_row rows, fetching and preparing the next page while
+    the caller writes the current one.
 
     `wanted(page)` decides, as soon as a page arrives, whether the walk goes on; a page that
     would not be read is never requested, so prefetching costs no extra request.
     """
+
+    def fetch(number: int) -> tuple[types.CasePage, list[dict[str, Any]]]:
+        page = client.list_cases(filters, page=number, page_size=page_size)
+        # Turning cases into rows is pure Python, so it runs here, beside the database's turn.
+        return page, [case_row(remote) for remote in page.cases]
+
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="case-pages") as pool:
         number = 1
-        future: Future[types.CasePage] | None = pool.submit(
-            client.list_cases, filters, page=1, page_size=page_size
-        )
+        future: Future[tuple[types.CasePage, list[dict[str, Any]]]] | None = pool.submit(fetch, 1)
         while future is not None:
-            page = future.result()
+            page, rows = future.result()
             future = None
             if page.cases and page.page.has_next and wanted(page):
                 number += 1
-                future = pool.submit(client.list_cases, filters, page=number, page_size=page_size)
-            yield page
+                future = pool.submit(fetch, number)
+            yield page, rows
 
 
 def cases_sync_incremental(*, client: DebituraClient | None = None, page_size: int = PAGE_SIZE) -> SyncRun:
@@ -323,9 +350,10 @@ def cases_sync_incremental(*, client: DebituraClient | None = None, page_size: i
         return stop_before is None or oldest is None or oldest >= stop_before
 
     run = SyncRun.objects.create(kind=SyncRun.Kind.INCREMENTAL, high_water_mark=mark)
+    assignees = _Assignees()
     try:
-        for page in _pages(client, NEWEST_FIRST, page_size, newer_than_mark):
-            _tally(run, cases_upsert_page(remotes=page.cases))
+        for _page, rows in _pages(client, NEWEST_FIRST, page_size, newer_than_mark):
+            _tally(run, _rows_write(rows=rows, assignees=assignees))
         run.high_water_mark = _high_water_mark()
     except DebituraError as exc:
         log.warning("incremental sync stopped: %s", exc)
@@ -344,11 +372,12 @@ def cases_sync_full(*, client: DebituraClient | None = None, page_size: int = PA
     """Walk every partner-facing status; cases no longer visible are marked gone (kept)."""
     client = client or get_client()
     run = SyncRun.objects.create(kind=SyncRun.Kind.FULL, high_water_mark=_high_water_mark())
+    assignees = _Assignees()
     try:
         for status in PARTNER_STATUSES:
             filters = types.CaseFilters(statuses=[status], sort="DateCreated:asc", include_test_cases=True)
-            for page in _pages(client, filters, page_size):
-                _tally(run, cases_upsert_page(remotes=page.cases, now=run.started_at))
+            for _page, rows in _pages(client, filters, page_size):
+                _tally(run, _rows_write(rows=rows, assignees=assignees, now=run.started_at))
     except DebituraError as exc:
         # A partial walk proves nothing about what is gone: mark nothing.
         log.warning("full sync stopped: %s", exc)
