@@ -97,14 +97,11 @@ class Case(models.Model):
     """A case assigned to the agency, as Debitura last reported it (InvoiceDto)."""
 
     id = models.UUIDField(primary_key=True, help_text="Debitura's case id.")
-    reference = models.CharField(
-        max_length=32, db_index=True, help_text="Debitura's reference, e.g. Q8OAXF3W."
-    )
+    reference = models.CharField(max_length=32, help_text="Debitura's reference, e.g. Q8OAXF3W.")
     creditor_reference = models.CharField(max_length=128, blank=True)
     partner_reference = models.CharField(
         max_length=128,
         blank=True,
-        db_index=True,
         help_text="The agency's own reference, set when the case was accepted.",
     )
     is_test_case = models.BooleanField(default=False)
@@ -180,6 +177,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assigned_cases",
+        db_index=False,  # case_assignee_lifecycle starts with it
     )
 
     # Lower-cased references, names, emails and phones: one indexed column for the search box.
@@ -217,7 +215,12 @@ class Case(models.Model):
 
     class Meta:
         ordering = ["-remote_updated_at"]
+        # Every index costs each synced row a write. Exact lookups on the references need no
+        # LIKE-pattern twin (the search box has search_text), so they are declared here rather
+        # than with db_index, which on PostgreSQL adds a varchar_pattern_ops copy of each.
         indexes = [
+            models.Index(fields=["reference"], name="case_reference"),
+            models.Index(fields=["partner_reference"], name="case_partner_reference"),
             models.Index(fields=["lifecycle", "-remote_updated_at"], name="case_lifecycle_updated"),
             models.Index(fields=["assigned_to", "lifecycle"], name="case_assignee_lifecycle"),
             models.Index(fields=["close_code"], name="case_close_code"),
