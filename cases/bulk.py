@@ -4,8 +4,8 @@ The ORM's bulk_create and bulk_update prepare every value through each field's
 get_db_prep_save; on PostgreSQL bulk_create sends its rows as UNNEST arrays whose text form
 psycopg builds element by element, and bulk_update writes a CASE WHEN per column. For pages of
 a hundred 80-column cases that was most of a sync. Here the statement and one adapter per
-column come from the model and the connection once, and rows go through one executemany of
-INSERT ... ON CONFLICT (pk) DO UPDATE, which creates and updates alike.
+column come from the model and the connection once, and a page is one INSERT ... ON CONFLICT
+(pk) DO UPDATE, which creates and updates alike (on PostgreSQL fed by COPY).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import hashlib
 import operator
 import sqlite3
 import uuid
-import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -64,7 +63,8 @@ def _adapter(field: models.Field[Any, Any], connection: BaseDatabaseWrapper) -> 
         return _sqlite_datetime(connection.timezone)
     elif kind == "UUIDField":
         return _uuid_hex
-    return lambda value: field.get_db_prep_save(value, connection)
+    alias = connection.alias
+    return lambda value: field.get_db_prep_save(value, connections[alias])
 
 
 def _sqlite_datetime(tz: tzinfo | None) -> Adapter:
@@ -96,7 +96,8 @@ class Upsert:
     them. A new row gets the model defaults in the other columns; an existing row keeps them.
     """
 
-    connection: BaseDatabaseWrapper
+    using: str  # the database alias; each thread writes through its own connection to it
+    vendor: str
     columns: tuple[str, ...]
     values: Callable[[Mapping[str, Any]], tuple[Any, ...]]  # a row's values for `columns`, in order
     adapters: tuple[tuple[int, Adapter], ...]  # (position, adapter) where a value needs one
@@ -131,7 +132,8 @@ class Upsert:
         getter = operator.itemgetter(*columns)
         adapters = [(i, _adapter(f, connection)) for i, f in enumerate(given)]
         return cls(
-            connection=connection,
+            using=connection.alias,
+            vendor=connection.vendor,
             columns=columns,
             values=getter if len(columns) > 1 else lambda row: (getter(row),),
             adapters=tuple((i, adapt) for i, adapt in adapters if adapt is not None),
@@ -157,13 +159,14 @@ class Upsert:
         if not rows:
             return
         # Once per call, not per plan: a default may be a callable such as timezone.now.
-        defaults = tuple(f.get_db_prep_save(f.get_default(), self.connection) for f in self.others)
+        connection = connections[self.using]
+        defaults = tuple(f.get_db_prep_save(f.get_default(), connection) for f in self.others)
         params = [self.params(row, defaults) for row in rows]
-        with self.connection.cursor() as cursor:
-            if self.connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            if self.vendor == "postgresql":
                 self._copy_and_insert(cursor, params)
             else:
-                self._insert_values(cursor, params)
+                self._insert_values(cursor, params, _max_params(connection))
 
     def _copy_and_insert(self, cursor: Any, params: list[list[Any]]) -> None:
         # COPY into a temporary table shaped like the target, then one INSERT ... SELECT: one
@@ -183,12 +186,12 @@ class Upsert:
         select = f"SELECT {self.column_list} FROM page"  # noqa: S608
         cursor.execute(page + self.insert.format(source=select))
 
-    def _insert_values(self, cursor: Any, params: list[list[Any]]) -> None:
+    def _insert_values(self, cursor: Any, params: list[list[Any]], max_params: int) -> None:
         # One statement for as many rows as the bound-parameter limit allows (the whole page
         # on a current SQLite) rather than executemany: the driver lets go of the GIL once per
         # statement, and the page prefetch thread waits on it to decode the next page.
         width = len(params[0])
-        per_statement = max(1, _max_params(self.connection) // width)
+        per_statement = max(1, max_params // width)
         for start in range(0, len(params), per_statement):
             chunk = params[start : start + per_statement]
             sql = self.statements.get(len(chunk))
@@ -216,17 +219,15 @@ def _max_params(connection: BaseDatabaseWrapper) -> int:
     return int(connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
 
 
-_plans: weakref.WeakKeyDictionary[BaseDatabaseWrapper, dict[Any, Upsert]] = weakref.WeakKeyDictionary()
+_plans: dict[tuple[str, type[models.Model], tuple[str, ...]], Upsert] = {}
 
 
 def upsert_plan(
     model: type[models.Model], *, columns: Iterable[str], using: str = DEFAULT_DB_ALIAS
 ) -> Upsert:
-    """The Upsert of `model` rows carrying `columns`, built once per thread's connection."""
-    connection = connections[using]
-    key = (model, tuple(columns))
-    plans = _plans.setdefault(connection, {})
-    plan = plans.get(key)
+    """The Upsert of `model` rows carrying `columns` on database `using`, built once."""
+    key = (using, model, tuple(columns))
+    plan = _plans.get(key)
     if plan is None:
-        plan = plans[key] = Upsert.build(model, key[1], connection)
+        plan = _plans[key] = Upsert.build(model, key[2], connections[using])
     return plan
