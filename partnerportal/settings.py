@@ -122,8 +122,6 @@ STORAGES = {
         )
     },
 }
-# Django 6.0's default, taken now (URL form fields assume https:// when no scheme is typed).
-FORMS_URLFIELD_ASSUME_HTTPS = True
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # --- Security: safe by default, switches for a TLS-terminating proxy in front. ----------------
