@@ -164,11 +164,15 @@ class Seeder:
         return self.rng.choices(list(weights), weights=list(weights.values()))[0]
 
     def between(self, start: datetime, end: datetime) -> datetime:
-        """A moment in [start, end]; `end` when the window is empty, so nothing lands in the future."""
+        """A moment in [start, end]; in the hour before `end` when the window is empty.
+
+        Never after `end`, so nothing lands in the future, and never `end` itself: moments
+        clamped to one instant would give many cases the same dateUpdated, and a newest-first
+        walk could not tell where a page of changes ends.
+        """
         span = (end - start).total_seconds()
         if span <= 0:
-            self.rng.random()  # keep the draw sequence (and so the seeded data) stable
-            return end
+            return end - timedelta(seconds=self.rng.uniform(1, 3600))
         return start + timedelta(seconds=self.rng.uniform(0, span))
 
     def phone(self, country: names.Country) -> str:
@@ -410,10 +414,11 @@ class Seeder:
         rng = self.rng
         active_users = [u for u in users if u.active]
         actor = rng.choice(active_users)
-        # Accepted within 2-60 hours, but never after the seed's horizon (nothing in the future).
-        started = min(
-            case.date_created + timedelta(hours=rng.uniform(2, 60)), self.anchor - timedelta(minutes=30)
-        )
+        # Accepted within 2-60 hours, but before the seed's horizon (nothing in the future): a
+        # case created too late for that is accepted at some moment between creation and then.
+        started = case.date_created + timedelta(hours=rng.uniform(2, 60))
+        if started > self.anchor - timedelta(minutes=30):
+            started = self.between(case.date_created, self.anchor - timedelta(minutes=30))
         case.lifecycle = "Active"
         case.validation_items = []
         case.date_collection_started = started
@@ -462,7 +467,7 @@ class Seeder:
             case.lifecycle = lifecycle
             self.timeline(
                 case,
-                finished - timedelta(hours=1),
+                self.between(moment, finished - timedelta(hours=1)),
                 "StatusChange",
                 lifecycle,
                 f"Lifecycle changed to {lifecycle}.",

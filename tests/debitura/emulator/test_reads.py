@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -280,3 +281,12 @@ def test_seeded_data_never_lies_in_the_future():
         moments += [t.date for t in case.timeline] + [c.date_created for c in case.chats]
         moments += [f.date_created for f in case.files]
         assert max(moments) <= now, case.reference
+
+
+def test_seeded_cases_do_not_share_update_stamps():
+    # Moments clamped to one instant gave hundreds of cases the same dateUpdated, so a
+    # newest-first walk after a few changes could not stop at the first page.
+    emu = Emulator(cases=2000, seed=42, api_key="k")
+    newest = sorted((case.date_updated for case in emu.state.cases.values()), reverse=True)[:200]
+    assert len(set(newest)) == len(newest)
+    assert newest[0] - newest[74] > timedelta(minutes=2)
