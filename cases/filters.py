@@ -1,0 +1,374 @@
+"""The case list's state: tabs, filters, search, sort and keyset pages, all read from the URL.
+
+Everything the list shows is decided here from the query string, so a URL is the whole state:
+shareable, bookmarkable (saved views store it) and replayed by the back button.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
+
+from accounts.roles import ADMINISTRATOR, AGENT, SUPERVISOR
+from cases.models import Case, CloseCodeChoices, LifecycleChoices
+
+L = LifecycleChoices
+
+# Tab key -> (label, lifecycle or None for all). "mine" filters on the assignee instead.
+TABS: dict[str, tuple[str, str | None]] = {
+    "new": ("New assignments", L.PENDING_VERIFICATION),
+    "active": ("Active", L.ACTIVE),
+    "paused": ("Paused", L.PAUSED),
+    "details": ("Needs details", L.NEEDS_ADDITIONAL_DETAILS),
+    "closed": ("Closed", L.CLOSED),
+    "all": ("All", None),
+}
+MINE = "mine"
+
+# Sort key -> the column it orders by. Every sort ends with the id for a stable order (keyset).
+SORTS: dict[str, str] = {
+    "reference": "reference",
+    "partner_reference": "partner_reference",
+    "debtor": "debtor_name",
+    "creditor": "creditor_name",
+    "lifecycle": "lifecycle",
+    "phase": "engagement_phase",
+    "amount": "gross_amount",
+    "remainder": "remainder",
+    "created": "date_created",
+    "updated": "remote_updated_at",
+    "due": "due_date",
+    "assigned": "assigned_to__username",
+}
+DEFAULT_SORT = "-updated"
+PAGE_SIZES = (25, 50, 100)
+# The match count stops here: counting every row of a broad filter at 100,000 cases is the one
+# cost that grows with the table, and "1,000+" tells an agent as much as the exact figure.
+COUNT_CAP = 1000
+TAB_COUNTS_SECONDS = 30
+
+PHASES = ("Pre-legal", "Legal", "Enforcement")
+DEBTOR_TYPES = ("Company", "Person")
+YES_NO = [("", "Any"), ("yes", "Yes"), ("no", "No")]
+
+
+USERS_SECONDS = 60
+
+
+def assignable_users() -> list[tuple[str, str]]:
+    """(id, name) of active users who may work cases: the assignee filter's and reassign's choices.
+
+    Kept a minute in the cache: the list page renders it on every full load.
+    """
+    users = cache.get("cases:assignable-users")
+    if users is None:
+        roles = (AGENT, SUPERVISOR, ADMINISTRATOR)
+        users = [
+            (str(user.pk), user.get_full_name() or user.get_username())
+            for user in get_user_model()
+            .objects.filter(is_active=True)
+            .filter(Q(groups__name__in=roles) | Q(is_superuser=True))
+            .distinct()
+            .order_by("first_name", "last_name", "username")
+            .only("id", "username", "first_name", "last_name")
+        ]
+        cache.set("cases:assignable-users", users, USERS_SECONDS)
+    return list(users)
+
+
+class CaseFilterForm(forms.Form):
+    """The list's query string; invalid values are reported next to their field and ignored."""
+
+    q = forms.CharField(required=False, max_length=200, label="Search")
+    tab = forms.ChoiceField(
+        required=False, choices=[(k, v[0]) for k, v in TABS.items()] + [(MINE, "My cases")]
+    )
+    lifecycle = forms.ChoiceField(required=False, choices=[("", "Any"), *L.choices])
+    close_code = forms.ChoiceField(required=False, choices=[("", "Any"), *CloseCodeChoices.choices])
+    phase = forms.ChoiceField(required=False, choices=[("", "Any")] + [(p, p) for p in PHASES])
+    currency = forms.RegexField(required=False, regex=r"^[A-Za-z]{3}$", max_length=3)
+    country = forms.RegexField(required=False, regex=r"^[A-Za-z]{2}$", max_length=2, label="Debtor country")
+    debtor_type = forms.ChoiceField(required=False, choices=[("", "Any")] + [(t, t) for t in DEBTOR_TYPES])
+    # Validated by shape, not against the user list, so partial (htmx) renders need no user query.
+    assigned = forms.RegexField(
+        required=False, regex=r"^(none|\d+)$", label="Assigned to", widget=forms.Select
+    )
+    amount_min = forms.DecimalField(required=False, max_digits=20, decimal_places=4, label="Amount from")
+    amount_max = forms.DecimalField(required=False, max_digits=20, decimal_places=4, label="Amount to")
+    remainder_min = forms.DecimalField(
+        required=False, max_digits=20, decimal_places=4, label="Remainder from"
+    )
+    remainder_max = forms.DecimalField(required=False, max_digits=20, decimal_places=4, label="Remainder to")
+    created_from = forms.DateField(required=False, label="Created from")
+    created_to = forms.DateField(required=False, label="Created to")
+    updated_from = forms.DateField(required=False, label="Updated from")
+    updated_to = forms.DateField(required=False, label="Updated to")
+    due_from = forms.DateField(required=False, label="Due from")
+    due_to = forms.DateField(required=False, label="Due to")
+    needs_info = forms.ChoiceField(required=False, choices=YES_NO, label="Needs info")
+    disputed = forms.ChoiceField(required=False, choices=YES_NO)
+    test = forms.BooleanField(required=False, label="Include test cases")
+    sort = forms.ChoiceField(required=False)
+    size = forms.TypedChoiceField(required=False, coerce=int, choices=[(n, n) for n in PAGE_SIZES])
+    after = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
+    before = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
+
+    # Fields that narrow the list beyond the tab; when none is set the tab count is the total.
+    NARROWING = (
+        "q", "lifecycle", "close_code", "phase", "currency", "country", "debtor_type", "assigned",
+        "amount_min", "amount_max", "remainder_min", "remainder_max", "created_from", "created_to",
+        "updated_from", "updated_to", "due_from", "due_to", "needs_info", "disputed",
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, users: list[tuple[str, str]] = (), **kwargs: Any) -> None:  # type: ignore[assignment]
+        super().__init__(*args, **kwargs)
+        widget = self.fields["assigned"].widget
+        assert isinstance(widget, forms.Select)
+        widget.choices = [("", "Anyone"), ("none", "Nobody"), *users]
+        sort = self.fields["sort"]
+        assert isinstance(sort, forms.ChoiceField)
+        sort.choices = [(k, k) for key in SORTS for k in (key, f"-{key}")]
+
+    def value(self, name: str) -> Any:
+        """The cleaned value, or the field's empty value when it did not validate."""
+        data = getattr(self, "cleaned_data", {})
+        return data.get(name) if name not in self.errors else None
+
+    @property
+    def narrowed(self) -> bool:
+        return any(self.value(name) not in (None, "", False) for name in self.NARROWING)
+
+
+@dataclass(frozen=True)
+class ListState:
+    """The list as the URL asks for it, after validation."""
+
+    tab: str
+    sort: str
+    size: int
+    include_test: bool
+
+    @property
+    def sort_key(self) -> str:
+        return self.sort.lstrip("-")
+
+    @property
+    def descending(self) -> bool:
+        return self.sort.startswith("-")
+
+
+def list_state(form: CaseFilterForm) -> ListState:
+    return ListState(
+        tab=form.value("tab") or "all",
+        sort=form.value("sort") or DEFAULT_SORT,
+        size=form.value("size") or PAGE_SIZES[0],
+        include_test=bool(form.value("test")),
+    )
+
+
+def cases_base(*, include_test: bool) -> QuerySet[Case]:
+    """What the list can show at all: cases still visible at Debitura, test cases on request."""
+    cases = Case.objects.filter(gone_at__isnull=True)
+    return cases if include_test else cases.filter(is_test_case=False)
+
+
+def _day_start(day: date) -> datetime:
+    # Dates typed by the agent are days in the agent's time zone, not in UTC.
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def cases_filter(
+    cases: QuerySet[Case], *, form: CaseFilterForm, state: ListState, user: Any
+) -> QuerySet[Case]:
+    """Apply the tab, every valid filter and the search box."""
+    v = form.value
+    if state.tab == MINE:
+        cases = cases.filter(assigned_to=user)
+    elif (lifecycle := TABS.get(state.tab, ("", None))[1]) is not None:
+        cases = cases.filter(lifecycle=lifecycle)
+    exact = {
+        "lifecycle": v("lifecycle"),
+        "close_code": v("close_code"),
+        "engagement_phase": v("phase"),
+        "currency": (v("currency") or "").upper(),
+        "debtor_country_code": (v("country") or "").upper(),
+        "debtor_type": v("debtor_type"),
+    }
+    cases = cases.filter(**{name: value for name, value in exact.items() if value})
+    if assigned := v("assigned"):
+        cases = (
+            cases.filter(assigned_to__isnull=True)
+            if assigned == "none"
+            else cases.filter(assigned_to=assigned)
+        )
+    ranges = {
+        "gross_amount__gte": v("amount_min"),
+        "gross_amount__lte": v("amount_max"),
+        "remainder__gte": v("remainder_min"),
+        "remainder__lte": v("remainder_max"),
+    }
+    for column, prefix in (
+        ("date_created", "created"),
+        ("remote_updated_at", "updated"),
+        ("due_date", "due"),
+    ):
+        if start := v(f"{prefix}_from"):
+            ranges[f"{column}__gte"] = _day_start(start)
+        if end := v(f"{prefix}_to"):
+            ranges[f"{column}__lt"] = _day_start(end + timedelta(days=1))
+    cases = cases.filter(**{name: value for name, value in ranges.items() if value is not None})
+    if needs_info := v("needs_info"):
+        cases = cases.filter(needs_info=needs_info == "yes")
+    if disputed := v("disputed"):
+        # Only "Yes, the claim is disputed" counts (see Case.is_disputed).
+        is_disputed = Q(dispute_status__startswith="Yes")
+        cases = cases.filter(is_disputed if disputed == "yes" else ~is_disputed)
+    if query := (v("q") or "").strip():
+        cases = cases_search(cases, query=query)
+    return cases
+
+
+def cases_search(cases: QuerySet[Case], *, query: str) -> QuerySet[Case]:
+    """Substring search over references, names, emails and phones (search_text is lower-cased).
+
+    A plain LIKE '%…%' on the lower-cased column: PostgreSQL answers it from the pg_trgm index.
+    """
+    return cases.filter(search_text__contains=query.lower())
+
+
+def case_jump_target(*, query: str) -> str | None:
+    """The id of the one case whose Debitura or agency reference is exactly `query` (any case)."""
+    query = query.strip()
+    if not query or len(query) > 128:
+        return None
+    # search_text narrows through the trigram index first; iexact alone would scan every row.
+    ids = list(
+        Case.objects.filter(gone_at__isnull=True, search_text__contains=query.lower())
+        .filter(Q(reference__iexact=query) | Q(partner_reference__iexact=query))
+        .values_list("id", flat=True)[:2]
+    )
+    return str(ids[0]) if len(ids) == 1 else None
+
+
+# --- Tab counts -----------------------------------------------------------------------------
+
+
+def tab_counts(*, user: Any, include_test: bool) -> dict[str, int]:
+    """Cases per tab in one aggregate, kept TAB_COUNTS_SECONDS per user (a sync changes them)."""
+    key = f"cases:tab-counts:{user.pk}:{int(include_test)}"
+    counts = cache.get(key)
+    if counts is None:
+        aggregates: dict[str, Any] = {
+            tab: Count("id", filter=Q(lifecycle=lifecycle)) if lifecycle else Count("id")
+            for tab, (_, lifecycle) in TABS.items()
+        }
+        aggregates[MINE] = Count("id", filter=Q(assigned_to=user))
+        counts = cases_base(include_test=include_test).aggregate(**aggregates)
+        cache.set(key, counts, TAB_COUNTS_SECONDS)
+    return dict(counts)
+
+
+def cases_count_capped(cases: QuerySet[Case]) -> tuple[int, bool]:
+    """(count, capped): exact up to COUNT_CAP, else COUNT_CAP and True."""
+    count = cases.order_by()[: COUNT_CAP + 1].count()
+    return min(count, COUNT_CAP), count > COUNT_CAP
+
+
+# --- Keyset pages ---------------------------------------------------------------------------
+
+
+def _nulls_largest() -> bool:
+    # Where NULLs fall in an ascending ORDER BY: last on PostgreSQL, first on SQLite and MySQL.
+    return connection.vendor == "postgresql"
+
+
+def cursor_encode(value: Any, pk: Any) -> str:
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    elif value is not None:
+        value = str(value)
+    text = json.dumps([value, str(pk)], separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def cursor_decode(cursor: str) -> tuple[str | None, str] | None:
+    """(value, id) from a cursor, or None for anything malformed (the list then starts over)."""
+    try:
+        value, pk = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, binascii.Error, TypeError):
+        return None
+    if not isinstance(pk, str) or not (value is None or isinstance(value, str)):
+        return None
+    return value, pk
+
+
+def _beyond(column: str, value: str | None, pk: str, *, descending: bool, nullable: bool) -> Q:
+    """Rows after (value, pk) in ORDER BY column [DESC], id [DESC], with the database's NULL order."""
+    id_after = Q(id__lt=pk) if descending else Q(id__gt=pk)
+    nulls_at_end = _nulls_largest() != descending
+    if value is None:
+        within = Q(**{f"{column}__isnull": True}) & id_after
+        return within if nulls_at_end else within | Q(**{f"{column}__isnull": False})
+    beyond = Q(**{f"{column}__{'lt' if descending else 'gt'}": value}) | (Q(**{column: value}) & id_after)
+    if nullable and nulls_at_end:
+        beyond |= Q(**{f"{column}__isnull": True})
+    return beyond
+
+
+@dataclass
+class CasePage:
+    """One keyset page: the rows and the cursors to the neighbouring pages."""
+
+    cases: list[Case]
+    next_cursor: str | None
+    previous_cursor: str | None
+
+
+def _nullable(column: str) -> bool:
+    return column == SORTS["assigned"] or bool(getattr(Case._meta.get_field(column), "null", False))
+
+
+def cases_page(
+    cases: QuerySet[Case], *, state: ListState, after: str | None = None, before: str | None = None
+) -> CasePage:
+    """A page of `state.size` rows after or before a cursor, read with one query of size + 1 rows.
+
+    Keyset pagination: the database seeks to the cursor on the sort column's index instead of
+    counting off an OFFSET, so page 400 costs what page 1 costs.
+    """
+    column = SORTS[state.sort_key]
+    nullable = _nullable(column)
+    cursor = cursor_decode(before or after or "")
+    backwards = bool(before) and cursor is not None
+    # Reading backwards is reading forwards in the reversed order, then flipping the rows.
+    descending = state.descending != backwards
+    cases = cases.annotate(sort_value=F(column))
+    if cursor is not None:
+        cases = cases.filter(_beyond(column, cursor[0], cursor[1], descending=descending, nullable=nullable))
+    order = [F(column).desc(), F("id").desc()] if descending else [F(column).asc(), F("id").asc()]
+    rows: list[Case] = list(cases.order_by(*order)[: state.size + 1])
+    more = len(rows) > state.size
+    rows = rows[: state.size]
+    if backwards:
+        rows.reverse()
+
+    def at(case: Case) -> str:
+        return cursor_encode(case.sort_value, case.pk)  # type: ignore[attr-defined]
+
+    if backwards:
+        return CasePage(rows, at(rows[-1]) if rows else None, at(rows[0]) if rows and more else None)
+    has_previous = cursor is not None
+    return CasePage(
+        rows, at(rows[-1]) if rows and more else None, at(rows[0]) if rows and has_previous else None
+    )

@@ -1,0 +1,248 @@
+"""Finding cases: the list with tabs, filters, search and keyset pages; saved views; reassigning;
+the batch lookup by agency reference. Everything reads the local copy except the lookup's misses.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpResponse, HttpResponseRedirect, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from accounts.models import SavedView
+from cases.filters import (
+    MINE,
+    TABS,
+    CaseFilterForm,
+    assignable_users,
+    case_jump_target,
+    cases_base,
+    cases_count_capped,
+    cases_filter,
+    cases_page,
+    list_state,
+    tab_counts,
+)
+from cases.lookup import LookupForm, cases_lookup
+from cases.models import Case, LifecycleChoices
+from cases.reassign import cases_reassign
+from cases.sla import sla_clock
+from partnerportal.http import HtmxHttpRequest
+
+# (sort key, header, css class) in table order.
+COLUMNS = [
+    ("reference", "Reference", ""),
+    ("partner_reference", "Agency ref.", ""),
+    ("debtor", "Debtor", ""),
+    ("creditor", "Creditor", ""),
+    ("lifecycle", "Lifecycle", ""),
+    ("phase", "Phase", ""),
+    ("amount", "Amount", "num"),
+    ("remainder", "Remainder", "num"),
+    ("created", "Created", ""),
+    ("updated", "Updated", ""),
+    ("due", "Due", ""),
+    ("assigned", "Assigned", ""),
+]
+CURSORS = ("after", "before")
+SEARCH_INPUT_ID = "case-q"  # live typing comes from this input; it never jumps to a case
+
+
+def _query(params: QueryDict, **changes: str | None) -> str:
+    """The query string with `changes` applied; empty values and page cursors are dropped."""
+    query = params.copy()
+    for name in CURSORS:
+        query.pop(name, None)
+    for name, value in changes.items():
+        query.pop(name, None)
+        if value:
+            query[name] = value
+    for name in [k for k, values in query.lists() if not any(values)]:
+        query.pop(name)
+    return query.urlencode()
+
+
+def _partial(request: HtmxHttpRequest) -> bool:
+    # History restores after a cache miss ask for the URL again and need the whole page.
+    return bool(request.htmx) and not request.htmx.boosted and not request.htmx.history_restore_request
+
+
+@require_GET
+@login_required
+@permission_required("accounts.view_cases", raise_exception=True)
+def case_list(request: HtmxHttpRequest) -> HttpResponse:
+    """The case list; an htmx request gets only the results (tabs, table, pager)."""
+    partial = _partial(request)
+    users = [] if partial else assignable_users()
+    form = CaseFilterForm(request.GET, users=users)
+    form.is_valid()  # invalid fields are shown with their errors and otherwise ignored
+    state = list_state(form)
+    after, before = form.value("after"), form.value("before")
+
+    search = (form.value("q") or "").strip()
+    # Enter (or a shared link) on an exact Debitura or agency reference opens that case.
+    jump = search and not (after or before) and request.htmx.trigger != SEARCH_INPUT_ID
+    if jump and (case_id := case_jump_target(query=search)):
+        url = reverse("cases:detail", args=[case_id])
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+    cases = cases_filter(
+        cases_base(include_test=state.include_test), form=form, state=state, user=request.user
+    )
+    page = cases_page(cases.select_related("assigned_to"), state=state, after=after, before=before)
+    counts = tab_counts(user=request.user, include_test=state.include_test)
+    if not form.narrowed:
+        total, capped = counts.get(state.tab, 0), False
+    elif not page.next_cursor and not (after or before):
+        total, capped = len(page.cases), False
+    else:
+        total, capped = cases_count_capped(cases)
+    for case in page.cases:
+        pending = case.lifecycle == LifecycleChoices.PENDING_VERIFICATION
+        case.is_new = pending and case.first_opened_at is None  # type: ignore[attr-defined]
+        case.sla = sla_clock(case.date_created) if pending else None  # type: ignore[attr-defined]
+
+    params = request.GET
+    context = {
+        "form": form,
+        "state": state,
+        "page": page,
+        "total": total,
+        "capped": capped,
+        "tabs": [
+            (key, label, counts.get(key, 0), _query(params, tab=key))
+            for key, label in [*((k, v[0]) for k, v in TABS.items()), (MINE, "My cases")]
+        ],
+        "columns": [
+            (
+                key,
+                label,
+                css,
+                _query(params, sort=key if state.sort != key else f"-{key}"),
+                ("descending" if state.descending else "ascending") if state.sort_key == key else "",
+            )
+            for key, label, css in COLUMNS
+        ],
+        "next_query": _query(params, after=page.next_cursor) if page.next_cursor else "",
+        "previous_query": _query(params, before=page.previous_cursor) if page.previous_cursor else "",
+        "current_query": _query(params),
+        "can_reassign": request.user.has_perm("accounts.reassign_cases"),
+        "users": users,
+        "partial": partial,
+    }
+    template = "cases/case_list.html#results" if partial else "cases/case_list.html"
+    return render(request, template, context)
+
+
+def _owner(request: HtmxHttpRequest) -> Any:
+    # login_required has run: the user is a real one, not AnonymousUser.
+    return request.user
+
+
+# --- Saved views -----------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@permission_required("accounts.view_cases", raise_exception=True)
+def saved_views(request: HtmxHttpRequest) -> HttpResponse:
+    """The user's saved list views (GET); save the current list under a name (POST)."""
+    error = ""
+    if request.method == "POST":
+        name = request.POST.get("name", "").strip()
+        query = _query(QueryDict(request.POST.get("query", "")[:2000]))
+        if not name:
+            error = "Give the view a name."
+        elif len(name) > 80:
+            error = "Keep the name under 80 characters."
+        else:
+            SavedView.objects.update_or_create(user=_owner(request), name=name, defaults={"query": query})
+            messages.success(request, f"Saved the view “{name}”.")
+            return redirect(f"{reverse('cases:list')}?{query}")
+    views = list(SavedView.objects.filter(user=_owner(request)))
+    template = "cases/saved_views.html#saved_list" if _partial(request) else "cases/saved_views.html"
+    context = {"views": views, "error": error, "list_url": reverse("cases:list")}
+    return render(request, template, context, status=400 if error else 200)
+
+
+@require_POST
+@login_required
+@permission_required("accounts.view_cases", raise_exception=True)
+def saved_view_delete(request: HtmxHttpRequest, view_id: int) -> HttpResponse:
+    """Delete one of the user's own saved views (someone else's is a 404)."""
+    view = get_object_or_404(SavedView, id=view_id, user=_owner(request))
+    view.delete()
+    messages.success(request, f"Deleted the view “{view.name}”.")
+    return redirect("cases:saved_views")
+
+
+# --- Reassign --------------------------------------------------------------------------------
+
+
+@require_POST
+@login_required
+@permission_required("accounts.reassign_cases", raise_exception=True)
+def cases_reassign_view(request: HtmxHttpRequest) -> HttpResponse:
+    """Reassign the ticked cases: a confirmation page first, then the change (POST both times)."""
+    ids = []
+    for value in request.POST.getlist("case")[:500]:
+        try:
+            ids.append(str(uuid.UUID(value)))
+        except ValueError:
+            continue
+    back_query = _query(QueryDict(request.POST.get("next", "")[:2000]))
+    back = f"{reverse('cases:list')}?{back_query}" if back_query else reverse("cases:list")
+    if not ids:
+        messages.warning(request, "Tick the cases to reassign first.")
+        return HttpResponseRedirect(back)
+    users = dict(assignable_users())
+    assignee_id = request.POST.get("assignee", "")
+    if assignee_id != "none" and assignee_id not in users:
+        messages.error(request, "Choose who gets the cases.")
+        return HttpResponseRedirect(back)
+    if request.POST.get("confirm") != "yes":
+        cases = list(Case.objects.filter(id__in=ids, gone_at__isnull=True).select_related("assigned_to"))
+        context = {
+            "cases": cases,
+            "assignee_id": assignee_id,
+            "assignee_name": users.get(assignee_id, "nobody"),
+            "next": back_query,
+        }
+        return render(request, "cases/case_reassign.html", context)
+    assignee = None if assignee_id == "none" else get_user_model().objects.get(pk=assignee_id)
+    changed = cases_reassign(case_ids=ids, assignee=assignee, actor=request.user)
+    messages.success(
+        request, f"Reassigned {changed} case(s) to {users.get(assignee_id, 'nobody')} in the portal."
+    )
+    return HttpResponseRedirect(back)
+
+
+# --- Batch lookup ----------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@permission_required("accounts.view_cases", raise_exception=True)
+def case_lookup(request: HtmxHttpRequest) -> HttpResponse:
+    """Up to 100 agency references: which cases they are, and which are unknown even at Debitura."""
+    result = None
+    if request.method == "POST":
+        form = LookupForm(request.POST, request.FILES)
+        if form.is_valid():
+            # Synchronous on purpose: the agent asked and waits; the client's timeout bounds it.
+            result = cases_lookup(references=form.cleaned_data["wanted"])
+    else:
+        form = LookupForm()
+    return render(
+        request,
+        "cases/case_lookup.html",
+        {"form": form, "result": result},
+        status=400 if form.errors else 200,
+    )
