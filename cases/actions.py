@@ -67,6 +67,9 @@ DECLINE_CLOSE_CODES = {
     DeclineReason.DEBTOR_INSOLVENT: CloseCode.DEBTOR_INSOLVENT_BANKRUPT,
     DeclineReason.TIME_BARRED: CloseCode.STATUTE_OF_LIMITATIONS_EXPIRED,
 }
+# Debitura starts only these claim types through the API; the rest need terms negotiated there.
+STANDARD_CLAIM_TYPES = frozenset({"Unpaid Invoice", "Loan Repayment"})
+DEBITURA_PORTAL_URL = "https://partner.debitura.com"
 # What an open row of these kinds makes the case, until Debitura answers.
 _LIFECYCLE_AFTER = {Kind.ACCEPT: L.ACTIVE, Kind.DECLINE: L.CLOSED, Kind.CLOSE: L.CLOSED}
 
@@ -104,6 +107,52 @@ def _key(token: str | None) -> str:
     with _fields({"Idempotency-Key": "token"}), validation.checks() as c:
         c.idempotency_key(token)
     return token
+
+
+def case_custom_terms_reason(*, case: Case) -> str | None:
+    """Why Debitura will refuse to start this case through the API (custom terms), or None."""
+    reasons = []
+    if case.claim_type not in STANDARD_CLAIM_TYPES:
+        reasons.append(
+            f"the claim type is {case.claim_type or 'not given'} (only Unpaid Invoice and Loan Repayment)"
+        )
+    if case.is_disputed:
+        reasons.append("the claim is disputed")
+    if not reasons:
+        return None
+    return f"Needs custom terms negotiated at Debitura: {' and '.join(reasons)}."
+
+
+def case_close_payments_check(*, case: Case, close_code: CloseCode) -> None:
+    """Debitura's payment rules for Paid and PartiallyPaid, checked on the local copy before sending.
+
+    What Debitura has counts through the case's remainder (payments may not be synced here yet).
+    Payments recorded here and still on their way count too: the relay sends a case's rows in
+    order, so they reach Debitura before the close does; payments being deleted no longer count.
+    """
+    if close_code not in (CloseCode.PAID, CloseCode.PARTIALLY_PAID):
+        return
+    owed = case.gross_amount + case.interest_fees + case.reminder_fees + case.collection_fees
+    on_the_way = Payment.objects.filter(case=case).filter(
+        Q(state=Payment.State.PENDING, action__kind=Kind.PAYMENT_CREATE) | Q(state=Payment.State.DELETING)
+    )
+    paid = owed - case.remainder
+    for state, amount in on_the_way.values_list("state", "amount"):
+        paid += -amount if state == Payment.State.DELETING else amount
+    if close_code is CloseCode.PAID and (paid <= 0 or paid < owed):
+        raise ActionInvalid(
+            {
+                "close_code": f"Paid needs payments covering the outstanding {owed} {case.currency}; "
+                f"payments so far: {paid} {case.currency}."
+            }
+        )
+    if close_code is CloseCode.PARTIALLY_PAID and (paid <= 0 or paid >= owed):
+        raise ActionInvalid(
+            {
+                "close_code": "Partially paid needs at least one payment, below the outstanding "
+                f"{owed} {case.currency}; payments so far: {paid} {case.currency}."
+            }
+        )
 
 
 def case_effective_lifecycle(*, case: Case) -> str:
@@ -199,6 +248,9 @@ def case_accept(
     token: str | None = None,
 ) -> OutboxAction:
     """Accept (start) a Pending Verification case with a welcome message to the creditor."""
+    custom_terms = case_custom_terms_reason(case=case)
+    if custom_terms:
+        raise ActionInvalid({"__all__": f"{custom_terms} Accept it in Debitura's portal."})
     user_email = _team_email(actor)
     fees = {"interestFees": interest_fees, "reminderFees": reminder_fees, "collectionFees": collection_fees}
     names = {
@@ -270,6 +322,7 @@ def case_close(
     code = CloseCode.parse(close_code) if isinstance(close_code, str) else close_code
     with _fields({"closeCode": "close_code"}):
         validation.check_close(close_code=code, comment=comment or None)
+    case_close_payments_check(case=case, close_code=code)
     payload = {"close_code": code.value, "comment": comment}
     return _write(case=case, actor=actor, kind=Kind.CLOSE, payload=payload, token=token, allowed=WORKABLE)
 

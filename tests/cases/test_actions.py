@@ -16,6 +16,7 @@ from cases.actions import (
     case_accept,
     case_chat_send,
     case_close,
+    case_custom_terms_reason,
     case_decline,
     case_effective_lifecycle,
     case_fees_update,
@@ -410,3 +411,100 @@ def test_an_accept_done_before_its_refresh_landed_still_counts(pending_case, tea
 
     assert case_effective_lifecycle(case=pending_case) == "Active"
     case_note_add(case=pending_case, actor=team_agent, description="First call planned.")
+
+
+# --- Debitura's rules checked here before anything is sent ------------------------------------
+
+
+def _outstanding(case: Any) -> Decimal:
+    return case.gross_amount + case.interest_fees + case.reminder_fees + case.collection_fees
+
+
+def _paid_at_debitura(case: Any, amount: Decimal) -> None:
+    """The case as Debitura reports it after `amount` was paid (payments themselves not synced yet)."""
+    case.remainder = _outstanding(case) - amount
+    case.save(update_fields=["remainder"])
+
+
+@pytest.mark.parametrize("code", [CloseCode.PAID, CloseCode.PARTIALLY_PAID])
+def test_closing_as_paid_or_partially_paid_without_payments_is_refused_before_sending(
+    active_case, team_agent, code
+):
+    _paid_at_debitura(active_case, Decimal(0))
+    with pytest.raises(ActionInvalid) as caught:
+        case_close(case=active_case, actor=team_agent, close_code=code)
+    assert "payment" in caught.value.message_dict["close_code"][0]
+    assert not OutboxAction.objects.exists()
+
+
+def test_closing_as_paid_needs_payments_covering_the_outstanding_amount(active_case, team_agent):
+    _paid_at_debitura(active_case, _outstanding(active_case) - Decimal("0.01"))
+    with pytest.raises(ActionInvalid) as caught:
+        case_close(case=active_case, actor=team_agent, close_code=CloseCode.PAID)
+    assert "covering the outstanding" in caught.value.message_dict["close_code"][0]
+
+    _paid_at_debitura(active_case, _outstanding(active_case))
+    action = case_close(case=active_case, actor=team_agent, close_code=CloseCode.PAID)
+    assert action.payload["close_code"] == "Paid"
+
+
+def test_closing_as_partially_paid_is_refused_once_payments_cover_everything(active_case, team_agent):
+    _paid_at_debitura(active_case, _outstanding(active_case))
+    with pytest.raises(ActionInvalid) as caught:
+        case_close(case=active_case, actor=team_agent, close_code=CloseCode.PARTIALLY_PAID)
+    assert "below the outstanding" in caught.value.message_dict["close_code"][0]
+
+
+def test_a_payment_still_on_its_way_counts_for_paid_and_the_relay_sends_it_first(
+    active_case, team_agent, relay, emulator
+):
+    remote = emulator_case(emulator, active_case)
+    settle = payment_record(
+        case=active_case,
+        actor=team_agent,
+        date=PAID_LAST_WEEK,
+        amount=remote.remainder,
+        recipient="CollectionPartner",
+    )
+    close = case_close(case=active_case, actor=team_agent, close_code=CloseCode.PAID)
+
+    relay()
+
+    assert reload(settle).state == OutboxAction.State.DONE, settle.last_error
+    assert reload(close).state == OutboxAction.State.DONE, close.last_error
+    assert remote.close_code == "Paid"
+
+
+def test_a_payment_being_deleted_no_longer_counts_for_partially_paid(active_case, team_agent):
+    _paid_at_debitura(active_case, Decimal(10))
+    Payment.objects.create(
+        case=active_case,
+        date=PAID_LAST_WEEK,
+        amount=Decimal(10),
+        currency=active_case.currency,
+        state=Payment.State.DELETING,
+    )
+    with pytest.raises(ActionInvalid):
+        case_close(case=active_case, actor=team_agent, close_code=CloseCode.PARTIALLY_PAID)
+
+
+@pytest.mark.parametrize(
+    ("claim_type", "dispute", "why"),
+    [
+        ("Rental Arrears", "No, the claim is not disputed", "claim type is Rental Arrears"),
+        ("Unpaid Invoice", "Yes, the claim is disputed", "disputed"),
+    ],
+)
+def test_a_case_that_needs_custom_terms_cannot_be_accepted_here(
+    pending_case, team_agent, claim_type, dispute, why
+):
+    pending_case.claim_type, pending_case.dispute_status = claim_type, dispute
+    with pytest.raises(ActionInvalid) as caught:
+        case_accept(case=pending_case, actor=team_agent, welcome_message="Welcome, we take it from here.")
+    assert why in caught.value.message_dict["__all__"][0]
+    assert not OutboxAction.objects.exists()
+
+
+def test_a_standard_undisputed_claim_needs_no_custom_terms(pending_case):
+    pending_case.claim_type, pending_case.dispute_status = "Loan Repayment", "Don't Know"
+    assert case_custom_terms_reason(case=pending_case) is None
