@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases import views, views_list
+from cases import views, views_actions, views_list
 
 app_name = "cases"
 
@@ -12,4 +12,11 @@ urlpatterns = [
     path("views/<int:view_id>/delete", views_list.saved_view_delete, name="saved_view_delete"),
     path("<uuid:case_id>/", views.case_detail, name="detail"),
     path("<uuid:case_id>/children", views.case_children, name="children"),
+    path("<uuid:case_id>/accept", views_actions.action_accept, name="accept"),
+    path("<uuid:case_id>/decline", views_actions.action_decline, name="decline"),
+    path("<uuid:case_id>/close", views_actions.action_close, name="close"),
+    path("<uuid:case_id>/note", views_actions.action_note, name="note"),
+    path("<uuid:case_id>/chat", views_actions.action_chat, name="chat"),
+    path("<uuid:case_id>/fees", views_actions.action_fees, name="fees"),
+    path("<uuid:case_id>/fees/consent", views_actions.action_fees_consent, name="fees_consent"),
 ]
