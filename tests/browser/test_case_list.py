@@ -1,0 +1,78 @@
+"""The case list and the batch lookup in a real browser: htmx swaps, the URL, the back button."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+
+from cases.models import LifecycleChoices
+from tests.cases.test_list import fresh_cache, make_cases  # noqa: F401 (an autouse fixture)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_typing_in_the_search_box_updates_the_table_and_the_url(page, sign_in, agent):
+    make_cases(3, debtor_name="Jensen Tømrer ApS")
+    target = make_cases(1, debtor_name="Hansen Byg ApS")[0]
+    sign_in(agent)
+    page.goto("/cases/")
+    rows = page.locator(".case-table tbody tr")
+    assert rows.count() == 4
+    page.get_by_label("Search cases").press_sequentially("hansen", delay=30)
+    page.wait_for_url(re.compile(r"q=hansen"))
+    rows.first.get_by_text(target.reference).wait_for()
+    assert rows.count() == 1
+    assert page.locator("h1").inner_text() == "Cases"  # the page stayed; only the results moved
+
+
+def test_a_tab_and_a_filter_swap_the_results_and_back_returns_to_the_previous_list(page, sign_in, agent):
+    make_cases(2, lifecycle=LifecycleChoices.PENDING_VERIFICATION)
+    make_cases(3, lifecycle=LifecycleChoices.ACTIVE, currency="DKK", gross_amount=Decimal("10"))
+    make_cases(1, lifecycle=LifecycleChoices.ACTIVE, currency="EUR")
+    sign_in(agent)
+    page.goto("/cases/")
+    page.get_by_role("link", name=re.compile(r"^New assignments")).click()
+    page.wait_for_url(re.compile(r"tab=new"))
+    page.locator(".case-table tbody tr").nth(1).wait_for()
+    assert page.locator(".case-table tbody tr").count() == 2
+    assert page.locator(".badge-new").count() == 2
+
+    page.get_by_role("link", name=re.compile(r"^Active")).click()
+    page.wait_for_url(re.compile(r"tab=active"))
+    page.locator("summary", has_text="Filters").click()
+    page.get_by_label("Currency").fill("DKK")
+    page.get_by_label("Currency").press("Tab")  # change event: the form asks for the results
+    page.wait_for_url(re.compile(r"currency=DKK"))
+    assert "tab=active" in page.url
+    page.wait_for_function("document.querySelectorAll('.case-table tbody tr').length === 3")
+
+    page.go_back()
+    page.wait_for_url(lambda url: "currency=DKK" not in url and "tab=active" in url)
+    page.wait_for_function("document.querySelectorAll('.case-table tbody tr').length === 4")
+
+
+def test_batch_lookup_lists_matches_and_misses(page, sign_in, agent, monkeypatch, sync_client):
+    import debitura.client
+
+    # Misses are asked of Debitura: here the in-process emulator, which has no AG-MISSING either.
+    monkeypatch.setattr(debitura.client, "get_client", lambda: sync_client)
+    known = make_cases(1, partner_reference="AG-7001")[0]
+    sign_in(agent)
+    page.goto("/cases/")
+    page.get_by_role("link", name="Batch lookup by agency reference").click()
+    page.get_by_label("Agency references").fill("AG-7001\nAG-MISSING")
+    page.get_by_role("button", name="Look up").click()
+    result = page.get_by_role("region", name="Lookup result")
+    result.wait_for()
+    assert result.get_by_role("link", name=known.reference).is_visible()
+    assert result.locator(".lookup-misses").inner_text() == "AG-MISSING"
+
+
+def test_more_than_100_references_get_an_error_next_to_the_field(page, sign_in, agent):
+    sign_in(agent)
+    page.goto("/cases/lookup/")
+    page.get_by_label("Agency references").fill("\n".join(f"AG-{n}" for n in range(120)))
+    page.get_by_role("button", name="Look up").click()
+    assert "look up at most 100" in page.locator("#references-error").inner_text()
