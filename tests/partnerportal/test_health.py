@@ -25,8 +25,10 @@ def test_healthz_is_503_when_the_database_is_unreachable(client):
 def test_healthz_is_503_when_the_broker_is_unreachable(client, monkeypatch):
     # Port 9 (discard) is closed on loopback: a real connection refusal, not a mock. Celery reads
     # CELERY_BROKER_URL from the environment before its own configuration, so set both.
-    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:9/0")
+    # Order matters for the undo: the configuration is read (and later restored) before the
+    # environment variable that would shadow it is set.
     monkeypatch.setattr(celery_app.conf, "broker_url", "redis://127.0.0.1:9/0")
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:9/0")
     monkeypatch.setattr(celery_app.conf, "broker_connection_timeout", 1)
     response = client.get(reverse("healthz"))
     assert response.status_code == 503
