@@ -19,6 +19,12 @@ def main() -> int:
     print(f"Sync against the emulator over loopback ({cases:,} cases, database: "
           f"{os.environ.get('BENCH_DATABASE_URL', 'SQLite')}):")  # fmt: skip
     print(table(sync.main(cases)))
+    from bench import case_list
+
+    sizes = " and ".join(f"{n:,}" for n in case_list.SIZES)
+    print(f"\nCase list server time at {sizes} cached cases (median of {case_list.REPEAT}; "
+          "warm: tab counts cached, first visit: cache cleared):")  # fmt: skip
+    print(table(case_list.main()))
     print(f"\n(benchmarks took {time.perf_counter() - started:.0f} s)")
     return 0
 

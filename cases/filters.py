@@ -313,17 +313,24 @@ def cursor_decode(cursor: str) -> tuple[str | None, str] | None:
     return value, pk
 
 
-def _beyond(column: str, value: str | None, pk: str, *, descending: bool, nullable: bool) -> Q:
-    """Rows after (value, pk) in ORDER BY column [DESC], id [DESC], with the database's NULL order."""
+def _segments(column: str, value: str | None, pk: str, *, descending: bool, nullable: bool) -> list[Q]:
+    """Rows after (value, pk) in ORDER BY column [DESC], id [DESC], as conditions to read in turn.
+
+    A nullable column orders as two segments, its NULL block first or last as the database puts
+    it. The rest of the cursor's own segment is a range on the column's index; the segment after
+    it, if any, is read only when the first did not fill the page. One OR across both segments
+    would keep the database from seeking on the index at all.
+    """
     id_after = Q(id__lt=pk) if descending else Q(id__gt=pk)
     nulls_at_end = _nulls_largest() != descending
+    is_null = Q(**{f"{column}__isnull": True})
     if value is None:
-        within = Q(**{f"{column}__isnull": True}) & id_after
-        return within if nulls_at_end else within | Q(**{f"{column}__isnull": False})
-    beyond = Q(**{f"{column}__{'lt' if descending else 'gt'}": value}) | (Q(**{column: value}) & id_after)
-    if nullable and nulls_at_end:
-        beyond |= Q(**{f"{column}__isnull": True})
-    return beyond
+        rest = [is_null & id_after]
+        return rest if nulls_at_end else [*rest, Q(**{f"{column}__isnull": False})]
+    # "column <= v AND (column < v OR id < pk)": the first half is what the index seeks to.
+    op, strict = ("lte", "lt") if descending else ("gte", "gt")
+    rest = [Q(**{f"{column}__{op}": value}) & (Q(**{f"{column}__{strict}": value}) | id_after)]
+    return [*rest, is_null] if nullable and nulls_at_end else rest
 
 
 @dataclass
@@ -342,7 +349,7 @@ def _nullable(column: str) -> bool:
 def cases_page(
     cases: QuerySet[Case], *, state: ListState, after: str | None = None, before: str | None = None
 ) -> CasePage:
-    """A page of `state.size` rows after or before a cursor, read with one query of size + 1 rows.
+    """A page of `state.size` rows after or before a cursor, read as size + 1 rows.
 
     Keyset pagination: the database seeks to the cursor on the sort column's index instead of
     counting off an OFFSET, so page 400 costs what page 1 costs.
@@ -354,10 +361,15 @@ def cases_page(
     # Reading backwards is reading forwards in the reversed order, then flipping the rows.
     descending = state.descending != backwards
     cases = cases.annotate(sort_value=F(column))
-    if cursor is not None:
-        cases = cases.filter(_beyond(column, cursor[0], cursor[1], descending=descending, nullable=nullable))
     order = [F(column).desc(), F("id").desc()] if descending else [F(column).asc(), F("id").asc()]
-    rows: list[Case] = list(cases.order_by(*order)[: state.size + 1])
+    segments = (
+        [Q()] if cursor is None else _segments(column, *cursor, descending=descending, nullable=nullable)
+    )
+    rows: list[Case] = []
+    for segment in segments:  # a second query only on the page where the NULL block begins
+        rows += cases.filter(segment).order_by(*order)[: state.size + 1 - len(rows)]
+        if len(rows) > state.size:
+            break
     more = len(rows) > state.size
     rows = rows[: state.size]
     if backwards:
