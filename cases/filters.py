@@ -248,17 +248,24 @@ def cases_search(cases: QuerySet[Case], *, query: str) -> QuerySet[Case]:
 
 
 def case_jump_target(*, query: str) -> str | None:
-    """The id of the one case whose Debitura or agency reference is exactly `query` (any case)."""
+    """The id of the one case whose Debitura or agency reference is `query`, ignoring case.
+
+    Equality on the indexed reference columns (Debitura's references are upper case; agency
+    references are tried as typed, upper and lower case), so the check costs the same at any size:
+    a case-insensitive comparison or a substring search would read every row or every match.
+    """
     query = query.strip()
     if not query or len(query) > 128:
         return None
-    # search_text narrows through the trigram index first; iexact alone would scan every row.
-    ids = list(
-        Case.objects.filter(gone_at__isnull=True, search_text__contains=query.lower())
-        .filter(Q(reference__iexact=query) | Q(partner_reference__iexact=query))
-        .values_list("id", flat=True)[:2]
+    spellings = {query, query.upper(), query.lower()}
+    candidates = (
+        Case.objects.filter(gone_at__isnull=True)
+        .filter(Q(reference__in=spellings) | Q(partner_reference__in=spellings))
+        .values_list("id", "reference", "partner_reference")[:10]
     )
-    return str(ids[0]) if len(ids) == 1 else None
+    wanted = query.casefold()
+    ids = {str(pk) for pk, ref, partner in candidates if wanted in (ref.casefold(), partner.casefold())}
+    return ids.pop() if len(ids) == 1 else None
 
 
 # --- Tab counts -----------------------------------------------------------------------------
