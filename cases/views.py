@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -36,24 +35,6 @@ from cases.forms import (
 from cases.models import Case, ChatMessage, LifecycleChoices, OutboxAction, TeamMember
 from cases.sync import case_children_request
 from partnerportal.http import HtmxHttpRequest
-
-PAGE_SIZE = 50
-
-
-@require_GET
-@login_required
-@permission_required("accounts.view_cases", raise_exception=True)
-def case_list(request: HtmxHttpRequest) -> HttpResponse:
-    """Cases in the local copy, newest change first, with a search box over references and names."""
-    query = request.GET.get("q", "").strip()
-    cases = Case.objects.filter(gone_at__isnull=True, is_test_case=False).select_related("assigned_to")
-    if query:
-        cases = cases.filter(search_text__contains=query.lower())
-    page = Paginator(cases.order_by("-remote_updated_at", "id"), PAGE_SIZE).get_page(request.GET.get("page"))
-    template = (
-        "cases/case_list.html#table" if request.htmx and not request.htmx.boosted else "cases/case_list.html"
-    )
-    return render(request, template, {"page": page, "query": query})
 
 
 @require_GET
