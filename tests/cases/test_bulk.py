@@ -172,3 +172,20 @@ def test_an_upsert_needs_the_primary_key_and_real_columns(db):
         upsert_plan(Case, columns=["reference"])
     with pytest.raises(ValueError, match="no_such_column"):
         upsert_plan(Case, columns=["id", "no_such_column"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_only_a_page_transaction_of_its_own_skips_the_commit_flush_wait_on_postgresql(sync_client):
+    first = _page(sync_client, 5)
+    second = list(sync_client.list_cases(ALL, page=2, page_size=5).cases)
+    skip_wait = "SET LOCAL synchronous_commit = off"
+
+    with CaptureQueriesContext(connection) as own:
+        cases_upsert_page(remotes=first)
+    with CaptureQueriesContext(connection) as callers, transaction.atomic():
+        cases_upsert_page(remotes=second)
+
+    expected = 1 if connection.vendor == "postgresql" else 0
+    assert [q["sql"] for q in own.captured_queries].count(skip_wait) == expected
+    assert skip_wait not in [q["sql"] for q in callers.captured_queries]
+    assert Case.objects.count() == 10
