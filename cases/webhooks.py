@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -99,8 +100,6 @@ def webhook_event_receive(*, body: bytes, headers: dict[str, str], now: float | 
 
 
 def _uuid_or_none(value: Any) -> str | None:
-    import uuid
-
     try:
         return str(uuid.UUID(str(value)))
     except (ValueError, TypeError):
