@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import tempfile
+import time
 from pathlib import Path
 
 import httpx
@@ -49,7 +50,9 @@ def main(cases: int = CASES) -> list[tuple[str, str]]:
     with emulator(cases) as url, tempfile.TemporaryDirectory() as var:
         env = base_env(Path(var), DEBITURA_BASE_URL=url)
         pages = -(-cases // 100)
+        cpu_started = time.process_time()
         raw_median, _ = best_of(3, lambda: raw_fetch(url, pages))
+        raw_cpu = (time.process_time() - cpu_started) / 3
         bytes_median, _ = best_of(3, lambda: bytes_fetch(url, pages))
 
         before = requests_made(url).get("GET /cases", 0)
@@ -68,12 +71,16 @@ def main(cases: int = CASES) -> list[tuple[str, str]]:
         full = run_child("bench.sync_child", env, "full")
 
     ratio = first["seconds"] / raw_median
+    backend = f", PostgreSQL backend {first['backend_cpu']:.2f} s" if first["backend_cpu"] is not None else ""
     return [
         (f"first sync of {cases:,} cases",
          f"{first['seconds']:.2f} s, {first_requests} list requests, {first['created']:,} stored"),
-        ("same pages, gateway client only", f"{raw_median:.2f} s (median of 3)"),
+        ("  its CPU time", f"{first['cpu']:.2f} s in Python{backend}"),
+        ("same pages, gateway client only", f"{raw_median:.2f} s (median of 3), CPU {raw_cpu:.2f} s"),
         ("same pages, bytes only (httpx)", f"{bytes_median:.2f} s (median of 3)"),
-        ("sync / raw ratio", f"{ratio:.2f} (against bytes only: {first['seconds'] / bytes_median:.2f})"),
+        ("sync / raw ratio",
+         f"{ratio:.2f} (against bytes only: {first['seconds'] / bytes_median:.2f}; "
+         f"CPU {first['cpu'] / raw_cpu:.2f})"),
         ("peak memory of the sync process", f"{first['peak_mib']:.0f} MiB"),
         ("incremental, nothing changed",
          f"{idle['seconds'] * 1000:.0f} ms, {idle_requests} request(s), {idle['updated']} updated"),

@@ -8,7 +8,6 @@ exclusivity, validation) are refreshed per case, all at once, when the case's st
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -74,7 +73,7 @@ def _s(value: str | None) -> str:
 
 
 def case_fields(remote: types.Case) -> dict[str, Any]:
-    """The local column values for a case as Debitura sent it."""
+    """The local column values for a case as Debitura sent it (`raw` as JSON text)."""
     debtor = remote.debtor or types.Debtor()
     creditor = remote.creditor or types.Creditor()
     division = creditor.division or types.CreditorDivision()
@@ -138,7 +137,7 @@ def case_fields(remote: types.Case) -> dict[str, Any]:
         "creditor_division_name": _s(division.name),
         "debitura_assignee_email": _s(assignee.email),
         "debitura_assignee_name": _s(assignee.name),
-        "raw": remote.raw,
+        "raw": remote.raw_json,
         "remote_updated_at": remote.date_updated or remote.date_created,
         "gone_at": None,
     }
@@ -194,18 +193,13 @@ class _Assignees:
         return self._ids.get(email.lower())
 
 
-_json_text = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
-
-
 def case_row(remote: types.Case) -> dict[str, Any]:
-    """case_fields plus the id and `raw` as the JSON text to store, with its hash.
+    """case_fields plus the id and the hash of `raw`, the JSON text Debitura sent.
 
     Pure computation, so the page prefetch thread does it while the last page is being written.
     """
     row = case_fields(remote)
-    text = _json_text(row["raw"])
-    row["raw"] = text
-    row["raw_hash"] = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+    row["raw_hash"] = hashlib.blake2b(row["raw"].encode(), digest_size=16).hexdigest()
     row["id"] = str(remote.id)
     return row
 

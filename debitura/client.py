@@ -33,7 +33,7 @@ from debitura.errors import (
     TransientError,
     error_for_response,
 )
-from debitura.serialization import dumps, format_date, format_datetime, loads
+from debitura.serialization import dumps, format_date, format_datetime, loads, loads_sourced
 from debitura.throttle import MemoryThrottle, Throttle, throttle_for
 from debitura.types import (
     ApiModel,
@@ -615,7 +615,8 @@ class DebituraClient:
             if status == 204 or not response.content:
                 return None
             try:
-                return loads(response.content)
+                # Sourced: a case keeps the text it came in, which the sync stores as it is.
+                return loads_sourced(response.content)
             except ValueError:
                 raise ResponseInvalid(
                     f"{method} {template}: the answer is not JSON.", status=status

@@ -19,13 +19,14 @@ from enum import Enum
 from functools import cache
 from typing import Any, TypeVar, Union, cast, get_args, get_origin, get_type_hints
 
-from debitura.serialization import json_native, parse_date, parse_datetime
+from debitura.serialization import json_text, parse_date, parse_datetime
 
 T = TypeVar("T")
 Converter = Callable[[Any], Any]
 
 RAW = "<raw>"
-"""Metadata source that stores the whole object, JSON-native, instead of one field."""
+"""Metadata source that stores the whole object's JSON text instead of one field (as Debitura
+sent it when the object came from serialization.loads_sourced)."""
 
 
 class DecodeError(ValueError):
@@ -71,7 +72,7 @@ class _Field:
     name: str
     source: str | tuple[str, ...]
     label: str
-    convert: Converter | None  # None: the whole object, JSON-native (RAW)
+    convert: Converter | None  # None: the whole object's JSON text (RAW)
     required: bool  # no default: a missing value is None or an error
     nullable: bool
 
@@ -97,12 +98,12 @@ def _decoder(cls: type) -> Converter:
     fields = tuple(plan)
 
     def decode_object(data: Any) -> Any:
-        if type(data) is not dict and not isinstance(data, Mapping):
+        if not isinstance(data, dict) and not isinstance(data, Mapping):
             raise DecodeError(f"expected an object, got {type(data).__name__}.")
         kwargs: dict[str, Any] = {}
         for field in fields:
             if field.convert is None:
-                kwargs[field.name] = json_native(data)
+                kwargs[field.name] = json_text(data)
                 continue
             source = field.source
             value = data.get(source) if type(source) is str else _dig(data, source)  # type: ignore[arg-type]

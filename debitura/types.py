@@ -7,11 +7,12 @@ later are ignored rather than refused.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Self, TypeVar, dataclass_transform
+from typing import Any, Self, TypeVar, cast, dataclass_transform
 
 from debitura.decoding import RAW, api, decode
 from debitura.enums import ChatRole, CloseCode, CommissionPaymentStatus, Lifecycle, PaymentRecipient
@@ -246,8 +247,13 @@ class Case(ApiModel):
     needs_info: bool = api(("validation", "needsInfo"), default=False)
     solution_url: str | None = None
     signing_handoff: SigningHandoff | None = None
-    # JSON-native (floats, not Decimals) so it drops straight into a JSONField.
-    raw: dict[str, Any] = api(RAW, repr=False, compare=False)
+    # The case's JSON text as Debitura sent it, stored and hashed as it is by the sync.
+    raw_json: str = api(RAW, repr=False, compare=False)
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The JSON Debitura sent, JSON-native (floats, not Decimals) as a JSONField holds it."""
+        return cast(dict[str, Any], json.loads(self.raw_json))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

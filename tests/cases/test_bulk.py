@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -31,7 +32,7 @@ def _page(client, size: int = 50) -> list[types.Case]:
 
 def _changed(remote: types.Case, **changes) -> types.Case:
     """The same case as Debitura would send it after a change: new values, new JSON."""
-    return dataclasses.replace(remote, raw={**remote.raw, "changed": True}, **changes)
+    return dataclasses.replace(remote, raw_json=json.dumps({**remote.raw, "changed": True}), **changes)
 
 
 def _debtor_named(remote: types.Case, name: str) -> types.Debtor:
@@ -41,7 +42,8 @@ def _debtor_named(remote: types.Case, name: str) -> types.Debtor:
 def _new(remote: types.Case) -> types.Case:
     """A case Debitura has just assigned, shaped like `remote`."""
     case_id = str(uuid.uuid4())
-    return dataclasses.replace(remote, id=case_id, reference="NEW00001", raw={**remote.raw, "id": case_id})
+    raw_json = json.dumps({**remote.raw, "id": case_id})
+    return dataclasses.replace(remote, id=case_id, reference="NEW00001", raw_json=raw_json)
 
 
 def _statements(queries, words: str) -> int:

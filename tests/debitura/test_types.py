@@ -12,7 +12,15 @@ import pytest
 from debitura import types
 from debitura.decoding import DecodeError, camel_case
 from debitura.enums import FILTERABLE_LIFECYCLES, ChatRole, CloseCode, Lifecycle
-from debitura.serialization import dumps, format_date, format_datetime, json_native, loads, parse_datetime
+from debitura.serialization import (
+    dumps,
+    format_date,
+    format_datetime,
+    json_native,
+    loads,
+    loads_sourced,
+    parse_datetime,
+)
 from debitura.types import Case, CasePage, Chat, Payment, PriceChangeConfirmation
 from tests.contract import spec
 
@@ -189,6 +197,48 @@ def test_raw_is_json_native_so_it_can_be_stored_as_it_came() -> None:
         "remainder": 0.1,
         "debtor": {"name": "A"},
     }
+
+
+LISTED = (
+    '{ "page": {"pageNumber": 1},\n "cases": [ {"id": "a", "grossAmount": 12.50, "remainder": 0,'
+    ' "debtor": {"name": "Ærø \\"Ltd\\" \\u00e9"}} ,'
+    '{"id":"b","grossAmount":1e2,"remainder":0.1,"x":[{"y":1}]} ] }'
+)
+
+
+def test_a_listed_case_keeps_the_exact_json_text_it_came_in() -> None:
+    page = CasePage.from_api(loads_sourced(LISTED.encode()))
+    first, second = page.cases
+    assert (
+        first.raw_json
+        == '{"id": "a", "grossAmount": 12.50, "remainder": 0, "debtor": {"name": "Ærø \\"Ltd\\" \\u00e9"}}'
+    )
+    assert second.raw_json == '{"id":"b","grossAmount":1e2,"remainder":0.1,"x":[{"y":1}]}'
+    assert second.raw == {"id": "b", "grossAmount": 100.0, "remainder": 0.1, "x": [{"y": 1}]}
+    assert first.gross_amount == Decimal("12.50")
+
+
+def test_sourced_parsing_reads_what_plain_parsing_reads() -> None:
+    for text in (
+        LISTED,
+        "[]",
+        "{}",
+        ' [ {"a": 1.5}, 2, "x", [ ] ] ',
+        '"text"',
+        "3.25",
+        '{"a": [], "b": {"c": [1]}}',
+    ):
+        assert loads_sourced(text.encode()) == loads(text)
+
+
+@pytest.mark.parametrize(
+    "text", ['{"a": 1', '{"a" 1}', '{"a": [1 2]}', "[1,]", '{"a": 1} x', "{a: 1}", '{"a": 1,}', ""]
+)
+def test_sourced_parsing_refuses_what_plain_parsing_refuses(text: str) -> None:
+    with pytest.raises(json.JSONDecodeError):
+        loads(text)
+    with pytest.raises(json.JSONDecodeError):
+        loads_sourced(text.encode())
 
 
 def test_a_missing_required_field_is_a_decode_error() -> None:
