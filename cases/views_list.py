@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required, permission_required
+from django.db.models import QuerySet
 from django.http import HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -28,6 +29,7 @@ from cases.filters import (
     cases_filter,
     cases_page,
     list_state,
+    search_counts_first,
     tab_counts,
 )
 from cases.lookup import LookupForm, cases_lookup
@@ -93,12 +95,20 @@ def case_list(request: HtmxHttpRequest) -> HttpResponse:
         url = reverse("cases:detail", args=[case_id])
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
-    cases = cases_filter(
-        cases_base(include_test=state.include_test), form=form, state=state, user=request.user
-    )
+    def matching(search_index: bool = True) -> QuerySet[Case]:
+        base = cases_base(include_test=state.include_test)
+        return cases_filter(base, form=form, state=state, user=request.user, search_index=search_index)
+
+    cases, counted = matching(), None
+    if search and search_counts_first(search):
+        counted = cases_count_capped(cases)
+        if counted[1]:  # a common term: its matches are dense along the sort order
+            cases = matching(search_index=False)
     page = cases_page(cases.select_related("assigned_to"), state=state, after=after, before=before)
     counts = tab_counts(user=request.user, include_test=state.include_test)
-    if not form.narrowed:
+    if counted:
+        total, capped = counted
+    elif not form.narrowed:
         total, capped = counts.get(state.tab, 0), False
     elif not page.next_cursor and not (after or before):
         total, capped = len(page.cases), False
