@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, NotSupportedError, connections, models
+from django.db import DEFAULT_DB_ALIAS, NotSupportedError, connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 Adapter = Callable[[Any], Any]
@@ -154,8 +154,12 @@ class Upsert:
             values[i] = adapt(values[i])
         return values
 
-    def execute(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Write `rows`: COPY and one INSERT on PostgreSQL, multi-row INSERTs elsewhere."""
+    def execute(self, rows: Sequence[Mapping[str, Any]], *, new: bool = False) -> None:
+        """Write `rows`: COPY and one INSERT on PostgreSQL, multi-row INSERTs elsewhere.
+
+        `new` says none of the rows was in the table when the caller looked: on PostgreSQL they
+        are then copied straight into it, and through the stage only if one arrived meanwhile.
+        """
         if not rows:
             return
         # Once per call, not per plan: a default may be a callable such as timezone.now.
@@ -163,10 +167,32 @@ class Upsert:
         defaults = tuple(f.get_db_prep_save(f.get_default(), connection) for f in self.others)
         params = [self.params(row, defaults) for row in rows]
         with connection.cursor() as cursor:
-            if self.vendor == "postgresql":
-                self._copy_and_insert(cursor, params)
-            else:
+            if self.vendor != "postgresql":
                 self._insert_values(cursor, params, _max_params(connection))
+            elif not (new and self._copy_new(cursor, params)):
+                self._copy_and_insert(cursor, params)
+
+    def _copy_new(self, cursor: Any, params: list[list[Any]]) -> bool:
+        """COPY rows believed new into the table itself; False, having written nothing, if one was not.
+
+        Each row is written once, not into the stage, out of it and into the table.
+        """
+        from psycopg.errors import UniqueViolation
+
+        copy_sql = f"COPY {self.table} ({self.column_list}) FROM STDIN"
+        try:
+            # A savepoint: a case written by someone else since the caller's read (a webhook's
+            # refresh) fails the COPY, and the page then goes through ON CONFLICT after all.
+            with (
+                transaction.atomic(using=self.using),
+                _logged(cursor, copy_sql),
+                cursor.cursor.copy(copy_sql) as copy,
+            ):
+                for values in params:
+                    copy.write_row(values)
+        except UniqueViolation:
+            return False
+        return True
 
     def _copy_and_insert(self, cursor: Any, params: list[list[Any]]) -> None:
         # COPY into a temporary table shaped like the target, then one INSERT ... SELECT: one

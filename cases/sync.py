@@ -263,7 +263,9 @@ def _rows_write(
             # Columns the rows carry are Debitura's and overwritten; the others are the portal's
             # own (partner_reference, first_opened_at, exclusivity_* ...): defaulted on insert,
             # never touched on update.
-            upsert_plan(Case, columns=to_write[0].keys()).execute(to_write)
+            upsert_plan(Case, columns=to_write[0].keys()).execute(
+                to_write, new=len(result.created) == len(to_write)
+            )
         if result.unchanged:
             Case.objects.filter(id__in=result.unchanged).update(synced_at=now)
     return result
@@ -275,10 +277,31 @@ def _page_commit_without_flush_wait() -> None:
     A crash can then lose the last pages committed (never half a page): the same as a walk
     that stopped there, which the next full reconcile repairs (Debitura stays the truth). The run's
     own synchronous commits flush every page before them. Saves a disk flush wait per page.
+
+    Also compresses the page's `raw` JSON with lz4 where the server has it: pglz spent about
+    a second of server CPU per 10,000 cases (each 2.6 kB, above the 2 kB TOAST threshold).
     """
     if connection.vendor == "postgresql":
+        settings_sql = "SET LOCAL synchronous_commit = off"
+        if _has_lz4():
+            settings_sql += "; SET LOCAL default_toast_compression = lz4"
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit = off")
+            cursor.execute(settings_sql)
+
+
+_lz4: dict[str, bool] = {}
+
+
+def _has_lz4() -> bool:
+    """Whether the server was built with lz4 (asked once per database alias and process)."""
+    if connection.alias not in _lz4:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
+            )
+            row = cursor.fetchone()
+        _lz4[connection.alias] = bool(row and row[0])
+    return _lz4[connection.alias]
 
 
 def case_upsert(*, remote: types.Case) -> Case:
