@@ -31,6 +31,7 @@ from debitura import validation
 from debitura.enums import CloseCode, CommissionPaymentStatus, DocumentType, PaymentRecipient
 from debitura.errors import RequestInvalid
 from debitura.types import PaymentInput
+from partnerportal.models import AgencySettings
 from payments.models import Payment
 
 Kind = OutboxAction.Kind
@@ -180,9 +181,13 @@ def _write(
     token: str | None,
     allowed: frozenset[str],
     optimistic: Callable[[OutboxAction], None] | None = None,
+    check: Callable[[Case], None] | None = None,
     now: datetime | None = None,
 ) -> OutboxAction:
-    """Write the row (and the optimistic change) in one transaction; queue the relay on commit."""
+    """Write the row (and the optimistic change) in one transaction; queue the relay on commit.
+
+    `check` runs under the case's lock, after the lifecycle check, and may raise ActionInvalid.
+    """
     from cases.tasks import relay_outbox
 
     key = _key(token)
@@ -197,6 +202,8 @@ def _write(
         if lifecycle not in allowed:
             label = L(lifecycle).label if lifecycle in L.values else lifecycle
             raise ActionInvalid({"__all__": f"Not possible on a case that is {label}."})
+        if check is not None:
+            check(locked)
         now = now or timezone.now()
         latest = OutboxAction.objects.filter(case=locked).aggregate(latest=Max("created_at"))["latest"]
         created = max(now, latest + timedelta(microseconds=1)) if latest else now
@@ -286,7 +293,35 @@ def case_accept(
         payload=payload,
         token=token,
         allowed=frozenset({L.PENDING_VERIFICATION}),
+        check=_reference_unique(partner_reference) if partner_reference else None,
     )
+
+
+def partner_reference_taken(reference: str, *, case: Case) -> bool:
+    """Another case has this agency reference, or an accept on its way or done will give it one."""
+    return (
+        Case.objects.filter(partner_reference=reference).exclude(pk=case.pk).exists()
+        or OutboxAction.objects.filter(
+            Q(state__in=OPEN_STATES) | Q(state=OutboxAction.State.DONE),
+            kind=OutboxAction.Kind.ACCEPT,
+            payload__partner_reference=reference,
+        )
+        .exclude(case=case)
+        .exists()
+    )
+
+
+def _reference_unique(reference: str) -> Callable[[Case], None]:
+    def check(case: Case) -> None:
+        # The case lock alone does not stop two accepts on two cases claiming one reference at
+        # the same moment: the agency settings row serialises every claim (SQLite's write lock
+        # already does).
+        AgencySettings.load()
+        AgencySettings.objects.select_for_update().filter(pk=1).first()
+        if partner_reference_taken(reference, case=case):
+            raise ActionInvalid({"partner_reference": "Another case already has this agency reference."})
+
+    return check
 
 
 def case_decline(

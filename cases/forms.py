@@ -12,11 +12,11 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from django import forms
-from django.db.models import Count, Q, Subquery, Value
+from django.db.models import Count, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from cases.actions import OPEN_STATES, DeclineReason
+from cases.actions import DeclineReason, partner_reference_taken
 from cases.models import Case, CloseCodeChoices, OutboxAction, TeamMember
 from partnerportal.models import AgencySettings
 from partnerportal.templatetags.portal import money
@@ -226,20 +226,6 @@ class FeesConsentForm(ActionForm):
     def __init__(self, *args: Any, case: Case, refused: OutboxAction | None = None, **kwargs: Any) -> None:
         super().__init__(*args, case=case, **kwargs)
         self.refused = refused  # the failed row whose answer from Debitura the form repeats
-
-
-def partner_reference_taken(reference: str, *, case: Case) -> bool:
-    """Another case has this agency reference, or an accept on its way or done will give it one."""
-    return (
-        Case.objects.filter(partner_reference=reference).exclude(pk=case.pk).exists()
-        or OutboxAction.objects.filter(
-            Q(state__in=OPEN_STATES) | Q(state=OutboxAction.State.DONE),
-            kind=OutboxAction.Kind.ACCEPT,
-            payload__partner_reference=reference,
-        )
-        .exclude(case=case)
-        .exists()
-    )
 
 
 def agency_settings_for_accept() -> AgencySettings:

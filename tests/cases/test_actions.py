@@ -386,6 +386,20 @@ def test_accept_is_refused_on_a_case_that_is_already_active(active_case, team_ag
     assert "Active" in caught.value.message_dict["__all__"][0]
 
 
+def test_accept_refuses_an_agency_reference_claimed_by_an_accept_on_another_case(
+    cases_by_lifecycle, team_agent
+):
+    first, second = cases_by_lifecycle("PendingVerification")[:2]
+    welcome = "Welcome, we take it from here."
+    case_accept(case=first, actor=team_agent, welcome_message=welcome, partner_reference="AG-2026-0001")
+
+    # The service checks under the lock, not only the form: a stale form cannot claim it twice.
+    with pytest.raises(ActionInvalid) as caught:
+        case_accept(case=second, actor=team_agent, welcome_message=welcome, partner_reference="AG-2026-0001")
+    assert "partner_reference" in caught.value.message_dict
+    assert OutboxAction.objects.filter(kind=OutboxAction.Kind.ACCEPT).count() == 1
+
+
 def test_a_pending_accept_lets_the_agent_add_notes_but_not_accept_again(pending_case, team_agent):
     case_accept(case=pending_case, actor=team_agent, welcome_message="Welcome, we take it from here.")
 
