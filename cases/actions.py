@@ -518,6 +518,8 @@ def _payment_change(
     """Queue an edit or delete of a payment Debitura knows (or will know once its creation is relayed)."""
     if payment.state in (Payment.State.FAILED, Payment.State.DELETING):
         raise ActionInvalid({"__all__": f"This payment is {payment.get_state_display().lower()}."})
+    if payment.frozen_reason:
+        raise ActionInvalid({"__all__": f"This payment is frozen at Debitura: {payment.frozen_reason}"})
 
     def optimistic(action: OutboxAction) -> None:
         if values is not None:

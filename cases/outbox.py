@@ -12,7 +12,8 @@ import dataclasses
 import enum
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -30,11 +31,13 @@ from cases.models import OutboxAction
 from debitura.client import DebituraClient, get_client
 from debitura.enums import CloseCode, CommissionPaymentStatus, DocumentType, Lifecycle, PaymentRecipient
 from debitura.errors import (
+    Conflict,
     NotFound,
     PermanentError,
     RequestInvalid,
     ResponseInvalid,
     TransientError,
+    ValidationFailed,
 )
 from debitura.serialization import json_native
 from debitura.types import PaymentCreated, PaymentInput
@@ -256,22 +259,41 @@ def _send_payment_create(action: OutboxAction, client: DebituraClient) -> Any:
     )
 
 
+@contextmanager
+def _payment_change_refusals(action: OutboxAction) -> Iterator[None]:
+    """409 on an edit or delete means the case would reopen: ask the agent. 422 means invoiced: frozen."""
+    try:
+        yield
+    except Conflict as exc:
+        raise NeedsConsent(
+            f"{exc.message} The case is closed as Paid and would be left with a balance, so Debitura "
+            "would reopen it to Active. Resend with consent to reopen it.",
+            {**(json_native(exc.body) if isinstance(exc.body, dict) else {}), "reopen_required": True},
+        ) from exc
+    except ValidationFailed as exc:
+        if exc.status == 422 and not exc.is_idempotency_conflict:
+            Payment.objects.filter(pk=action.payload.get("payment_id")).update(frozen_reason=exc.message)
+        raise
+
+
 def _send_payment_update(action: OutboxAction, client: DebituraClient) -> Any:
     p = action.payload
-    return client.update_payment(
-        str(action.case_id),
-        _remote_payment_id(action),
-        _payment_input(p),
-        reopen_case_if_needed=bool(p.get("reopen_case_if_needed")),
-    )
+    with _payment_change_refusals(action):
+        return client.update_payment(
+            str(action.case_id),
+            _remote_payment_id(action),
+            _payment_input(p),
+            reopen_case_if_needed=bool(p.get("reopen_case_if_needed")),
+        )
 
 
 def _send_payment_delete(action: OutboxAction, client: DebituraClient) -> Any:
-    client.delete_payment(
-        str(action.case_id),
-        _remote_payment_id(action),
-        reopen_case_if_needed=bool(action.payload.get("reopen_case_if_needed")),
-    )
+    with _payment_change_refusals(action):
+        client.delete_payment(
+            str(action.case_id),
+            _remote_payment_id(action),
+            reopen_case_if_needed=bool(action.payload.get("reopen_case_if_needed")),
+        )
     return None
 
 

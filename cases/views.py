@@ -35,6 +35,7 @@ from cases.forms import (
 from cases.models import Case, ChatMessage, LifecycleChoices, OutboxAction, TeamMember
 from cases.sync import case_children_request
 from partnerportal.http import HtmxHttpRequest
+from payments.forms import payment_form_for_case
 
 
 @require_GET
@@ -76,7 +77,7 @@ PENDING_LABELS = {
 def case_children_context(case: Case) -> dict[str, Any]:
     """Everything the polled part of the page shows: children, money paid, actions and their states."""
     actions = list(case.actions.select_related("actor").order_by("-created_at")[:20])
-    payments = list(case.payments.order_by("-date", "-id"))
+    payments = list(case.payments.select_related("action").order_by("-date", "-id"))
     open_actions = [a for a in actions if a.state in OPEN_STATES]
     lifecycle = case_effective_lifecycle(case=case)
     owed = case.gross_amount + case.interest_fees + case.reminder_fees + case.collection_fees
@@ -134,6 +135,9 @@ def case_page_context(
             action_forms(
                 request, case, lifecycle=children["lifecycle"], consent=children["consent"], bound=bound
             )
+        )
+        context["payment_form"] = payment_form_for_case(
+            case=case, workable=children["lifecycle"] in WORKABLE, bound=bound
         )
     return context
 

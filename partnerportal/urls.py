@@ -23,6 +23,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("cases/", include("cases.urls")),
+    path("payments/", include("payments.urls")),
     path("webhooks/debitura/", debitura_webhook, name="debitura_webhook"),
     path("admin/", admin.site.urls),
 ]

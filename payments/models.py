@@ -40,6 +40,9 @@ class Payment(models.Model):
     payout_creditor = money_field(null=True, blank=True)
     payout_partner = money_field(null=True, blank=True)
     warnings = models.JSONField(default=list, blank=True)
+    frozen_reason = models.TextField(
+        blank=True, help_text="Why Debitura refuses to change it (its payout was invoiced), in its words."
+    )
     state = models.CharField(max_length=12, choices=State.choices, default=State.CONFIRMED, db_index=True)
     action = models.ForeignKey(
         OutboxAction,
@@ -63,3 +66,12 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} on {self.date}"
+
+    @property
+    def is_frozen(self) -> bool:
+        return bool(self.frozen_reason)
+
+    @property
+    def can_change(self) -> bool:
+        """Whether an agent may still correct or delete it here."""
+        return self.state == self.State.CONFIRMED and not self.frozen_reason

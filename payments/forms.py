@@ -1,0 +1,260 @@
+"""Forms for recording and correcting payments, and the ledger's filters."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from cases.filters import assignable_users
+from cases.forms import ActionForm
+from cases.models import Case, LifecycleChoices, OutboxAction
+from partnerportal.templatetags.portal import minor_units
+from payments.models import Payment
+from payments.services import LedgerFilters
+
+PAYOUT_TOLERANCE = Decimal("0.01")
+
+RECIPIENT_CHOICES = [
+    (Payment.Recipient.COLLECTION_PARTNER, "The agency (us)"),
+    (Payment.Recipient.CREDITOR, "The creditor"),
+    (Payment.Recipient.PLATFORM, "Debitura"),
+]
+COMMISSION_CHOICES = [
+    (Payment.CommissionStatus.PAID, "Paid: the creditor has already paid us our fee on this money"),
+    (Payment.CommissionStatus.UNPAID, "Unpaid: the creditor still owes us our fee on this money"),
+]
+
+
+def _amount(label: str, *, required: bool, help_text: str = "", minimum: str = "0.01") -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label,
+        required=required,
+        help_text=help_text,
+        max_digits=20,
+        decimal_places=4,
+        min_value=Decimal(minimum),
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+    )
+
+
+def _in_minor_units(currency: str, places: int) -> Any:
+    unit = Decimal(1).scaleb(-places)
+
+    def check(value: Decimal) -> None:
+        # Trailing zeros are fine (100.00 JPY); a fraction the currency cannot hold is not.
+        if value is not None and value.quantize(unit) != value:
+            raise forms.ValidationError(
+                f"{currency} amounts have no decimals." if not places else f"Use at most {places} decimals."
+            )
+
+    return check
+
+
+class PaymentFieldsForm(ActionForm):
+    """A payment's values as Debitura takes them; the split override is both or neither."""
+
+    confirm = False  # asked only when a guard fires (above the remainder, a likely duplicate)
+    confirm_question = "Please confirm"
+
+    date = forms.DateField(
+        label="Payment date",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="When the money was received; never in the future.",
+    )
+    amount = _amount("Amount", required=True)
+    recipient = forms.ChoiceField(
+        label="Who received the money", choices=RECIPIENT_CHOICES, widget=forms.RadioSelect
+    )
+    commission_status = forms.ChoiceField(
+        label="Our commission",
+        required=False,
+        choices=COMMISSION_CHOICES,
+        widget=forms.RadioSelect,
+        help_text="Only when the creditor received the money: has the creditor paid the agency its fee "
+        "on it yet? When we or Debitura received it, the fee counts as paid.",
+    )
+    payout_creditor = _amount("To the creditor", required=False, minimum="0")
+    payout_partner = _amount("To the agency", required=False, minimum="0")
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        initial = kwargs.setdefault("initial", {})
+        initial.setdefault("date", timezone.localdate())
+        super().__init__(*args, case=case, **kwargs)
+        self.guard_warnings: list[str] = []
+        places = minor_units(case.currency)
+        for name in ("amount", "payout_creditor", "payout_partner"):
+            field = self.fields[name]
+            assert isinstance(field, forms.DecimalField)
+            field.validators = [*field.validators, _in_minor_units(case.currency, places)]
+            field.widget.attrs["step"] = str(Decimal(1).scaleb(-places)) if places else "1"
+            field.label = f"{field.label} ({case.currency})"
+
+    def clean_date(self) -> Any:
+        when = self.cleaned_data["date"]
+        if when is not None and when > timezone.localdate():
+            raise forms.ValidationError("Cannot be in the future.")
+        return when
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("recipient") == Payment.Recipient.CREDITOR:
+            if not data.get("commission_status"):
+                self.add_error("commission_status", "Say whether the creditor has paid our fee on it.")
+        else:
+            data["commission_status"] = ""
+        creditor, partner = data.get("payout_creditor"), data.get("payout_partner")
+        if (creditor is None) != (partner is None):
+            self.add_error("payout_creditor", "Give both parts of the split, or neither.")
+        elif (
+            creditor is not None
+            and partner is not None
+            and data.get("amount") is not None
+            and abs(creditor + partner - data["amount"]) > PAYOUT_TOLERANCE
+        ):
+            self.add_error(
+                "payout_creditor",
+                f"The two parts add up to {creditor + partner}, not the amount {data['amount']}.",
+            )
+        return data
+
+    @property
+    def split_open(self) -> bool:
+        """Whether the advanced split shows unfolded (the agent used it, or it has an error)."""
+        return bool(
+            self.is_bound
+            and (
+                self.data.get("payout_creditor")
+                or self.data.get("payout_partner")
+                or self.errors.get("payout_creditor")
+                or self.errors.get("payout_partner")
+            )
+        )
+
+    def payment_fields(self) -> dict[str, Any]:
+        """The cleaned values as the payment services take them."""
+        data = self.cleaned_data
+        return {
+            "date": data["date"],
+            "amount": data["amount"],
+            "recipient": data["recipient"],
+            "commission_status": data["commission_status"] or None,
+            "payout_creditor": data["payout_creditor"],
+            "payout_partner": data["payout_partner"],
+        }
+
+
+class PaymentRecordForm(PaymentFieldsForm):
+    name = "payment"
+    title = "Record a payment"
+    submit_label = "Record payment"
+
+    close_case = forms.BooleanField(
+        label="Close the case as Paid if this settles it",
+        required=False,
+        help_text="A partial payment is recorded and the case stays open.",
+    )
+
+    @property
+    def url_name(self) -> str:
+        return "payments:record"
+
+
+class PaymentCorrectForm(PaymentFieldsForm):
+    name = "payment_correct"
+    title = "Correct the payment"
+    submit_label = "Save the correction"
+
+    def __init__(self, *args: Any, payment: Payment, **kwargs: Any) -> None:
+        initial = kwargs.setdefault("initial", {})
+        for name in ("date", "amount", "recipient", "commission_status", "payout_creditor", "payout_partner"):
+            initial.setdefault(name, getattr(payment, name))
+        super().__init__(*args, case=payment.case, **kwargs)
+        self.payment = payment
+
+
+class PaymentDeleteForm(ActionForm):
+    name = "payment_delete"
+    title = "Delete the payment"
+    submit_label = "Delete the payment…"
+    confirm_question = "Delete this payment at Debitura? Its effect on the balance is reverted."
+
+
+class PaymentConsentForm(ActionForm):
+    name = "payment_consent"
+    title = "Debitura asks to reopen the case"
+    submit_label = "Resend and reopen the case"
+    confirm = False  # the button is the consent Debitura asked for
+
+    action = forms.UUIDField(widget=forms.HiddenInput)
+
+
+def payment_form_for_case(
+    *, case: Case, workable: bool, bound: ActionForm | None = None
+) -> PaymentRecordForm | None:
+    """The case page's record form when the case takes payments (the bound one after an error)."""
+    if not workable:
+        return None
+    if isinstance(bound, PaymentRecordForm):
+        return bound
+    return PaymentRecordForm(case=case)
+
+
+def payment_consent_pending(payment: Payment) -> OutboxAction | None:
+    """The payment's last change, when Debitura refused it until the agent consents to reopening."""
+    action = payment.action
+    if action is None or action.state != OutboxAction.State.FAILED:
+        return None
+    if action.kind not in (OutboxAction.Kind.PAYMENT_UPDATE, OutboxAction.Kind.PAYMENT_DELETE):
+        return None
+    body = action.response if isinstance(action.response, dict) else {}
+    return action if body.get("reopen_required") else None
+
+
+class LedgerFilterForm(forms.Form):
+    """The ledger's query string; invalid values are reported and ignored."""
+
+    date_from = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    date_to = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    currency = forms.ChoiceField(label="Currency", required=False)
+    recipient = forms.ChoiceField(
+        label="Received by", required=False, choices=[("", "Anyone"), *Payment.Recipient.choices]
+    )
+    commission_status = forms.ChoiceField(
+        label="Commission", required=False, choices=[("", "Any"), *Payment.CommissionStatus.choices]
+    )
+    agent = forms.ChoiceField(label="Agent (case assignee)", required=False)
+    lifecycle = forms.ChoiceField(
+        label="Case lifecycle", required=False, choices=[("", "Any"), *LifecycleChoices.choices]
+    )
+    state = forms.ChoiceField(label="State", required=False, choices=[("", "Any"), *Payment.State.choices])
+
+    def __init__(self, *args: Any, currencies: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        currency = self.fields["currency"]
+        agent = self.fields["agent"]
+        assert isinstance(currency, forms.ChoiceField)
+        assert isinstance(agent, forms.ChoiceField)
+        currency.choices = [("", "Any")] + [(c, c) for c in currencies]
+        agent.choices = [("", "Anyone"), *assignable_users()]
+
+    def filters(self) -> LedgerFilters:
+        """The valid filters (an invalid field counts as not given)."""
+        self.is_valid()
+        data = {name: value for name, value in self.cleaned_data.items() if name not in self.errors}
+        return LedgerFilters(
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            currency=data.get("currency") or "",
+            recipient=data.get("recipient") or "",
+            commission_status=data.get("commission_status") or "",
+            agent=data.get("agent") or "",
+            lifecycle=data.get("lifecycle") or "",
+            state=data.get("state") or "",
+        )
