@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from pathlib import PurePath
 from typing import Any, Required, TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
@@ -23,8 +22,8 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q, TextChoices
 from django.utils import timezone
-from django.utils.text import get_valid_filename
 
+from cases.documents import DocumentInvalid, document_check
 from cases.models import Case, LifecycleChoices, OutboxAction, TeamMember
 from cases.outbox import payment_values, payment_values_apply
 from debitura import validation
@@ -600,7 +599,11 @@ def case_file_upload(
     token: str | None = None,
 ) -> OutboxAction:
     """Upload a document (always visible to the creditor); it is stored here first, then relayed."""
-    file_name = get_valid_filename(PurePath(file.name or "").name) if file.name else ""
+    try:
+        # A safe name, Debitura's extensions and size, and content that matches the extension.
+        file_name = document_check(file=file)
+    except DocumentInvalid as exc:
+        raise ActionInvalid({"file": str(exc)}) from None
     if document_type and document_type not in DocumentType.__members__.values():
         raise ActionInvalid({"document_type": "Choose one of the listed document types."})
     with _fields({"File": "file", "Description": "description"}):

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from debitura.enums import CloseCode, Lifecycle
+from debitura.enums import CloseCode, DocumentType, Lifecycle
 
 
 def money_field(**options: Any) -> models.DecimalField:
@@ -339,12 +339,38 @@ class CaseFile(models.Model):
     document_type = models.CharField(max_length=64, blank=True)
     entity_type = models.CharField(max_length=64, blank=True)
     date_created = models.DateTimeField(null=True, blank=True)
+    # Debitura gives neither: known for files uploaded here, and the size once a file was opened.
+    size = models.PositiveBigIntegerField(null=True, blank=True, help_text="Bytes, where known.")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The portal user who uploaded it, for files uploaded here.",
+    )
 
     class Meta:
         ordering = ["case", "-date_created"]
 
     def __str__(self) -> str:
         return self.file_name
+
+    @property
+    def document_type_label(self) -> str:
+        """Debitura's document type in words ("Demand letter"); unknown ones as they came."""
+        return DOCUMENT_TYPE_LABELS.get(self.document_type, self.document_type)
+
+
+# Debitura's upload categories (DocumentType), in words for agents.
+DOCUMENT_TYPE_LABELS = {
+    DocumentType.ORIGINAL_INVOICE.value: "Original invoice",
+    DocumentType.DEBTOR_DOCUMENTS.value: "Debtor's documents",
+    DocumentType.CREDITOR_DOCUMENTS.value: "Creditor's documents",
+    DocumentType.PARTNER_DOCUMENTS.value: "Agency's documents",
+    DocumentType.DEMAND_LETTER.value: "Demand letter",
+    DocumentType.MISCELLANEOUS.value: "Miscellaneous",
+}
 
 
 class ExclusivityExtension(models.Model):

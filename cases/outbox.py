@@ -27,6 +27,7 @@ from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from cases.documents import case_file_upload_undo, case_file_uploaded
 from cases.models import OutboxAction
 from debitura.client import DebituraClient, get_client
 from debitura.enums import CloseCode, CommissionPaymentStatus, DocumentType, Lifecycle, PaymentRecipient
@@ -480,7 +481,9 @@ HANDLERS: dict[str, Handler] = {
         redo=_redo_payment,
         already_done=_is_gone,
     ),
-    Kind.FILE_UPLOAD: Handler(_send_file, _check_file),
+    Kind.FILE_UPLOAD: Handler(
+        _send_file, _check_file, confirm=case_file_uploaded, undo=case_file_upload_undo
+    ),
 }
 
 

@@ -19,12 +19,14 @@ from cases.actions import (
     case_custom_terms_reason,
     case_effective_lifecycle,
 )
+from cases.documents import case_uploads_shown
 from cases.forms import (
     AcceptForm,
     ActionForm,
     ChatForm,
     CloseForm,
     DeclineForm,
+    DocumentUploadForm,
     FeesConsentForm,
     FeesForm,
     NoteForm,
@@ -85,13 +87,15 @@ def case_children_context(case: Case) -> dict[str, Any]:
     # refreshed has none, so its page skips their queries.
     fetched = case.children_synced_at is not None
     chat_messages = list(case.chat_messages.order_by("date_created")) if fetched else []
+    files = list(case.files.select_related("uploaded_by").order_by("-date_created")) if fetched else []
     return {
         "timeline": list(case.timeline.order_by("-date", "-position")[:100]) if fetched else [],
         "chat_messages": chat_messages,
         "unread_count": sum(1 for m in chat_messages if m.role != ChatMessage.Role.PARTNER and not m.is_seen),
         "payments": payments,
         "paid": owed - case.remainder,
-        "files": list(case.files.order_by("-date_created")) if fetched else [],
+        "files": files,
+        "uploads": case_uploads_shown(actions=actions, files=files),
         "extensions": list(case.exclusivity_extensions.order_by("position")) if fetched else [],
         "exclusive_days_left": _days_left(case.exclusive_period_end),
         # Only a case that needs info has items: skip the query for the rest.
@@ -139,6 +143,8 @@ def case_page_context(
         context["payment_form"] = payment_form_for_case(
             case=case, workable=children["lifecycle"] in WORKABLE, bound=bound
         )
+    if request.user.has_perm("accounts.work_cases") and children["lifecycle"] != LifecycleChoices.MERGED:
+        context["upload_form"] = DocumentUploadForm()  # Debitura refuses files only on merged cases
     return context
 
 

@@ -28,6 +28,7 @@ from debitura.decoding import DecodeError
 from debitura.enums import CloseCode, DocumentType, WebhookEventType
 from debitura.errors import (
     Conflict,
+    LinkRefused,
     NotFound,
     ResponseInvalid,
     TransientError,
@@ -103,6 +104,28 @@ class _Upload:
     close_after: bool
 
 
+class FileDownload:
+    """A file coming from a signed link: iterate for its bytes (64 KiB at a time), then `close()`.
+
+    `content_type` and `size` are what the file host said; callers decide what to trust.
+    """
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._response = response
+        self.content_type: str | None = response.headers.get("content-type")
+        length = response.headers.get("content-length", "")
+        self.size: int | None = int(length) if length.isdigit() else None
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self._response.iter_bytes(64 * 1024)
+        except httpx.HTTPError as exc:
+            raise TransientError("The file host dropped the download.", ambiguous=False) from exc
+
+    def close(self) -> None:
+        self._response.close()
+
+
 class DebituraClient:
     """Typed access to every Debitura operation the portal uses, over one reused connection pool."""
 
@@ -120,10 +143,13 @@ class DebituraClient:
         max_retry_wait: float = 10.0,
         sleep: Callable[[float], None] = time.sleep,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        file_hosts: Iterable[str] = (),
     ) -> None:
         if not api_key:
             raise ValueError("A Debitura API key is required.")
         self.base_url = base_url
+        # Hosts of Debitura's signed file links besides the API's own (".example.net" = subdomains).
+        self.file_hosts = tuple(host.strip().lower() for host in file_hosts if host.strip())
         self._throttle: Throttle = throttle if throttle is not None else MemoryThrottle()
         self._retries = retries
         self._max_retry_wait = max_retry_wait
@@ -460,6 +486,53 @@ class DebituraClient:
             if upload.close_after:
                 upload.stream.close()
 
+    def open_file_download(self, url: str) -> FileDownload:
+        """Start streaming a file from a signed link that `list_files` returned; close it when done.
+
+        Only links to the API's own origin or to a configured file host (https) are followed, so
+        a link can never point the portal at another machine (SSRF); redirects are not followed
+        and the API key is not sent. LinkRefused: expired or tampered (list the files again), or
+        not a link the gateway follows.
+        """
+        self._check_file_link(url)
+        try:
+            response = self._http.send(self._http.build_request("GET", url), auth=None, stream=True)
+        except httpx.HTTPError as exc:
+            raise _transport_error(exc, "GET", "signed file link") from exc
+        log.info("debitura GET signed file link %s", response.status_code)
+        if response.status_code == 200:
+            return FileDownload(response)
+        try:
+            body = response.read()[:2000]
+        finally:
+            response.close()
+        status = response.status_code
+        if status in (401, 403, 404, 410):
+            raise LinkRefused(
+                "The file link was refused (it may have expired); list the files again.",
+                status=status,
+                body=body.decode("utf-8", "replace"),
+            )
+        if 300 <= status < 400:
+            raise LinkRefused("The file link redirects elsewhere; it is not followed.", status=status)
+        raise error_for_response(status, None, response.headers, method="GET", now=self._now())
+
+    def _check_file_link(self, url: str) -> None:
+        try:
+            link = httpx.URL(url)
+        except (httpx.InvalidURL, TypeError) as exc:
+            raise LinkRefused("The file link is not a URL.", status=0) from exc
+        base = self._http.base_url
+        host = link.host.lower()
+        same_origin = (link.scheme, host, link.port) == (base.scheme, base.host.lower(), base.port)
+        listed = link.scheme == "https" and link.port in (None, 443) and _host_listed(host, self.file_hosts)
+        if link.userinfo or not (same_origin or listed):
+            raise LinkRefused(
+                f"The file link points to {host or 'no host'}, which is neither Debitura's API nor a "
+                "configured file host (DEBITURA_FILE_HOSTS).",
+                status=0,
+            )
+
     # --- Webhooks -------------------------------------------------------------------------------
 
     def list_webhooks(self) -> tuple[Webhook, ...]:
@@ -653,6 +726,13 @@ def _payment_body(payment: PaymentInput) -> dict[str, Any]:
     }
 
 
+def _host_listed(host: str, allowed: Iterable[str]) -> bool:
+    """`host` is one of `allowed`, or under an entry that starts with a dot."""
+    return bool(host) and any(
+        host == entry or (entry.startswith(".") and host.endswith(entry)) for entry in allowed
+    )
+
+
 def _open_upload(file: IO[bytes] | str | os.PathLike[str], file_name: str | None) -> _Upload:
     if isinstance(file, str | os.PathLike):
         path = Path(file)
@@ -695,6 +775,7 @@ def client_from_settings(*, share: tuple[str, float] | None = None) -> DebituraC
         settings.DEBITURA_API_KEY,
         timeout=float(settings.DEBITURA_TIMEOUT_SECONDS),
         throttle=throttle.share(*share) if share else throttle,
+        file_hosts=getattr(settings, "DEBITURA_FILE_HOSTS", ()),
     )
 
 

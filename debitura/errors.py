@@ -8,6 +8,7 @@
     │   ├── RequestInFlight   409 IdempotencyInProgress: the same key is still running
     │   └── ServerError       5xx
     └── PermanentError        4xx: retrying the same request will not help
+        ├── LinkRefused       a signed file link that expired, was tampered with or is not Debitura's
         ├── AuthError         401, 403
         ├── NotFound          404
         ├── Conflict          409
@@ -116,6 +117,10 @@ class PermanentError(DebituraError):
 
 class AuthError(PermanentError):
     """401 or 403: the API key is wrong, revoked or not allowed to do this."""
+
+
+class LinkRefused(PermanentError):
+    """A signed file link refused (expired: list the files again) or not one the gateway will follow."""
 
 
 class NotFound(PermanentError):

@@ -200,6 +200,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 DEBITURA_BASE_URL = env_url("DEBITURA_BASE_URL", "http://127.0.0.1:8765", schemes=("http", "https"))
 DEBITURA_API_KEY = env_secret("DEBITURA_API_KEY") or ""
 DEBITURA_TIMEOUT_SECONDS = env_int("DEBITURA_TIMEOUT_SECONDS", 20, minimum=1)
+# Hosts of Debitura's signed file links other than the API's own (".host" allows subdomains).
+DEBITURA_FILE_HOSTS = env_list("DEBITURA_FILE_HOSTS", [])
 # A webhook signing secret for a subscription made outside the portal (else: manage.py debitura_webhooks).
 DEBITURA_WEBHOOK_SECRET = env_secret("DEBITURA_WEBHOOK_SECRET") or ""
 # Child refreshes (timeline, chat, payments, files...) may use this share of the rate limit.

@@ -257,6 +257,7 @@ def case_file(item: CaseFile, url: str) -> JSON:
         "entityId": item.case_id,
         "fileName": item.file_name,
         "url": url,
+        "description": item.description,
         "documentType": item.document_type,
     }
 

@@ -458,7 +458,6 @@ def test_a_file_is_uploaded_from_a_path(
     assert stored.description == "First demand"
 
 
-@pytest.mark.xfail(strict=True, reason="emulator gap: dto.case_file leaves out CaseFileDto.description")
 def test_the_answer_to_an_upload_carries_its_description(
     debitura_client: DebituraClient, emulator: Emulator
 ) -> None:

@@ -1,0 +1,160 @@
+"""Case files: upload one or more (checked, stored, relayed through the outbox) and open them
+through the portal. Nothing here talks to Debitura itself; cases/documents.py does, through the
+gateway.
+
+The upload form works without JavaScript (one multipart POST with one or more files, one
+document type and description for all); static/js/uploads.js sends one request per file with
+its own type, description and progress bar, and gets the partial `upload_result` back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import PurePath
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.files.storage import default_storage
+from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET, require_POST
+
+from cases.actions import ActionInvalid, case_file_upload
+from cases.documents import CONTENT_TYPES, INLINE_EXTENSIONS, case_file_open, document_head_matches
+from cases.forms import DocumentUploadForm
+from cases.models import Case, CaseFile, OutboxAction
+from cases.views import case_page_context
+from debitura.errors import DebituraError, LinkRefused, NotFound, TransientError
+from partnerportal.http import HtmxHttpRequest
+
+
+@require_POST
+@login_required
+@permission_required("accounts.work_cases", raise_exception=True)
+def file_upload(request: HtmxHttpRequest, case_id: str) -> HttpResponse:
+    """Queue one or more files for the case; each is checked and answered on its own."""
+    case = get_object_or_404(Case, id=case_id)
+    form = DocumentUploadForm(request.POST, request.FILES)
+    queued: list[OutboxAction] = []
+    refused: list[tuple[str, str]] = []
+    if form.is_valid():
+        data = form.cleaned_data
+        for index, file in enumerate(data["documents"]):
+            try:
+                action = case_file_upload(
+                    case=case,
+                    actor=request.user,
+                    file=file,
+                    description=data["description"],
+                    document_type=data["document_type"] or None,
+                    # One token per file, so a form sent twice queues each file once.
+                    token=f"{data['token']}:{index}",
+                )
+            except ActionInvalid as exc:
+                words = _words(exc.message_dict)
+                name = file.name or ""
+                refused.append((name, words if name and words.startswith(name) else f"{name}: {words}"))
+            else:
+                queued.append(action)
+    else:
+        refused.extend(("", " ".join(str(e) for e in errors)) for errors in form.errors.values())
+    status = 400 if refused else 200
+    if request.htmx:
+        context = {"case": case, "queued": queued, "refused": refused}
+        return render(request, "cases/_files.html#upload_result", context, status=status)
+    for action in queued:
+        messages.success(
+            request, f"{action.payload['file_name']} queued: it shows as pending until Debitura has it."
+        )
+    if not refused:
+        return HttpResponseRedirect(reverse("cases:detail", args=[case.pk]) + "#case-files")
+    context = case_page_context(request, case)
+    if "upload_form" in context:
+        # A fresh token: the files queued from this form must not answer for the ones sent again.
+        fresh = DocumentUploadForm(initial={"document_type": request.POST.get("document_type", "")})
+        fresh.refused = refused
+        context["upload_form"] = fresh
+    else:  # no form on this case (merged meanwhile): say it above the page
+        for _name, message in refused:
+            messages.error(request, message)
+    return render(request, "cases/case_detail.html", context, status=400)
+
+
+def _words(errors: dict[str, list[str]]) -> str:
+    return " ".join(message for messages_ in errors.values() for message in messages_)
+
+
+@require_GET
+@login_required
+@permission_required("accounts.view_cases", raise_exception=True)
+def file_open(request: HtmxHttpRequest, case_id: str, file_id: str) -> HttpResponse:
+    """Stream one of the case's files from Debitura, refreshing an expired link on the way."""
+    case_file = get_object_or_404(CaseFile, id=file_id, case_id=case_id)
+    try:
+        opened = case_file_open(case_file=case_file)
+    except DebituraError as exc:
+        return _cannot_open(request, case_file.case_id, case_file.file_name, exc)
+    response = StreamingHttpResponse(opened, content_type=opened.content_type)
+    return _file_headers(response, opened.file_name, inline=opened.inline, size=opened.size)
+
+
+@require_GET
+@login_required
+@permission_required("accounts.view_cases", raise_exception=True)
+def upload_open(request: HtmxHttpRequest, case_id: str, action_id: str) -> HttpResponse:
+    """A file still on its way to Debitura (or refused), from the portal's own storage."""
+    action = get_object_or_404(
+        OutboxAction, id=action_id, case_id=case_id, kind=OutboxAction.Kind.FILE_UPLOAD
+    )
+    # The stored name was made by case_file_upload under outbox/<case>/; nothing from the request.
+    stored = str(action.payload.get("stored_name") or "")
+    if not stored.startswith(f"outbox/{action.case_id}/") or not default_storage.exists(stored):
+        messages.error(
+            request, "That upload is no longer kept here; open it from the list once Debitura has it."
+        )
+        return HttpResponseRedirect(reverse("cases:detail", args=[case_id]) + "#case-files")
+    name = str(action.payload.get("file_name") or PurePath(stored).name)
+    stream = default_storage.open(stored, "rb")
+    head = stream.read(1024)
+    stream.seek(0)
+    extension = PurePath(name).suffix.lower()
+    trusted = extension in CONTENT_TYPES and document_head_matches(extension, head)
+    response = StreamingHttpResponse(
+        _chunks(stream), content_type=CONTENT_TYPES[extension] if trusted else "application/octet-stream"
+    )
+    return _file_headers(response, name, inline=trusted and extension in INLINE_EXTENSIONS, size=stream.size)
+
+
+def _chunks(stream: Any) -> Iterator[bytes]:
+    try:
+        yield from stream.chunks()
+    finally:
+        stream.close()
+
+
+def _file_headers(
+    response: HttpResponse | StreamingHttpResponse, name: str, *, inline: bool, size: int | None
+) -> Any:
+    response["Content-Disposition"] = content_disposition_header(not inline, name) or "attachment"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    if size is not None:
+        response["Content-Length"] = str(size)
+    return response
+
+
+def _cannot_open(request: HtmxHttpRequest, case_id: uuid.UUID, name: str, exc: DebituraError) -> HttpResponse:
+    if isinstance(exc, NotFound):
+        reason = "it is no longer on the case at Debitura"
+    elif isinstance(exc, TransientError):
+        reason = "Debitura did not answer in time; try again in a moment"
+    elif isinstance(exc, LinkRefused):
+        reason = str(exc)
+    else:
+        reason = getattr(exc, "message", None) or str(exc)
+    messages.error(request, f"{name} could not be opened: {reason}")
+    return HttpResponseRedirect(reverse("cases:detail", args=[case_id]) + "#case-files")

@@ -1,0 +1,147 @@
+/* Case files: pick or drop several files, give each its own document type and description,
+   and send them one request per file with a progress bar. Without this script the form is a
+   plain multipart POST of all chosen files. The server checks everything again; the checks here
+   only spare sending a file that will be refused anyway. */
+(function () {
+  "use strict";
+
+  function sizeText(bytes) {
+    if (bytes < 1024) return bytes + " bytes";
+    if (bytes < 1024 * 1024) return (bytes / 1024).toFixed(1) + " KB";
+    return (bytes / 1024 / 1024).toFixed(1) + " MB";
+  }
+
+  function enhance(form) {
+    if (form.dataset.enhanced) return;
+    form.dataset.enhanced = "1";
+    var input = form.querySelector("input[type=file]");
+    var queue = form.querySelector("[data-queue]");
+    var zone = form.querySelector("[data-dropzone]");
+    var template = document.getElementById("upload-row");
+    var csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+    var token = form.querySelector("input[name=token]").value;
+    var maxBytes = parseInt(form.dataset.maxBytes, 10);
+    var extensions = (form.dataset.extensions || "").split(",");
+    var sharedType = form.querySelector("[data-shared] select");
+    var counter = 0;
+    var sending = false;
+
+    form.querySelector("[data-shared]").hidden = true; // each file gets its own fields
+    form.querySelector("[data-drop-hint]").hidden = false;
+    input.removeAttribute("required");
+
+    function localProblem(file) {
+      var dot = file.name.lastIndexOf(".");
+      var extension = dot >= 0 ? file.name.slice(dot).toLowerCase() : "";
+      if (extensions.indexOf(extension) < 0) {
+        return file.name + ": files of type " + (extension || "(none)") + " are not accepted by Debitura.";
+      }
+      if (file.size > maxBytes) return file.name + " is " + sizeText(file.size) + "; the limit is 25 MB.";
+      if (file.size === 0) return file.name + " is empty.";
+      return "";
+    }
+
+    function add(files) {
+      Array.prototype.forEach.call(files, function (file) {
+        var row = template.content.firstElementChild.cloneNode(true);
+        row.file = file;
+        row.querySelector(".upload-name").textContent = file.name;
+        row.querySelector(".upload-size").textContent = sizeText(file.size);
+        row.querySelector("select").value = sharedType.value;
+        row.querySelector("[data-remove]").addEventListener("click", function () {
+          if (!row.dataset.state) row.remove();
+        });
+        var problem = localProblem(file);
+        if (problem) {
+          row.dataset.state = "refused";
+          row.querySelector(".upload-status").textContent = problem;
+        }
+        queue.appendChild(row);
+      });
+      queue.hidden = !queue.children.length;
+    }
+
+    function sendOne(row) {
+      return new Promise(function (resolve) {
+        var bar = row.querySelector("progress");
+        var status = row.querySelector(".upload-status");
+        var data = new FormData();
+        data.append("csrfmiddlewaretoken", csrf);
+        data.append("documents", row.file, row.file.name);
+        data.append("document_type", row.querySelector("select").value);
+        data.append("description", row.querySelector("input[name=description]").value);
+        data.append("token", token + ":js" + counter++);
+        var xhr = new XMLHttpRequest();
+        xhr.open("POST", form.action);
+        xhr.setRequestHeader("HX-Request", "true");
+        xhr.upload.addEventListener("progress", function (event) {
+          if (event.lengthComputable) bar.value = Math.round((event.loaded * 100) / event.total);
+        });
+        xhr.addEventListener("load", function () {
+          var ok = xhr.status === 200;
+          row.dataset.state = ok ? "queued" : "refused";
+          if (ok) bar.value = 100;
+          // The server's answer is its own escaped HTML (cases/_files.html#upload_result).
+          status.innerHTML = xhr.status === 200 || xhr.status === 400 ? xhr.responseText : "";
+          if (!status.textContent.trim()) status.textContent = "The portal refused the upload (" + xhr.status + ").";
+          resolve();
+        });
+        xhr.addEventListener("error", function () {
+          row.dataset.state = "";
+          status.textContent = "The upload was interrupted; press Upload to try again.";
+          resolve();
+        });
+        row.dataset.state = "sending";
+        status.textContent = "Uploading…";
+        xhr.send(data);
+      });
+    }
+
+    async function sendAll() {
+      if (sending) return;
+      sending = true;
+      try {
+        var rows = Array.prototype.filter.call(queue.children, function (row) {
+          return !row.dataset.state;
+        });
+        for (var i = 0; i < rows.length; i++) await sendOne(rows[i]);
+        if (rows.length && window.htmx) {
+          // The file list and the action log show the new rows as pending.
+          window.htmx.ajax("GET", form.dataset.childrenUrl, { target: "#case-children", swap: "outerHTML" });
+        }
+      } finally {
+        sending = false;
+      }
+    }
+
+    input.addEventListener("change", function () {
+      add(input.files);
+      input.value = "";
+    });
+    ["dragenter", "dragover"].forEach(function (name) {
+      zone.addEventListener(name, function (event) {
+        event.preventDefault();
+        zone.classList.add("dragging");
+      });
+    });
+    ["dragleave", "drop"].forEach(function (name) {
+      zone.addEventListener(name, function () {
+        zone.classList.remove("dragging");
+      });
+    });
+    zone.addEventListener("drop", function (event) {
+      event.preventDefault();
+      add(event.dataTransfer.files);
+    });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      sendAll();
+    });
+  }
+
+  function start() {
+    document.querySelectorAll("form.file-upload").forEach(enhance);
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

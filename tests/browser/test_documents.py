@@ -1,0 +1,83 @@
+"""Case files in a real browser: two files picked at once, each with its own type and a progress
+bar, pending until the relay ran, then listed as Debitura's files; one opened through the portal."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from playwright.sync_api import expect
+
+from cases.models import CaseFile, OutboxAction
+from cases.outbox import outbox_relay_due
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n" + b"% padding\n" * 20_000
+CSV = b"date,amount\n2025-01-02,100.00\n2025-02-03,50.00\n"
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture
+def via_emulator(monkeypatch, sync_client):
+    import cases.documents
+
+    monkeypatch.setattr(cases.documents, "get_client", lambda: sync_client)
+    return sync_client
+
+
+def test_two_files_upload_with_progress_show_done_and_one_opens(
+    page, sign_in, team_agent, active_case, queued_relays, via_emulator, emulator, tmp_path
+):
+    sign_in(team_agent)
+    page.goto(f"/cases/{active_case.id}/")
+    form = page.locator("#file-upload")
+    expect(form).to_contain_text("Files are always visible to the creditor at Debitura.")
+
+    form.locator("input[type=file]").set_input_files(
+        [
+            {"name": "demand.pdf", "mimeType": "application/pdf", "buffer": PDF},
+            {"name": "ledger.csv", "mimeType": "text/csv", "buffer": CSV},
+        ]
+    )
+    rows = form.locator(".upload-row")
+    expect(rows).to_have_count(2)
+    rows.nth(0).get_by_label("Document type").select_option("DemandLetter")
+    rows.nth(0).get_by_label("Description").fill("First demand")
+    rows.nth(1).get_by_label("Document type").select_option("DebtorDocuments")
+    form.get_by_role("button", name="Upload").click()
+
+    for i in range(2):
+        expect(rows.nth(i).locator(".upload-status")).to_contain_text("queued", timeout=10_000)
+        expect(rows.nth(i).locator("progress")).to_have_attribute("value", "100")
+    files = page.locator("#case-files")
+    expect(files.locator('tr[data-upload-state="pending"]')).to_have_count(2)
+    actions = OutboxAction.objects.filter(case=active_case, kind="file_upload").order_by("created_at")
+    assert [(a.payload["document_type"], a.payload["description"]) for a in actions] == [
+        ("DemandLetter", "First demand"),
+        ("DebtorDocuments", ""),
+    ]
+
+    outbox_relay_due(client=via_emulator)
+
+    # No reload: the page polls and the uploads become Debitura's files, their actions done.
+    expect(files.locator("tr.upload")).to_have_count(0, timeout=10_000)
+    expect(files.get_by_role("link", name="demand.pdf")).to_be_visible()
+    expect(files.get_by_role("link", name="ledger.csv")).to_be_visible()
+    log = page.locator('#case-action-log tr[data-kind="file_upload"] .badge')
+    expect(log).to_have_text(["Done", "Done"])
+    remote = {f.file_name: f.content for f in emulator.state.cases[str(active_case.pk)].files}
+    assert hashlib.sha256(remote["demand.pdf"]).digest() == hashlib.sha256(PDF).digest()
+
+    with page.expect_download() as download_info:
+        files.get_by_role("link", name="ledger.csv").click()
+    download = download_info.value
+    assert download.suggested_filename == "ledger.csv"
+    saved = tmp_path / "opened.csv"
+    download.save_as(saved)
+    assert saved.read_bytes() == CSV
+    assert CaseFile.objects.get(case=active_case, file_name="ledger.csv").uploaded_by == team_agent
