@@ -20,8 +20,8 @@ def _unreachable() -> Any:
 
 @pytest.fixture(autouse=True)
 def revenue_shares_source(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """GET /me goes to the in-process emulator when the test has one; the cached answer starts empty."""
-    cache.delete(SHARES_CACHE_KEY)
+    """GET /me goes to the in-process emulator when the test has one; the cache starts empty."""
+    cache.clear()
     if "emulator" in request.fixturenames:
         client = request.getfixturevalue("sync_client")
         monkeypatch.setattr(payments.services, "get_client", lambda: client)
