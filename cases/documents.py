@@ -22,6 +22,7 @@ from typing import IO, Any
 
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
+from django.core.files.uploadhandler import FileUploadHandler
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename
@@ -126,7 +127,7 @@ def document_check(*, file: Any) -> str:
     size = file.size
     if size is None or size > MAX_UPLOAD_BYTES:
         raise DocumentInvalid(
-            f"{name} is {size or 0:,} bytes; the limit is 25 MB ({MAX_UPLOAD_BYTES:,} bytes)."
+            f"{name} is larger than 25 MB ({MAX_UPLOAD_BYTES:,} bytes), the most Debitura takes."
         )
     if size == 0:
         raise DocumentInvalid(f"{name} is empty.")
@@ -226,6 +227,21 @@ def _zip_problem(file: Any, extension: str) -> str | None:
     if any(n.lower().endswith("vbaproject.bin") for n in names):
         return "contains macros; save it without macros (as a plain .docx or .xlsx) and try again."
     return None
+
+
+class DocumentSizeLimit(FileUploadHandler):
+    """Keeps at most 25 MB and one byte of each file while a request is read (put it first in
+    `request.upload_handlers`): an oversized upload costs no more disk than that, and
+    document_check refuses it by its size."""
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        room = MAX_UPLOAD_BYTES + 1 - start
+        if room <= 0:
+            return None  # later handlers never see the rest
+        return raw_data[:room]
+
+    def file_complete(self, file_size: int) -> None:
+        return None
 
 
 # --- Uploads on their way --------------------------------------------------------------------

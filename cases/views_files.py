@@ -21,10 +21,17 @@ from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpRespons
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from cases.actions import ActionInvalid, case_file_upload
-from cases.documents import CONTENT_TYPES, INLINE_EXTENSIONS, case_file_open, document_head_matches
+from cases.documents import (
+    CONTENT_TYPES,
+    INLINE_EXTENSIONS,
+    DocumentSizeLimit,
+    case_file_open,
+    document_head_matches,
+)
 from cases.forms import DocumentUploadForm
 from cases.models import Case, CaseFile, OutboxAction
 from cases.views import case_page_context
@@ -32,11 +39,18 @@ from debitura.errors import DebituraError, LinkRefused, NotFound, TransientError
 from partnerportal.http import HtmxHttpRequest
 
 
+@csrf_exempt  # checked below, once the size limit is in place (the check reads the body)
 @require_POST
 @login_required
 @permission_required("accounts.work_cases", raise_exception=True)
 def file_upload(request: HtmxHttpRequest, case_id: str) -> HttpResponse:
     """Queue one or more files for the case; each is checked and answered on its own."""
+    request.upload_handlers = [DocumentSizeLimit(request), *request.upload_handlers]
+    return _file_upload(request, case_id)
+
+
+@csrf_protect
+def _file_upload(request: HtmxHttpRequest, case_id: str) -> HttpResponse:
     case = get_object_or_404(Case, id=case_id)
     form = DocumentUploadForm(request.POST, request.FILES)
     queued: list[OutboxAction] = []

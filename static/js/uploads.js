@@ -36,7 +36,7 @@
       if (extensions.indexOf(extension) < 0) {
         return file.name + ": files of type " + (extension || "(none)") + " are not accepted by Debitura.";
       }
-      if (file.size > maxBytes) return file.name + " is " + sizeText(file.size) + "; the limit is 25 MB.";
+      if (file.size > maxBytes) return file.name + " is " + sizeText(file.size) + ", larger than 25 MB.";
       if (file.size === 0) return file.name + " is empty.";
       return "";
     }
@@ -49,7 +49,7 @@
         row.querySelector(".upload-size").textContent = sizeText(file.size);
         row.querySelector("select").value = sharedType.value;
         row.querySelector("[data-remove]").addEventListener("click", function () {
-          if (!row.dataset.state) row.remove();
+          if (row.dataset.state !== "sending") row.remove();
         });
         var problem = localProblem(file);
         if (problem) {
