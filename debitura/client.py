@@ -114,7 +114,9 @@ class FileDownload:
         self._response = response
         self.content_type: str | None = response.headers.get("content-type")
         length = response.headers.get("content-length", "")
-        self.size: int | None = int(length) if length.isdigit() else None
+        # The bytes are iterated decoded: a compressed body's length is not the file's size.
+        encoded = response.headers.get("content-encoding", "identity").lower() != "identity"
+        self.size: int | None = int(length) if length.isdigit() and not encoded else None
 
     def __iter__(self) -> Iterator[bytes]:
         try:

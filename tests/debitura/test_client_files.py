@@ -96,3 +96,19 @@ def test_a_redirect_is_not_followed() -> None:
 
     with pytest.raises(LinkRefused, match="redirects"):
         client.open_file_download("http://debitura.test/_emulator/files/x")
+
+
+def test_a_compressed_answer_has_no_size_and_streams_decoded() -> None:
+    import gzip
+
+    def transport(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, content=gzip.compress(b"a,b\n" * 100), headers={"Content-Encoding": "gzip"}
+        )
+
+    client = make_client(httpx.MockTransport(transport), event_hooks={})
+    download = client.open_file_download("http://debitura.test/_emulator/files/x?sig=1")
+
+    assert download.size is None
+    assert b"".join(download) == b"a,b\n" * 100
+    download.close()
