@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from debitura.client import DebituraClient
 from debitura.emulator import Emulator
 from debitura.errors import LinkRefused
+from debitura.throttle import NoThrottle
 from tests.fixtures.gateway import make_client
 
 
@@ -112,3 +114,18 @@ def test_a_compressed_answer_has_no_size_and_streams_decoded() -> None:
     assert download.size is None
     assert b"".join(download) == b"a,b\n" * 100
     download.close()
+
+
+def test_a_file_streams_over_loopback_from_the_emulator_server(emulator_server: Any) -> None:
+    case_id = a_case_with_files(emulator_server.emulator)
+    with DebituraClient(emulator_server.url, "test-api-key", throttle=NoThrottle()) as client:
+        listed = client.list_files(case_id)[0]
+        assert listed.url is not None
+        download = client.open_file_download(listed.url)
+        try:
+            received = b"".join(download)
+        finally:
+            download.close()
+
+    stored = emulator_server.emulator.state.files[listed.id].content
+    assert received == stored
