@@ -120,6 +120,15 @@ class PaymentFieldsForm(ActionForm):
             )
         return data
 
+    def summary(self) -> list[tuple[str, str]]:
+        rows = super().summary()
+        if self.cleaned_data.get("close_case") is not None:
+            label = str(self.fields["close_case"].label)
+            rows = [(k, v) for k, v in rows if k != label]
+            if self.cleaned_data["close_case"]:
+                rows.append((label, "Yes"))
+        return rows
+
     @property
     def split_open(self) -> bool:
         """Whether the advanced split shows unfolded (the agent used it, or it has an error)."""

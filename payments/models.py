@@ -68,8 +68,9 @@ class Payment(models.Model):
         return f"{self.amount} {self.currency} on {self.date}"
 
     @property
-    def is_frozen(self) -> bool:
-        return bool(self.frozen_reason)
+    def recipient_label(self) -> str:
+        """Who received the money, in words (Debitura's value when it is one we do not know)."""
+        return dict(self.Recipient.choices).get(self.recipient, self.recipient)
 
     @property
     def can_change(self) -> bool:
