@@ -195,6 +195,20 @@ def test_the_file_reaches_debitura_byte_for_byte_and_the_list_says_who_uploaded_
     assert not default_storage.exists(stored)  # Debitura has it now; the relay's copy is gone
 
 
+def test_a_later_children_refresh_keeps_who_uploaded_a_file_and_its_size(
+    active_case, team_agent, relay, sync_client
+):
+    from cases.sync import case_children_refresh
+
+    case_file_upload(case=active_case, actor=team_agent, file=ContentFile(PDF, name="proof.pdf"))
+    relay()
+
+    case_children_refresh(case=Case.objects.get(pk=active_case.pk), client=sync_client)
+
+    local = CaseFile.objects.get(case=active_case, file_name="proof.pdf")
+    assert (local.uploaded_by, local.size) == (team_agent, len(PDF))
+
+
 def test_a_file_of_25_megabytes_and_one_byte_is_refused_with_nothing_stored_or_sent(
     active_case, team_agent, relay, emulator, settings
 ):
