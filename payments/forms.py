@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
@@ -45,7 +45,11 @@ def _in_minor_units(currency: str, places: int) -> Any:
 
     def check(value: Decimal) -> None:
         # Trailing zeros are fine (100.00 JPY); a fraction the currency cannot hold is not.
-        if value is not None and value.quantize(unit) != value:
+        try:
+            fraction = value is not None and value.quantize(unit) != value
+        except InvalidOperation:
+            return  # too many digits: the field's own max_digits check says so
+        if fraction:
             raise forms.ValidationError(
                 f"{currency} amounts have no decimals." if not places else f"Use at most {places} decimals."
             )

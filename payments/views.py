@@ -57,7 +57,8 @@ def _decimal(value: str | None) -> Decimal | None:
         number = Decimal((value or "").strip())
     except InvalidOperation:
         return None
-    return number if number.is_finite() and number >= 0 else None
+    # Beyond the 16 whole digits an amount field holds, it is not an amount (and would not round).
+    return number if number.is_finite() and 0 <= number < Decimal("1e16") else None
 
 
 def _preview(case: Case, data: Any) -> SplitPreview | None:

@@ -109,9 +109,10 @@ def test_the_live_preview_shows_the_estimate_and_reads_me_once(agent_client, act
     assert len(emulator.requests(method="GET", template="/me")) == 1  # cached after the first read
 
 
-def test_the_preview_without_an_amount_asks_for_one(agent_client, active_case, emulator):
+@pytest.mark.parametrize("amount", ["", "abc", "0", "-3", "1e400", "NaN"])
+def test_the_preview_without_a_usable_amount_asks_for_one(agent_client, active_case, emulator, amount):
     url = reverse("payments:preview", args=[active_case.id])
-    assert "Enter an amount" in agent_client.get(url, {"amount": "abc"}).content.decode()
+    assert "Enter an amount" in agent_client.get(url, {"amount": amount}).content.decode()
 
 
 def test_the_estimate_falls_back_to_debituras_default_share_when_me_fails(active_case, emulator, monkeypatch):
@@ -220,6 +221,7 @@ def test_a_double_submit_after_confirming_a_guard_records_one_payment(client, te
         ({"payout_creditor": "60"}, "Give both parts of the split, or neither."),
         ({"payout_creditor": "60", "payout_partner": "30"}, "The two parts add up to 90"),
         ({"recipient": "Somebody"}, "Select a valid choice."),
+        ({"amount": "1e30"}, "no more than 20 digits"),
     ],
 )
 def test_invalid_input_is_refused_next_to_the_field_and_nothing_is_written(
