@@ -37,6 +37,19 @@ def role_of(user: Any) -> str | None:
     return next((role for role in ROLES if role in names), None)
 
 
+def role_by_capability(user: Any) -> str | None:
+    """The role the user's permissions amount to, from the request's permission cache.
+
+    Pages check permissions before they render, so this costs no query where role_of's group
+    lookup costs one; it is also what the user can do right now. Administrators are told by staff
+    status, which follows the role (accounts.signals) and is what opens Django admin.
+    """
+    if user.is_superuser or (user.is_staff and user.is_active):
+        return ADMINISTRATOR
+    held = user.get_all_permissions()
+    return next((role for role in (SUPERVISOR, AGENT, VIEWER) if held >= set(ROLE_PERMISSIONS[role])), None)
+
+
 def roles_sync(*, group_model: Any, permission_model: Any) -> None:
     """Create the role groups and give each exactly its permissions (Administrator: all)."""
     for role in ROLES:

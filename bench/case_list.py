@@ -30,6 +30,8 @@ QUERIES = {
     "filtered": "tab=active&currency=EUR&amount_min=1000&sort=-remainder",
     "searched": "q=hansen",  # in a tenth of the cases
     "searched, one email": "q=debtor567@example.com",  # in one case at either size
+    "sorted by due date": "sort=due",  # a tenth without one: the NULL block sorts first on SQLite
+    "sorted by phase": "sort=-phase",  # three values: the id decides almost every row's place
     "deep page": "",  # filled in by the child: the cursor 40 pages in
 }
 LIFECYCLES = [

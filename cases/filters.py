@@ -16,12 +16,14 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import connection
-from django.db.models import Count, F, Q, QuerySet
+from django.db import connection, models
+from django.db.models import F, Func, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.db.models.lookups import Exact, GreaterThanOrEqual, IsNull, LessThan, LessThanOrEqual
 from django.utils import timezone
 
 from accounts.roles import ADMINISTRATOR, AGENT, SUPERVISOR
+from cases.counts import case_counts
 from cases.models import Case, CloseCodeChoices, LifecycleChoices
 
 L = LifecycleChoices
@@ -57,7 +59,6 @@ PAGE_SIZES = (25, 50, 100)
 # The match count stops here: counting every row of a broad filter at 100,000 cases is the one
 # cost that grows with the table, and "1,000+" tells an agent as much as the exact figure.
 COUNT_CAP = 1000
-TAB_COUNTS_SECONDS = 30
 
 PHASES = ("Pre-legal", "Legal", "Enforcement")
 DEBTOR_TYPES = ("Company", "Person")
@@ -178,9 +179,35 @@ def list_state(form: CaseFilterForm) -> ListState:
     )
 
 
+class Unindexed(Func):
+    """The column's value, written so that SQLite answers no condition on it from an index.
+
+    `+column` on SQLite (the same value); a decimal column is CAST to NUMERIC instead, as the unary
+    plus also drops the column's affinity and Django sends decimals as text. Elsewhere: the column.
+    """
+
+    template = "%(expressions)s"
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        numeric = isinstance(self.output_field, models.DecimalField)
+        template = "CAST(%(expressions)s AS NUMERIC)" if numeric else "+%(expressions)s"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+
+def unindexed(column: str) -> Unindexed:
+    field = Case._meta.get_field(column)
+    assert isinstance(field, models.Field)
+    return Unindexed(F(column), output_field=field)
+
+
 def cases_base(*, include_test: bool) -> QuerySet[Case]:
-    """What the list can show at all: cases still visible at Debitura, test cases on request."""
-    cases = Case.objects.filter(gone_at__isnull=True)
+    """What the list can show at all: cases still visible at Debitura, test cases on request.
+
+    Nearly every case is visible, so no index should answer `gone_at IS NULL`; without planner
+    statistics (no ANALYZE since a sync) SQLite would read every case through case_gone and sort.
+    """
+    visible = IsNull(unindexed("gone_at"), True)
+    cases = Case.objects.filter(visible)
     return cases if include_test else cases.filter(is_test_case=False)
 
 
@@ -189,15 +216,61 @@ def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
+LOOKUPS: dict[str, Any] = {"exact": Exact, "gte": GreaterThanOrEqual, "lte": LessThanOrEqual, "lt": LessThan}
+
+
+@dataclass(frozen=True)
+class Density:
+    """What the list knows about how many rows match, for SQLite's planner (see cases_filter)."""
+
+    tab: bool = False  # the tab alone matches COUNT_CAP or more cases
+    all: bool = False  # the whole filter matches COUNT_CAP or more cases
+
+
+def density(*, counts: dict[str, int], state: ListState, counted: tuple[int, bool] | None) -> Density:
+    """Density from the tab counts and, for a narrowed list, its capped count; PostgreSQL's
+    planner has the statistics to choose by itself, so there it is always the default."""
+    if connection.vendor != "sqlite":
+        return Density()
+    tab = counts.get(state.tab, 0) > COUNT_CAP
+    return Density(tab=tab, all=counted[1] if counted else tab)
+
+
 def cases_filter(
-    cases: QuerySet[Case], *, form: CaseFilterForm, state: ListState, user: Any, search_index: bool = True
+    cases: QuerySet[Case],
+    *,
+    form: CaseFilterForm,
+    state: ListState,
+    user: Any,
+    search_index: bool = True,
+    dense: Density = Density(),
 ) -> QuerySet[Case]:
-    """Apply the tab, every valid filter and the search box (see cases_search for search_index)."""
+    """Apply the tab, every valid filter and the search box (see cases_search for search_index).
+
+    SQLite has no statistics on how values are spread (no STAT4), so for `lifecycle = 'Active'`
+    it reads the lifecycle index and sorts every Active case, where reading the sort column's
+    index and skipping the few others finds a page in a few dozen rows. When the list knows the
+    matches are dense (`dense`, from counts it has anyway), conditions are written so that no
+    index answers them: all of them when the whole filter is dense, only the tab's when just the
+    tab is (the other conditions then narrow the list, and their indexes are the way).
+    """
     v = form.value
+    sort_column = SORTS[state.sort_key]
+
+    def where(name: str, lookup: str, value: Any, *, hide: bool = dense.all) -> Q:
+        # `hide` keeps the condition from SQLite's indexes; never the sort column's, as that is
+        # where the sort index seeks to.
+        if not hide or name == sort_column:
+            return Q(**{f"{name}__{lookup}": value})
+        return Q(LOOKUPS[lookup](unindexed(name), value))
+
+    def equal(name: str, value: Any, *, hide: bool = dense.all) -> Q:
+        return where(name, "exact", value, hide=hide)
+
     if state.tab == MINE:
-        cases = cases.filter(assigned_to=user)
+        cases = cases.filter(equal("assigned_to_id", user.pk, hide=dense.tab or dense.all))
     elif (lifecycle := TABS.get(state.tab, ("", None))[1]) is not None:
-        cases = cases.filter(lifecycle=lifecycle)
+        cases = cases.filter(equal("lifecycle", lifecycle, hide=dense.tab or dense.all))
     exact = {
         "lifecycle": v("lifecycle"),
         "close_code": v("close_code"),
@@ -206,31 +279,34 @@ def cases_filter(
         "debtor_country_code": (v("country") or "").upper(),
         "debtor_type": v("debtor_type"),
     }
-    cases = cases.filter(**{name: value for name, value in exact.items() if value})
+    for name, value in exact.items():
+        if value:
+            cases = cases.filter(equal(name, value))
     if assigned := v("assigned"):
-        cases = (
-            cases.filter(assigned_to__isnull=True)
-            if assigned == "none"
-            else cases.filter(assigned_to=assigned)
-        )
-    ranges = {
-        "gross_amount__gte": v("amount_min"),
-        "gross_amount__lte": v("amount_max"),
-        "remainder__gte": v("remainder_min"),
-        "remainder__lte": v("remainder_max"),
-    }
+        if assigned == "none":
+            cases = cases.filter(assigned_to__isnull=True)
+        else:
+            cases = cases.filter(equal("assigned_to_id", int(assigned)))
+    ranges = [
+        ("gross_amount", "gte", v("amount_min")),
+        ("gross_amount", "lte", v("amount_max")),
+        ("remainder", "gte", v("remainder_min")),
+        ("remainder", "lte", v("remainder_max")),
+    ]
     for column, prefix in (
         ("date_created", "created"),
         ("remote_updated_at", "updated"),
         ("due_date", "due"),
     ):
         if start := v(f"{prefix}_from"):
-            ranges[f"{column}__gte"] = _day_start(start)
+            ranges.append((column, "gte", _day_start(start)))
         if end := v(f"{prefix}_to"):
-            ranges[f"{column}__lt"] = _day_start(end + timedelta(days=1))
-    cases = cases.filter(**{name: value for name, value in ranges.items() if value is not None})
+            ranges.append((column, "lt", _day_start(end + timedelta(days=1))))
+    for column, lookup, value in ranges:
+        if value is not None:
+            cases = cases.filter(where(column, lookup, value))
     if needs_info := v("needs_info"):
-        cases = cases.filter(needs_info=needs_info == "yes")
+        cases = cases.filter(equal("needs_info", needs_info == "yes"))
     if disputed := v("disputed"):
         # Only "Yes, the claim is disputed" counts (see Case.is_disputed).
         is_disputed = Q(dispute_status__startswith="Yes")
@@ -244,9 +320,10 @@ def cases_filter(
 TRIGRAM = 3
 
 
-def search_counts_first(query: str) -> bool:
-    """Whether the list counts a search's matches before reading its page (see cases_search)."""
-    return connection.vendor == "sqlite" and len(query.strip()) >= TRIGRAM
+def counts_first(form: CaseFilterForm) -> bool:
+    """Whether the list counts its matches before reading its page: on SQLite, where how many
+    match decides how the page is read (see density and cases_search), once anything narrows it."""
+    return connection.vendor == "sqlite" and form.narrowed
 
 
 def cases_search(cases: QuerySet[Case], *, query: str, index: bool = True) -> QuerySet[Case]:
@@ -296,18 +373,16 @@ def case_jump_target(*, query: str) -> str | None:
 
 
 def tab_counts(*, user: Any, include_test: bool) -> dict[str, int]:
-    """Cases per tab in one aggregate, kept TAB_COUNTS_SECONDS per user (a sync changes them)."""
-    key = f"cases:tab-counts:{user.pk}:{int(include_test)}"
-    counts = cache.get(key)
-    if counts is None:
-        aggregates: dict[str, Any] = {
-            tab: Count("id", filter=Q(lifecycle=lifecycle)) if lifecycle else Count("id")
-            for tab, (_, lifecycle) in TABS.items()
-        }
-        aggregates[MINE] = Count("id", filter=Q(assigned_to=user))
-        counts = cases_base(include_test=include_test).aggregate(**aggregates)
-        cache.set(key, counts, TAB_COUNTS_SECONDS)
-    return dict(counts)
+    """Cases per tab, live: one read of the trigger-kept counts (cases.counts), no cache."""
+    counts = dict.fromkeys([*TABS, MINE], 0)
+    tabs = {lifecycle: tab for tab, (_, lifecycle) in TABS.items() if lifecycle}
+    for (lifecycle, assignee), cases in case_counts(include_test=include_test).items():
+        counts["all"] += cases
+        if tab := tabs.get(lifecycle):
+            counts[tab] += cases
+        if assignee == user.pk:
+            counts[MINE] += cases
+    return counts
 
 
 def cases_count_capped(cases: QuerySet[Case]) -> tuple[int, bool]:

@@ -188,9 +188,7 @@ class Case(models.Model):
     raw_hash = models.CharField(
         max_length=32, blank=True, editable=False, help_text="BLAKE2b-128 of the JSON text stored in raw."
     )
-    remote_updated_at = models.DateTimeField(
-        null=True, blank=True, db_index=True, help_text="Debitura's dateUpdated."
-    )
+    remote_updated_at = models.DateTimeField(null=True, blank=True, help_text="Debitura's dateUpdated.")
     synced_at = models.DateTimeField(
         default=timezone.now, help_text="When this copy was last written from Debitura."
     )
@@ -219,7 +217,6 @@ class Case(models.Model):
         # LIKE-pattern twin (the search box has search_text), so they are declared here rather
         # than with db_index, which on PostgreSQL adds a varchar_pattern_ops copy of each.
         indexes = [
-            models.Index(fields=["reference"], name="case_reference"),
             models.Index(fields=["lifecycle", "-remote_updated_at"], name="case_lifecycle_updated"),
             models.Index(fields=["assigned_to", "lifecycle"], name="case_assignee_lifecycle"),
             models.Index(fields=["close_code"], name="case_close_code"),
@@ -228,6 +225,7 @@ class Case(models.Model):
             models.Index(fields=["debtor_type"], name="case_debtor_type"),
             # One per sortable column, ending with the id as the list's ORDER BY does (cases.filters
             # SORTS): a page is then read off the index even where many rows tie on the column.
+            models.Index(fields=["reference", "id"], name="case_reference_id"),
             models.Index(fields=["partner_reference", "id"], name="case_partner_reference_id"),
             models.Index(fields=["debtor_name", "id"], name="case_debtor_name_id"),
             models.Index(fields=["creditor_name", "id"], name="case_creditor_name_id"),
@@ -237,6 +235,7 @@ class Case(models.Model):
             models.Index(fields=["remainder", "id"], name="case_remainder_id"),
             models.Index(fields=["date_created", "id"], name="case_date_created_id"),
             models.Index(fields=["due_date", "id"], name="case_due_date_id"),
+            models.Index(fields=["remote_updated_at", "id"], name="case_updated_id"),
             models.Index(fields=["needs_info"], name="case_needs_info"),
             models.Index(fields=["dispute_status"], name="case_dispute"),
             models.Index(fields=["creditor_reference"], name="case_creditor_reference"),

@@ -28,8 +28,9 @@ from cases.filters import (
     cases_count_capped,
     cases_filter,
     cases_page,
+    counts_first,
+    density,
     list_state,
-    search_counts_first,
     tab_counts,
 )
 from cases.lookup import LookupForm, cases_lookup
@@ -95,17 +96,19 @@ def case_list(request: HtmxHttpRequest) -> HttpResponse:
         url = reverse("cases:detail", args=[case_id])
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
-    def matching(search_index: bool = True) -> QuerySet[Case]:
+    def matching(**options: Any) -> QuerySet[Case]:
         base = cases_base(include_test=state.include_test)
-        return cases_filter(base, form=form, state=state, user=request.user, search_index=search_index)
+        return cases_filter(base, form=form, state=state, user=request.user, **options)
 
-    cases, counted = matching(), None
-    if search and search_counts_first(search):
-        counted = cases_count_capped(cases)
-        if counted[1]:  # a common term: its matches are dense along the sort order
-            cases = matching(search_index=False)
-    page = cases_page(cases.select_related("assigned_to"), state=state, after=after, before=before)
     counts = tab_counts(user=request.user, include_test=state.include_test)
+    cases, counted = matching(), None
+    if counts_first(form):
+        counted = cases_count_capped(cases)
+    dense = density(counts=counts, state=state, counted=counted)
+    if dense.tab or dense.all:
+        # A common search term's matches are dense along the sort order too: read them there.
+        cases = matching(search_index=not dense.all, dense=dense)
+    page = cases_page(cases.select_related("assigned_to"), state=state, after=after, before=before)
     if counted:
         total, capped = counted
     elif not form.narrowed:

@@ -6,8 +6,12 @@ from django.http import HttpRequest
 
 
 def portal(request: HttpRequest) -> dict[str, Any]:
-    """The signed-in user's role for the header."""
-    from accounts.roles import role_of
+    """The signed-in user's role for the header, read only if the page shows it."""
+    from accounts.roles import role_by_capability
 
     user = getattr(request, "user", None)
-    return {"user_role": role_of(user) if user is not None and user.is_authenticated else None}
+    if user is None or not user.is_authenticated:
+        return {"user_role": None}
+    # A callable: the template calls it where the header uses it, and the permission check the
+    # view made has loaded what it reads by then.
+    return {"user_role": lambda: role_by_capability(user)}

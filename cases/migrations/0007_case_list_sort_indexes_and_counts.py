@@ -2,7 +2,8 @@
 
 Every sortable column gets an index on (column, id), the list's ORDER BY exactly, so a page is read
 off the index even where thousands of rows tie on the column (a NULL due date, three phases); the
-single-column indexes they replace still serve equality and range filters as their prefix.
+single-column indexes they replace (remote_updated_at's db_index among them) still serve equality
+and range filters, and MAX(remote_updated_at), as their prefix.
 
 cases_casecount holds the visible cases (gone_at IS NULL) per lifecycle, assignee and test flag,
 kept by triggers on cases_case, so every writer (the sync's upserts and COPY, bulk_create, admin,
@@ -122,6 +123,32 @@ class Migration(migrations.Migration):
         migrations.RemoveIndex(model_name="case", name="case_date_created"),
         migrations.RemoveIndex(model_name="case", name="case_due_date"),
         migrations.RemoveIndex(model_name="case", name="case_partner_reference"),
+        migrations.RemoveIndex(model_name="case", name="case_reference"),
+        # remote_updated_at's own index gives way to (remote_updated_at, id). Dropped by name: an
+        # AlterField would make SQLite copy the table into a new one, and the FTS triggers of 0006
+        # would go with the old one.
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name="case",
+                    name="remote_updated_at",
+                    field=models.DateTimeField(blank=True, help_text="Debitura's dateUpdated.", null=True),
+                )
+            ],
+            database_operations=[
+                migrations.RunSQL(
+                    "DROP INDEX cases_case_remote_updated_at_60739cdd",
+                    'CREATE INDEX cases_case_remote_updated_at_60739cdd ON cases_case ("remote_updated_at")',
+                )
+            ],
+        ),
+        migrations.AddIndex(
+            model_name="case", index=models.Index(fields=["reference", "id"], name="case_reference_id")
+        ),
+        migrations.AddIndex(
+            model_name="case",
+            index=models.Index(fields=["remote_updated_at", "id"], name="case_updated_id"),
+        ),
         migrations.AddIndex(
             model_name="case",
             index=models.Index(fields=["partner_reference", "id"], name="case_partner_reference_id"),
