@@ -116,10 +116,11 @@ def payment_record_view(request: HtmxHttpRequest, case_id: str) -> HttpResponse:
                 form.add_service_errors(exc.message_dict)
             else:
                 return _recorded(request, case, action)
+    preview = _preview(case, request.POST) if form.confirming else None
     if request.htmx:
-        preview = _preview(case, request.POST) if form.confirming else None
         return render(request, "payments/_record_form.html", {"case": case, "form": form, "preview": preview})
-    return render(request, "cases/case_detail.html", case_page_context(request, case, bound=form))
+    context = case_page_context(request, case, bound=form)
+    return render(request, "cases/case_detail.html", {**context, "preview": preview})
 
 
 def _recorded(request: HtmxHttpRequest, case: Case, action: OutboxAction) -> HttpResponse:

@@ -249,6 +249,16 @@ def test_the_commission_status_is_dropped_unless_the_creditor_received_it(client
     assert OutboxAction.objects.get().payload["commission_status"] == ""
 
 
+def test_without_javascript_a_guard_asks_on_the_whole_page_with_the_estimate(client, team_agent, active_case):
+    client.force_login(team_agent)
+    above = active_case.remainder + 1
+    html = post(client, active_case, form_data(active_case, amount=str(above)), htmx=False).content.decode()
+    assert "<html" in html
+    assert "above the case&#x27;s remainder" in html
+    assert "Remainder after this payment" in html
+    assert not OutboxAction.objects.exists()
+
+
 def test_without_javascript_errors_come_back_on_the_whole_page(client, team_agent, active_case):
     client.force_login(team_agent)
     response = post(client, active_case, form_data(active_case, amount="0"), htmx=False)
