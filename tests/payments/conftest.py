@@ -1,8 +1,10 @@
-"""Fixtures for the payment tests: GET /me from the emulator, and no duplicated payment there, ever."""
+"""Fixtures for the payment tests: GET /me from the emulator, an empty cache.
+
+tests/fixtures/emulator.py checks that the emulator never ends a test holding a payment twice.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,19 +31,3 @@ def revenue_shares_source(request: pytest.FixtureRequest, monkeypatch: pytest.Mo
         monkeypatch.setattr(payments.services, "get_client", _unreachable)
     yield
     cache.delete(SHARES_CACHE_KEY)
-
-
-@pytest.fixture(autouse=True)
-def no_duplicated_payment_at_the_emulator(request: pytest.FixtureRequest) -> Iterator[None]:
-    """After each test with an emulator: no two of its new payments share case, date and amount."""
-    if "emulator" not in request.fixturenames:
-        yield
-        return
-    emulator = request.getfixturevalue("emulator")
-    before = set(emulator.state.payments)
-    yield
-    with emulator.state.lock:
-        new = [p for pid, p in emulator.state.payments.items() if pid not in before]
-        seen = Counter((p.case_id, p.date.date(), p.amount) for p in new)
-    duplicated = {key: n for key, n in seen.items() if n > 1}
-    assert not duplicated, f"the emulator holds duplicated payments: {duplicated}"

@@ -12,6 +12,7 @@ from django.utils import timezone
 from cases.actions import payment_record
 from cases.models import Case, OutboxAction
 from cases.sync import case_refresh
+from debitura.enums import PaymentRecipient
 from partnerportal.templatetags.portal import money
 from payments.models import Payment
 from payments.services import partner_revenue_shares, payment_split_preview
@@ -384,3 +385,24 @@ def test_a_viewer_cannot_record_or_preview(client, viewer, active_case):
 
 def test_recording_takes_only_post(agent_client, active_case):
     assert agent_client.get(reverse("payments:record", args=[active_case.id])).status_code == 405
+
+
+def test_the_suites_check_catches_a_payment_recorded_twice():
+    from debitura.emulator import Emulator
+    from debitura.types import PaymentInput
+    from tests.fixtures.emulator import assert_no_duplicated_payments
+    from tests.fixtures.gateway import make_client
+
+    emu = Emulator(cases=20, seed=42, api_key="test-api-key")
+    seeded = set(emu.state.payments)
+    case = next(c for c in emu.state.cases.values() if c.lifecycle == "Active")
+    payment = PaymentInput(
+        date=timezone.localdate(), amount=Decimal("10"), recipient=PaymentRecipient.COLLECTION_PARTNER
+    )
+    with make_client(emu.transport()) as client:
+        client.create_payment(case.id, payment, idempotency_key="key-1")
+        client.create_payment(case.id, payment, idempotency_key="key-1")  # replayed: still one
+        assert_no_duplicated_payments(emu, seeded)
+        client.create_payment(case.id, payment, idempotency_key="key-2")  # a second payment
+    with pytest.raises(AssertionError, match="duplicated payments"):
+        assert_no_duplicated_payments(emu, seeded)
