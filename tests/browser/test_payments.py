@@ -84,3 +84,15 @@ def test_an_amount_above_the_remainder_asks_before_recording(case_page, active_c
     assert not Payment.objects.filter(case=active_case).exists()
     page.get_by_role("button", name="Record it anyway").click()
     expect(page.locator("#case-payments tr.payment-pending")).to_have_count(1)
+
+
+def test_the_commission_question_shows_only_when_the_creditor_received_the_money(case_page, active_case):
+    page = case_page(active_case)
+    form = page.locator("#action-payment")
+    question = form.locator(".commission-field")
+    expect(question).to_be_hidden()
+    form.get_by_label("The creditor", exact=True).check()
+    expect(question).to_be_visible()
+    expect(question).to_contain_text("the creditor still owes us our fee")
+    form.get_by_label("The agency (us)").check()
+    expect(question).to_be_hidden()
