@@ -182,10 +182,14 @@ class PaymentCorrectForm(PaymentFieldsForm):
 
     def __init__(self, *args: Any, payment: Payment, **kwargs: Any) -> None:
         initial = kwargs.setdefault("initial", {})
-        for name in ("date", "amount", "recipient", "commission_status", "payout_creditor", "payout_partner"):
+        # The split starts empty: Debitura's computed split would no longer add up once the amount
+        # changes, and sending it would turn it into an explicit override.
+        for name in ("date", "amount", "recipient", "commission_status"):
             initial.setdefault(name, getattr(payment, name))
         super().__init__(*args, case=payment.case, **kwargs)
         self.payment = payment
+        for name in ("payout_creditor", "payout_partner"):
+            self.fields[name].help_text = "Leave both empty and Debitura computes the split again."
 
 
 class PaymentDeleteForm(ActionForm):

@@ -66,6 +66,18 @@ def test_correcting_a_payment_relays_an_edit_and_the_new_amount_counts(
     assert Case.objects.get(pk=active_case.pk).remainder == remainder + 20
 
 
+def test_the_correct_form_starts_with_the_payments_values_and_no_split(
+    client, team_agent, active_case, relay
+):
+    payment = recorded(active_case, team_agent, relay, "100")
+    assert payment.payout_partner is not None  # Debitura's computed split, kept here
+    client.force_login(team_agent)
+    form = client.get(reverse("payments:detail", args=[payment.pk])).context["correct_form"]
+    assert form.initial["amount"] == Decimal("100")
+    assert "payout_creditor" not in form.initial
+    assert "payout_partner" not in form.initial
+
+
 def test_deleting_a_payment_asks_once_then_removes_it_here_and_at_debitura(
     client, team_agent, active_case, relay, emulator
 ):
