@@ -267,8 +267,7 @@ def _payment_change_refusals(action: OutboxAction) -> Iterator[None]:
         yield
     except Conflict as exc:
         raise NeedsConsent(
-            f"{exc.message} The case is closed as Paid and would be left with a balance, so Debitura "
-            "would reopen it to Active. Resend with consent to reopen it.",
+            f"{exc.message} Resending with your consent reopens the case to Active.",
             {**(json_native(exc.body) if isinstance(exc.body, dict) else {}), "reopen_required": True},
         ) from exc
     except ValidationFailed as exc:

@@ -13,7 +13,7 @@ from cases.forms import ActionForm
 from cases.models import Case, LifecycleChoices, OutboxAction
 from partnerportal.templatetags.portal import minor_units
 from payments.models import Payment
-from payments.services import LedgerFilters
+from payments.services import LedgerFilters, money_round
 
 PAYOUT_TOLERANCE = Decimal("0.01")
 
@@ -55,6 +55,12 @@ def _in_minor_units(currency: str, places: int) -> Any:
             )
 
     return check
+
+
+def _as_written(amount: Decimal, currency: str) -> Decimal:
+    """3543.8800 as 3543.88 (1500.0000 JPY as 1500), unless the stored amount has more."""
+    rounded = money_round(amount, currency)
+    return rounded if rounded == amount else amount
 
 
 class PaymentFieldsForm(ActionForm):
@@ -184,8 +190,9 @@ class PaymentCorrectForm(PaymentFieldsForm):
         initial = kwargs.setdefault("initial", {})
         # The split starts empty: Debitura's computed split would no longer add up once the amount
         # changes, and sending it would turn it into an explicit override.
-        for name in ("date", "amount", "recipient", "commission_status"):
+        for name in ("date", "recipient", "commission_status"):
             initial.setdefault(name, getattr(payment, name))
+        initial.setdefault("amount", _as_written(payment.amount, payment.currency))
         super().__init__(*args, case=payment.case, **kwargs)
         self.payment = payment
         for name in ("payout_creditor", "payout_partner"):

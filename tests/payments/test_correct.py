@@ -135,7 +135,7 @@ def test_a_correction_that_would_reopen_the_case_asks_and_the_consent_resends_it
     assert "Debitura asks before reopening the case." in case_page
     detail = client.get(reverse("payments:detail", args=[payment.pk])).content.decode()
     assert "Resend and reopen the case" in detail
-    assert "would reopen it to Active" in detail
+    assert "Resending with your consent reopens the case to Active." in detail
 
     response = client.post(
         reverse("payments:consent", args=[payment.pk]), {"token": "tok-consent", "action": str(refused.pk)}
