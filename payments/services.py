@@ -32,7 +32,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from cases.models import Case, OutboxAction
 from debitura.client import DebituraClient, get_client
 from debitura.errors import DebituraError
-from partnerportal.templatetags.portal import minor_units
+from partnerportal.templatetags.portal import minor_units, money
 from payments.models import Payment
 
 log = logging.getLogger(__name__)
@@ -196,8 +196,7 @@ def payment_record_warnings(
     remainder = payment_remainder(case=case) if remainder is None else remainder
     if amount > remainder:
         warnings.append(
-            f"The amount is above the case's remainder ({_words(remainder, case.currency)}). "
-            "Record it anyway?"
+            f"The amount is above the case's remainder ({money(remainder, case.currency)}). Record it anyway?"
         )
     window = timedelta(days=DUPLICATE_WINDOW_DAYS)
     same = (
@@ -209,16 +208,10 @@ def payment_record_warnings(
     )
     if same is not None:
         warnings.append(
-            f"Is this a duplicate? A payment of {_words(amount, case.currency)} on this case is already "
+            f"Is this a duplicate? A payment of {money(amount, case.currency)} on this case is already "
             f"recorded for {same.date:%Y-%m-%d} ({same.get_state_display().lower()})."
         )
     return warnings
-
-
-def _words(amount: Decimal, currency: str) -> str:
-    from partnerportal.templatetags.portal import money
-
-    return money(amount, currency)
 
 
 # --- The ledger --------------------------------------------------------------------------------
