@@ -360,8 +360,9 @@ def case_jump_target(*, query: str) -> str | None:
         return None
     spellings = {query, query.upper(), query.lower()}
     candidates = (
-        Case.objects.filter(gone_at__isnull=True)
+        Case.objects.filter(IsNull(unindexed("gone_at"), True))  # the references' indexes, not case_gone
         .filter(Q(reference__in=spellings) | Q(partner_reference__in=spellings))
+        .order_by()
         .values_list("id", "reference", "partner_reference")[:10]
     )
     wanted = query.casefold()

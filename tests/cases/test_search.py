@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cases.filters import COUNT_CAP
@@ -165,3 +166,21 @@ def test_a_search_stays_within_ten_queries(client, supervisor, django_assert_max
         assert client.get(LIST, {"q": term}).status_code == 200
     with django_assert_max_num_queries(10):
         assert client.get(LIST, {"q": term, "size": 100}, headers=TYPING).status_code == 200
+
+
+def test_the_jump_check_reads_the_reference_indexes_not_the_visible_cases(agent_client):
+    # Without planner statistics SQLite took "gone_at IS NULL" for selective and read every
+    # visible case through case_gone: 39 ms at 100,000 cases for each search typed with Enter.
+    make_case(reference="Q8OAXF3W")
+    with CaptureQueriesContext(connection) as queries:
+        agent_client.get(LIST, {"q": "hansen"})
+    jump = next(q["sql"] for q in queries if '"cases_case"."reference" IN' in q["sql"])
+    with connection.cursor() as cursor:
+        explain = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
+        cursor.execute(explain + jump.replace("%", "%%"))
+        plan = " / ".join(str(row[-1]) for row in cursor.fetchall())
+    if connection.vendor == "sqlite":
+        assert "case_gone" not in plan, plan
+        assert "case_reference_id" in plan, plan
+        assert "case_partner_reference_id" in plan, plan
+    assert "ORDER BY" not in jump  # any ten candidates do; sorting them is wasted
