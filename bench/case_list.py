@@ -3,8 +3,9 @@
 Each size runs in a child process on a fresh database (a temporary SQLite file, and a scratch
 PostgreSQL database next to BENCH_DATABASE_URL when it is set): cases are made with bulk_create,
 then the list view is timed through Django's test Client, median of REPEAT requests, for a plain
-list, a filtered one and a search, both with the briefly cached tab counts (as agents use it)
-and with the cache cleared before every request (the first visit).
+list, a filtered one, searches, sorts and a deep page, both as agents use it and with Django's
+cache cleared before every request (the first visit: the assignee list is read again; the tab
+counts are never cached, they come live from cases_casecount).
 """
 
 from __future__ import annotations
