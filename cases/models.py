@@ -177,7 +177,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assigned_cases",
-        db_index=False,  # case_assignee_lifecycle starts with it
+        db_index=False,  # case_assignee_id starts with it
     )
 
     # Lower-cased references, names, emails and phones: one indexed column for the search box.
@@ -218,7 +218,6 @@ class Case(models.Model):
         # than with db_index, which on PostgreSQL adds a varchar_pattern_ops copy of each.
         indexes = [
             models.Index(fields=["lifecycle", "-remote_updated_at"], name="case_lifecycle_updated"),
-            models.Index(fields=["assigned_to", "lifecycle"], name="case_assignee_lifecycle"),
             models.Index(fields=["close_code"], name="case_close_code"),
             models.Index(fields=["currency"], name="case_currency"),
             models.Index(fields=["debtor_country_code"], name="case_debtor_country"),
@@ -236,6 +235,7 @@ class Case(models.Model):
             models.Index(fields=["date_created", "id"], name="case_date_created_id"),
             models.Index(fields=["due_date", "id"], name="case_due_date_id"),
             models.Index(fields=["remote_updated_at", "id"], name="case_updated_id"),
+            models.Index(fields=["assigned_to", "id"], name="case_assignee_id"),  # one seek per assignee
             models.Index(fields=["needs_info"], name="case_needs_info"),
             models.Index(fields=["dispute_status"], name="case_dispute"),
             models.Index(fields=["creditor_reference"], name="case_creditor_reference"),

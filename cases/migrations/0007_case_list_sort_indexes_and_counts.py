@@ -124,6 +124,10 @@ class Migration(migrations.Migration):
         migrations.RemoveIndex(model_name="case", name="case_due_date"),
         migrations.RemoveIndex(model_name="case", name="case_partner_reference"),
         migrations.RemoveIndex(model_name="case", name="case_reference"),
+        migrations.RemoveIndex(model_name="case", name="case_assignee_lifecycle"),
+        migrations.AddIndex(
+            model_name="case", index=models.Index(fields=["assigned_to", "id"], name="case_assignee_id")
+        ),
         # remote_updated_at's own index gives way to (remote_updated_at, id). Dropped by name: an
         # AlterField would make SQLite copy the table into a new one, and the FTS triggers of 0006
         # would go with the old one.

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -193,3 +194,36 @@ def test_case_ids_in_cursors_still_page_through_a_tied_column(agent_client):
     listed = references_in(first) + references_in(second)
     assert listed == [c.reference for c in sorted(made, key=lambda c: str(c.id))]
     assert len({uuid.UUID(str(c.id)) for c in made}) == 30
+
+
+@pytest.mark.parametrize("sort", ["assigned", "-assigned"])
+def test_the_assignee_sort_pages_in_name_order_without_sorting_every_case(
+    client, supervisor, make_user, django_assert_max_num_queries, sort
+):
+    # Users made in reverse name order, so their ids do not follow their names.
+    users = [make_user(username=name) for name in ("zoe", "mads", "anna")]
+    for index, user in enumerate([*users, None]):
+        make_cases(7 + index, assigned_to=user)
+    expected_order = Case.objects.order_by(
+        F("assigned_to__username").desc() if sort.startswith("-") else F("assigned_to__username").asc(),
+        "-id" if sort.startswith("-") else "id",
+    )
+    expected = [case.reference for case in expected_order]
+    client.force_login(supervisor)
+    seen: list[str] = []
+    pages = ""
+    query = f"sort={sort}&size=25"
+    while True:
+        with CaptureQueriesContext(connection) as queries, django_assert_max_num_queries(10):
+            html = client.get(f"{LIST}?{query}").content.decode()
+        sorted_cases = [q for q in queries if 'FROM "cases_case"' in q["sql"] and "auth_user" in q["sql"]]
+        assert not sorted_cases  # the old plan: join every case to its user and sort them all
+        seen += references_in(html)
+        pages += html
+        found = re.search(r'href="/cases/\?([^"]+)"[^>]*rel="next"', html)
+        if not found:
+            break
+        query = found.group(1).replace("&amp;", "&")
+    assert seen == expected
+    for user in users:  # the rows carry their assignee without a query each
+        assert f"<td>{user.get_full_name() or user.username}</td>" in pages
