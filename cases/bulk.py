@@ -11,10 +11,9 @@ column come from the model and the connection once, and a page is one INSERT ...
 from __future__ import annotations
 
 import hashlib
-import operator
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -92,14 +91,13 @@ def _uuid_hex(value: Any) -> str | None:
 class Upsert:
     """INSERT ... ON CONFLICT (pk) DO UPDATE of the given columns, for one model and connection.
 
-    Rows are mappings of attname to value carrying exactly `columns`, the primary key among
-    them. A new row gets the model defaults in the other columns; an existing row keeps them.
+    Rows are sequences of values for exactly `columns` (attnames, the primary key among them), in
+    that order. A new row gets the model defaults in the other columns; an existing row keeps them.
     """
 
     using: str  # the database alias; each thread writes through its own connection to it
     vendor: str
     columns: tuple[str, ...]
-    values: Callable[[Mapping[str, Any]], tuple[Any, ...]]  # a row's values for `columns`, in order
     adapters: tuple[tuple[int, Adapter], ...]  # (position, adapter) where a value needs one
     others: tuple[models.Field[Any, Any], ...]  # the columns rows leave out, after `columns`
     table: str  # quoted
@@ -129,13 +127,11 @@ class Upsert:
         # The stage's name carries the column list, so a session that outlives a migration
         # never copies into a stale shape.
         shape = hashlib.blake2b(column_list.encode(), digest_size=4).hexdigest()
-        getter = operator.itemgetter(*columns)
         adapters = [(i, _adapter(f, connection)) for i, f in enumerate(given)]
         return cls(
             using=connection.alias,
             vendor=connection.vendor,
             columns=columns,
-            values=getter if len(columns) > 1 else lambda row: (getter(row),),
             adapters=tuple((i, adapt) for i, adapt in adapters if adapt is not None),
             others=tuple(others),
             table=qn(meta.db_table),
@@ -147,14 +143,14 @@ class Upsert:
             stage=qn(f"upsert_{meta.db_table}_{shape}"),
         )
 
-    def params(self, row: Mapping[str, Any], defaults: tuple[Any, ...] = ()) -> list[Any]:
+    def params(self, row: Sequence[Any], defaults: tuple[Any, ...] = ()) -> list[Any]:
         """One row's values in statement order, adapted for the driver, then `defaults`."""
-        values = [*self.values(row), *defaults]
+        values = [*row, *defaults]
         for i, adapt in self.adapters:
             values[i] = adapt(values[i])
         return values
 
-    def execute(self, rows: Sequence[Mapping[str, Any]], *, new: bool = False) -> None:
+    def execute(self, rows: Sequence[Sequence[Any]], *, new: bool = False) -> None:
         """Write `rows`: COPY and one INSERT on PostgreSQL, multi-row INSERTs elsewhere.
 
         `new` says none of the rows was in the table when the caller looked: on PostgreSQL they

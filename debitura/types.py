@@ -8,13 +8,13 @@ later are ignored rather than refused.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Self, TypeVar, cast, dataclass_transform
 
-from debitura.decoding import RAW, api, decode
+from debitura.decoding import RAW, DecodeError, Path, api, decode, values
 from debitura.enums import ChatRole, CloseCode, CommissionPaymentStatus, Lifecycle, PaymentRecipient
 
 T = TypeVar("T")
@@ -274,6 +274,39 @@ class CasePage(ApiModel):
 
     page: PageInfo = field(default_factory=PageInfo)
     cases: tuple[Case, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CaseValuesPage:
+    """One page of GET /cases for bulk readers: each case as the values at chosen attribute paths
+    of Case (debitura.decoding.values), checked as CasePage.from_api checks them, no Case built."""
+
+    page: PageInfo
+    cases: tuple[tuple[Any, ...], ...]
+
+    @classmethod
+    def from_api(cls, data: Any, paths: tuple[Path, ...]) -> CaseValuesPage:
+        """Read a parsed GET /cases answer; a wrong shape raises the DecodeError CasePage's would."""
+        read = values(Case, paths)
+        at: tuple[str, ...] = ()
+        cases = []
+        try:
+            if not isinstance(data, Mapping):
+                raise DecodeError(f"expected an object, got {type(data).__name__}.")
+            info = data.get("page")
+            page = PageInfo() if info is None else decode(PageInfo, info, "page")
+            items = data.get("cases")
+            if items is not None:
+                at = ("cases",)
+                if not isinstance(items, list):
+                    raise DecodeError("expected a list.")
+                for index, item in enumerate(items):
+                    at = ("cases", f"[{index}]")
+                    cases.append(read(item))
+        except DecodeError as exc:
+            exc.path[0:0] = ["CasePage", *at]
+            raise
+        return cls(page=page, cases=tuple(cases))
 
 
 @_model

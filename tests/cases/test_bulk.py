@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from cases.bulk import upsert_plan
 from cases.models import Case
-from cases.sync import case_row, cases_upsert_page
+from cases.sync import WRITTEN_COLUMNS, case_row, cases_upsert_page
 from debitura import types
 from debitura.emulator import Emulator
 from debitura.types import CaseFilters
@@ -211,11 +211,10 @@ def test_raw_json_is_compressed_with_lz4_where_the_server_has_it(sync_client):
 def test_rows_believed_new_that_exist_after_all_are_still_upserted(sync_client):
     page = _page(sync_client, 4)
     cases_upsert_page(remotes=page[:2])
-    rows = [case_row(_changed(remote, reference="MOVED")) for remote in page]
-    for row in rows:
-        row.update(synced_at=LOCAL, children_stale=True, children_priority=0, assigned_to_id=None)
+    # WRITTEN_COLUMNS: the case row, then assigned_to_id, synced_at, children_stale, children_priority.
+    rows = [(*case_row(_changed(remote, reference="MOVED")), None, LOCAL, True, 0) for remote in page]
 
-    upsert_plan(Case, columns=rows[0].keys()).execute(rows, new=True)
+    upsert_plan(Case, columns=WRITTEN_COLUMNS).execute(rows, new=True)
 
     assert Case.objects.count() == 4
     assert set(Case.objects.values_list("reference", flat=True)) == {"MOVED"}

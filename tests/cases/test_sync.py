@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from cases.models import Case, SyncRun
-from cases.sync import cases_sync_full, cases_sync_incremental, team_sync
+from cases.sync import CASE_COLUMNS, cases_sync_full, cases_sync_incremental, team_sync
 from tests.fixtures.cases import change_cases, hide_case, unhide_case
 
 pytestmark = pytest.mark.django_db
@@ -48,6 +48,9 @@ FIELD_PATHS = {
     "age_uplift_points": ("blendedAgeUpliftPoints",),
     "outstanding_principal": ("allocationOutstanding", "principal"),
     "outstanding_interest": ("allocationOutstanding", "interest"),
+    "outstanding_reminder_fees": ("allocationOutstanding", "reminderFees"),
+    "outstanding_collection_fees": ("allocationOutstanding", "collectionFees"),
+    "solution_url": ("solutionUrl",),
     "is_test_case": ("isTestCase",),
     "needs_info": ("validation", "needsInfo"),
     "debtor_type": ("debtor", "type"),
@@ -57,18 +60,32 @@ FIELD_PATHS = {
     "debtor_address": ("debtor", "address"),
     "debtor_zip_code": ("debtor", "zipCode"),
     "debtor_city": ("debtor", "city"),
+    "debtor_state": ("debtor", "state"),
     "debtor_country_code": ("debtor", "countryAlpha2"),
     "debtor_country": ("debtor", "country"),
     "debtor_email": ("debtor", "email"),
     "debtor_phone": ("debtor", "phone"),
     "creditor_name": ("creditor", "companyName"),
+    "creditor_registration_number": ("creditor", "companyRegistrationNumber"),
     "creditor_email": ("creditor", "officeEmail"),
     "creditor_phone": ("creditor", "officePhone"),
+    "creditor_address": ("creditor", "address"),
+    "creditor_zip_code": ("creditor", "zipCode"),
     "creditor_city": ("creditor", "city"),
+    "creditor_state": ("creditor", "state"),
     "creditor_country": ("creditor", "country"),
     "creditor_division_name": ("creditor", "division", "name"),
     "debitura_assignee_email": ("assignedUser", "email"),
+    "debitura_assignee_name": ("assignedUser", "name"),
 }
+# UUID columns: the case's own id is compared by lookup; a division id is the case's
+# creditorDivisionId, else its creditor's division's.
+UUID_PATHS = {
+    "creditor_id": (("creditor", "id"),),
+    "creditor_division_id": (("creditorDivisionId",), ("creditor", "division", "id")),
+}
+# Columns that are not one of Debitura's values: the row's own bookkeeping and the search haystack.
+DERIVED = {"id", "raw", "raw_hash", "gone_at", "search_text", "lifecycle", "close_code"}
 DATE_PATHS = {
     "date_created": "dateCreated",
     "remote_updated_at": "dateUpdated",
@@ -107,12 +124,24 @@ def test_first_sync_stores_every_case_with_every_field_equal_to_debitura(emulato
                 ), column
         for column, key in DATE_PATHS.items():
             assert getattr(case, column) == _stamp(remote.get(key)), column
+        for column, paths in UUID_PATHS.items():
+            expected = next((value for path in paths if (value := _dig(remote, path))), None)
+            assert (str(getattr(case, column)) if getattr(case, column) else None) == expected, column
         lifecycle = remote["lifecycle"].replace(" ", "").lower()
         assert case.lifecycle.lower() == lifecycle
         assert case.get_lifecycle_display() == remote["lifecycle"]
         if remote.get("closeCode"):
             assert case.get_close_code_display().lower() == remote["closeCode"].lower()
         assert json.loads(json.dumps(case.raw), parse_float=Decimal) == remote
+        assert case.gone_at is None
+        assert case.reference.lower() in case.search_text
+        assert (case.debtor_name or case.reference).lower() in case.search_text
+
+
+def test_the_field_comparison_covers_every_column_the_sync_writes():
+    compared = FIELD_PATHS.keys() | DATE_PATHS.keys() | UUID_PATHS.keys() | DERIVED
+
+    assert set(CASE_COLUMNS) == compared
 
 
 def test_an_incremental_sync_with_nothing_changed_costs_one_request(emulator, synced):

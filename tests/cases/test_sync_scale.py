@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
+
 import pytest
 
 from cases.models import Case
 from cases.sync import cases_sync_incremental
 from debitura.emulator import Emulator
-from tests.cases.test_sync import DATE_PATHS, FIELD_PATHS, _dig, _remote_json, _stamp
+from tests.cases.test_sync import DATE_PATHS, FIELD_PATHS, UUID_PATHS, _dig, _remote_json, _stamp
 from tests.fixtures.gateway import make_client
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
@@ -34,3 +37,8 @@ def test_a_first_sync_of_ten_thousand_cases_stores_all_with_at_most_105_list_req
             assert actual == expected or (expected is None and actual in ("", None)), column
         for column, key in DATE_PATHS.items():
             assert getattr(case, column) == _stamp(remote.get(key)), column
+        for column, paths in UUID_PATHS.items():
+            expected = next((value for path in paths if (value := _dig(remote, path))), None)
+            assert (str(getattr(case, column)) if getattr(case, column) else None) == expected, column
+        assert case.lifecycle.lower() == remote["lifecycle"].replace(" ", "").lower()
+        assert json.loads(json.dumps(case.raw), parse_float=Decimal) == remote

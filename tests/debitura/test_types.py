@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import typing
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
+import httpx
 import pytest
 
-from debitura import types
+from debitura import decoding, types
 from debitura.decoding import DecodeError, camel_case
+from debitura.emulator import Emulator
 from debitura.enums import FILTERABLE_LIFECYCLES, ChatRole, CloseCode, Lifecycle
 from debitura.serialization import (
     dumps,
@@ -21,7 +24,7 @@ from debitura.serialization import (
     loads_sourced,
     parse_datetime,
 )
-from debitura.types import Case, CasePage, Chat, Payment, PriceChangeConfirmation
+from debitura.types import Case, CasePage, CaseValuesPage, Chat, Payment, PriceChangeConfirmation
 from tests.contract import spec
 
 LIFECYCLE_FORMS = [
@@ -372,3 +375,96 @@ def test_every_documented_field_has_a_place_on_its_result_type(type_name: str, s
         sources.add(source[0] if isinstance(source, tuple) else source)
     missing = set(schema["properties"]) - sources
     assert not missing, f"{type_name} has no field for {sorted(missing)}"
+
+
+# --- Values without the objects (the sync's reader) -----------------------------------------------
+
+
+def _leaf_paths(cls: type, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    paths = []
+    hints = typing.get_type_hints(cls)
+    for field in dataclasses.fields(cls):
+        (hint,) = [arg for arg in typing.get_args(hints[field.name]) if arg is not type(None)] or [
+            hints[field.name]
+        ]
+        if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+            paths += _leaf_paths(hint, (*prefix, field.name))
+        else:
+            paths.append((*prefix, field.name))
+    return paths
+
+
+CASE_LEAVES = tuple(_leaf_paths(Case))
+
+
+def _attribute(value: object, path: tuple[str, ...]) -> object:
+    for name in path:
+        if value is None:
+            return None
+        value = getattr(value, name)
+    return value
+
+
+def test_values_read_what_decode_reads_for_every_field_of_every_emulated_case() -> None:
+    emulator = Emulator(cases=600, seed=11, api_key="k")
+    with httpx.Client(transport=emulator.transport(), base_url="http://e", headers={"XApiKey": "k"}) as http:
+        bodies = [
+            http.get("/cases", params={"Page": n, "PageSize": 100, "includeTestCases": "true"}).content
+            for n in range(1, 7)
+        ]
+    compared = 0
+    for body in bodies:
+        data = loads_sourced(body)
+        page, values_page = CasePage.from_api(data), CaseValuesPage.from_api(data, CASE_LEAVES)
+        assert values_page.page == page.page
+        for case, values in zip(page.cases, values_page.cases, strict=True):
+            assert values == tuple(_attribute(case, path) for path in CASE_LEAVES)
+            compared += 1
+    assert compared == 600
+    assert len(CASE_LEAVES) > 80  # every nested field, bank account and partner too
+
+
+def test_values_of_absent_objects_and_fields_are_the_defaults_decode_gives() -> None:
+    (values,) = CaseValuesPage.from_api({"cases": [_case()]}, CASE_LEAVES).cases
+    assert values == tuple(_attribute(Case.from_api(_case()), path) for path in CASE_LEAVES)
+    assert CaseValuesPage.from_api({}, CASE_LEAVES) == CaseValuesPage(page=types.PageInfo(), cases=())
+
+
+MALFORMED = [
+    [],
+    {"page": []},
+    {"page": {"totalPages": "3"}},
+    {"cases": {}},
+    {"cases": [7]},
+    {"cases": [{"grossAmount": 1, "remainder": 1}]},
+    {"cases": [_case(grossAmount="12.50")]},
+    {"cases": [_case(grossAmount=True)]},
+    {"cases": [_case(), _case(debtor="Ann")]},
+    {"cases": [_case(debtor={"name": 42})]},
+    {"cases": [_case(isTestCase="yes")]},
+    {"cases": [_case(dateUpdated="yesterday")]},
+    {"cases": [_case(dateCreated=20240101)]},
+    {"cases": [_case(lifecycle=3)]},
+    {"cases": [_case(validation={"needsInfo": "no"})]},
+    {"cases": [_case(creditor={"division": {"id": 5}})]},
+    # Fields the sync does not keep are checked all the same.
+    {"cases": [_case(bankAccount={"id": "20"})]},
+    {"cases": [_case(collectionPartner={"surveyCadenceMode": 1.5})]},
+    {"cases": [_case(signingHandoff=[])]},
+]
+
+
+@pytest.mark.parametrize("data", MALFORMED)
+def test_values_refuse_what_decode_refuses_with_the_same_words(data: object) -> None:
+    with pytest.raises(DecodeError) as decoded:
+        CasePage.from_api(data)
+    with pytest.raises(DecodeError) as read:
+        CaseValuesPage.from_api(data, CASE_LEAVES)
+    assert str(read.value) == str(decoded.value)
+
+
+def test_values_at_paths_that_are_not_fields_are_refused() -> None:
+    with pytest.raises(ValueError, match="no field"):
+        decoding.values(Case, (("debtor", "shoe_size"),))
+    with pytest.raises(ValueError, match="read whole"):
+        decoding.values(Case, (("debtor",), ("debtor", "name")))
