@@ -33,6 +33,7 @@ QUERIES = {
     "searched, one email": "q=debtor567@example.com",  # in one case at either size
     "sorted by due date": "sort=due",  # a tenth without one: the NULL block sorts first on SQLite
     "sorted by phase": "sort=-phase",  # three values: the id decides almost every row's place
+    "sorted by assignee": "sort=assigned",  # a join to auth_user; a third assigned to five agents
     "deep page": "",  # filled in by the child: the cursor 40 pages in
 }
 LIFECYCLES = [
@@ -44,10 +45,13 @@ FIRST = ["Anna", "Peter", "Maria", "Lars", "Sofie", "Jonas", "Eva", "Karl", "Lea
 
 def make_cases(count: int) -> None:
     """`count` varied cases, written in batches (the sync's own path is benchmarked elsewhere)."""
+    from django.contrib.auth import get_user_model
     from django.utils import timezone
 
     from cases.models import Case
 
+    names = ("sofie", "mads", "emil", "ida", "anna")
+    agents = [get_user_model().objects.create(username=name) for name in names]
     rng = random.Random(42)
     now = timezone.now()
     batch: list[Case] = []
@@ -76,6 +80,7 @@ def make_cases(count: int) -> None:
                 remote_updated_at=now - timedelta(seconds=rng.randint(0, 50_000_000)),
                 due_date=now + timedelta(days=rng.randint(-400, 60)) if rng.random() < 0.9 else None,
                 is_test_case=rng.random() < 0.01,
+                assigned_to=rng.choice(agents) if rng.random() < 0.3 else None,
                 search_text=" | ".join(filter(None, [reference, partner, name, email])).lower(),
             )
         )
