@@ -302,11 +302,10 @@ def ledger(request: HtmxHttpRequest) -> HttpResponse:
         "totals": payments_totals(payments=payments),
         "earnings": payments_earnings_by_month(payments=payments, shares=partner_revenue_shares()),
     }
-    template = (
-        "payments/ledger.html#results"
-        if request.htmx and not request.htmx.boosted
-        else "payments/ledger.html"
-    )
+    # The filters push their URL: a history restore after a cache miss asks for it again with
+    # HX-Request set and needs the whole page, not the results.
+    partial = request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request
+    template = "payments/ledger.html#results" if partial else "payments/ledger.html"
     return render(request, template, context)
 
 

@@ -174,6 +174,21 @@ def test_the_ledger_with_htmx_renders_only_the_results(agent_client, ledger_paym
     assert "<html" not in html
 
 
+def test_back_to_a_filtered_ledger_after_a_history_cache_miss_gets_the_whole_page(
+    agent_client, ledger_payments
+):
+    # htmx asks for a pushed URL again with HX-Request set and swaps the answer into the body.
+    response = agent_client.get(
+        reverse("payments:ledger"),
+        {"currency": "EUR"},
+        headers={"HX-Request": "true", "HX-History-Restore-Request": "true"},
+    )
+    html = response.content.decode()
+    assert "<html" in html
+    assert 'id="ledger-filters"' in html
+    assert 'id="ledger-results"' in html
+
+
 def test_the_ledger_stays_within_a_few_queries(agent_client, ledger_payments, django_assert_max_num_queries):
     with django_assert_max_num_queries(12):
         ledger(agent_client)
