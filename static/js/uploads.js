@@ -45,6 +45,9 @@
       Array.prototype.forEach.call(files, function (file) {
         var row = template.content.firstElementChild.cloneNode(true);
         row.file = file;
+        // One token per file for all its sends: a resend after an interrupted answer (the server
+        // may have queued it) returns the first row instead of queueing the file again.
+        row.token = token + ":js" + counter++;
         row.querySelector(".upload-name").textContent = file.name;
         row.querySelector(".upload-size").textContent = sizeText(file.size);
         row.querySelector("select").value = sharedType.value;
@@ -70,7 +73,7 @@
         data.append("documents", row.file, row.file.name);
         data.append("document_type", row.querySelector("select").value);
         data.append("description", row.querySelector("input[name=description]").value);
-        data.append("token", token + ":js" + counter++);
+        data.append("token", row.token);
         var xhr = new XMLHttpRequest();
         xhr.open("POST", form.action);
         xhr.setRequestHeader("HX-Request", "true");

@@ -81,3 +81,34 @@ def test_two_files_upload_with_progress_show_done_and_one_opens(
     download.save_as(saved)
     assert saved.read_bytes() == CSV
     assert CaseFile.objects.get(case=active_case, file_name="ledger.csv").uploaded_by == team_agent
+
+
+def test_pressing_upload_again_after_an_interrupted_answer_queues_the_file_once(
+    page, sign_in, team_agent, active_case, queued_relays
+):
+    sign_in(team_agent)
+    page.goto(f"/cases/{active_case.id}/")
+    form = page.locator("#file-upload")
+    answers_lost = []
+
+    def lose_the_first_answer(route):
+        if answers_lost:
+            route.continue_()
+            return
+        route.fetch()  # the portal receives the file and queues it; the browser never hears back
+        answers_lost.append(route.request.url)
+        route.abort("connectionreset")
+
+    page.route(f"**/cases/{active_case.id}/files/", lose_the_first_answer)
+    form.locator("input[type=file]").set_input_files(
+        [{"name": "demand.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
+    status = form.locator(".upload-row .upload-status")
+    form.get_by_role("button", name="Upload").click()
+    expect(status).to_contain_text("interrupted", timeout=10_000)
+    assert answers_lost
+
+    form.get_by_role("button", name="Upload").click()
+
+    expect(status).to_contain_text("queued", timeout=10_000)
+    assert OutboxAction.objects.filter(case=active_case, kind="file_upload").count() == 1
