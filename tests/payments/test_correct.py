@@ -120,7 +120,8 @@ def test_a_correction_that_would_reopen_the_case_asks_and_the_consent_resends_it
 ):
     payment = settled_and_closed(active_case, team_agent, relay, emulator)
     remote = emulator.state.cases[str(active_case.pk)]
-    lower = payment.amount - 10
+    original = payment.amount
+    lower = original - 10
     client.force_login(team_agent)
     client.post(reverse("payments:correct", args=[payment.pk]), correct_data(payment, amount=str(lower)))
     relay()
@@ -129,7 +130,7 @@ def test_a_correction_that_would_reopen_the_case_asks_and_the_consent_resends_it
     assert refused.state == State.FAILED
     assert refused.response["reopen_required"] is True
     payment.refresh_from_db()
-    assert (payment.state, payment.amount) == (Payment.State.CONFIRMED, payment.amount)  # the old values back
+    assert (payment.state, payment.amount) == (Payment.State.CONFIRMED, original)  # the old values back
     assert remote.lifecycle == "Closed"
     case_page = client.get(reverse("cases:detail", args=[active_case.id])).content.decode()
     assert "Debitura asks before reopening the case." in case_page
