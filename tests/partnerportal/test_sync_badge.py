@@ -69,3 +69,20 @@ def test_the_dashboard_counts_cases_by_lifecycle(agent_client, synced):
     html = agent_client.get("/").content.decode()
     assert "cases in the local copy" in html
     assert "Pending Verification" in html
+
+
+def test_the_dashboard_counts_match_the_case_table_without_reading_it(agent_client, synced):
+    from django.db import connection
+    from django.db.models import Count
+    from django.test.utils import CaptureQueriesContext
+
+    from cases.models import Case
+
+    expected = Case.objects.filter(gone_at__isnull=True).values("lifecycle").annotate(n=Count("id"))
+    with CaptureQueriesContext(connection) as queries:
+        response = agent_client.get("/")
+    assert not [q["sql"] for q in queries if '"cases_case"' in q["sql"]]
+    rows = {row["label"]: row["n"] for row in response.context["by_lifecycle"]}
+    labels = dict(Case._meta.get_field("lifecycle").flatchoices)
+    assert rows == {labels[row["lifecycle"]]: row["n"] for row in expected}
+    assert response.context["case_count"] == sum(row["n"] for row in expected)
