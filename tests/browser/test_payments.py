@@ -96,3 +96,15 @@ def test_the_commission_question_shows_only_when_the_creditor_received_the_money
     expect(question).to_contain_text("the creditor still owes us our fee")
     form.get_by_label("The agency (us)").check()
     expect(question).to_be_hidden()
+
+
+def test_the_live_estimate_does_not_put_the_csrf_token_in_its_url(case_page, active_case):
+    page = case_page(active_case)
+    form = page.locator("#action-payment")
+
+    with page.expect_request(lambda request: "/preview" in request.url) as asked:
+        form.get_by_label("Amount").fill("120")
+
+    # A GET's query string lands in access logs and proxies; the token must stay in the POST body.
+    assert "amount=120" in asked.value.url
+    assert "csrfmiddlewaretoken" not in asked.value.url
