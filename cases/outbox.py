@@ -180,12 +180,7 @@ def _remote_payment_id(action: OutboxAction) -> str:
     return str(remote)
 
 
-def _earlier_done(action: OutboxAction, **payload_match: Any) -> int:
-    """Done actions of the same kind on the same case, made earlier, with the same payload values."""
-    earlier = OutboxAction.objects.filter(
-        case_id=action.case_id, kind=action.kind, state=State.DONE, created_at__lt=action.created_at
-    )
-    return sum(all(row.payload.get(key) == value for key, value in payload_match.items()) for row in earlier)
+BEFORE = "before_send"
 
 
 # --- Senders: one small function per kind, returning Debitura's answer --------------------------
@@ -328,22 +323,40 @@ def _check_closed(action: OutboxAction, client: DebituraClient) -> bool:
     return client.get_case(str(action.case_id)).lifecycle is Lifecycle.CLOSED
 
 
+def _same_note(action: OutboxAction, item: Any) -> bool:
+    return bool((item.description or "").strip() == action.payload["description"].strip())
+
+
+def _before_note(action: OutboxAction, client: DebituraClient) -> int:
+    """How many notes with this text the timeline holds before ours is sent."""
+    return sum(_same_note(action, item) for item in client.get_timeline(str(action.case_id)).items)
+
+
 def _check_note(action: OutboxAction, client: DebituraClient) -> bool:
-    text = action.payload["description"].strip()
-    seen = sum(
-        (item.description or "").strip() == text for item in client.get_timeline(str(action.case_id)).items
+    before = action.payload.get(BEFORE)
+    if before is None:
+        return False  # nothing was sent: the count is taken before the first send
+    return _before_note(action, client) > before
+
+
+def _same_file(action: OutboxAction, remote: Any) -> bool:
+    description = action.payload.get("description") or None
+    return bool(
+        remote.file_name == action.payload["file_name"]
+        and (remote.description is None or remote.description == description)
     )
-    return seen > _earlier_done(action, description=action.payload["description"])
+
+
+def _before_file(action: OutboxAction, client: DebituraClient) -> list[str]:
+    """The ids of files like ours that the case holds before ours is sent."""
+    return sorted(f.id for f in client.list_files(str(action.case_id)) if _same_file(action, f))
 
 
 def _check_file(action: OutboxAction, client: DebituraClient) -> bool:
-    p = action.payload
-    description = p.get("description") or None
-    seen = sum(
-        f.file_name == p["file_name"] and (f.description is None or f.description == description)
-        for f in client.list_files(str(action.case_id))
-    )
-    return seen > _earlier_done(action, file_name=p["file_name"], description=p.get("description"))
+    before = action.payload.get(BEFORE)
+    if before is None:
+        return False  # nothing was sent: the ids are taken before the first send
+    return any(_same_file(action, f) and f.id not in before for f in client.list_files(str(action.case_id)))
 
 
 # ISO 4217 currencies without the usual two decimals; Debitura rounds amounts to the currency.
@@ -458,13 +471,16 @@ class Handler:
     redo: Callable[[OutboxAction], None] | None = None
     # A refusal that means the effect is already there (deleting a payment that is gone).
     already_done: Callable[[PermanentError], bool] | None = None
+    # What the case holds before the first send, kept in the payload under BEFORE, so that the
+    # check tells our effect from a look-alike already there (the creditor's own proof.pdf).
+    before: Callable[[OutboxAction, DebituraClient], Any] | None = None
 
 
 HANDLERS: dict[str, Handler] = {
     Kind.ACCEPT: Handler(_send_accept, _check_accept),
     Kind.DECLINE: Handler(_send_close, _check_closed),
     Kind.CLOSE: Handler(_send_close, _check_closed),
-    Kind.NOTE: Handler(_send_note, _check_note),
+    Kind.NOTE: Handler(_send_note, _check_note, before=_before_note),
     Kind.CHAT: Handler(_send_chat),
     Kind.FEES: Handler(_send_fees, _check_fees),
     Kind.PAYMENT_CREATE: Handler(
@@ -481,7 +497,7 @@ HANDLERS: dict[str, Handler] = {
         already_done=_is_gone,
     ),
     Kind.FILE_UPLOAD: Handler(
-        _send_file, _check_file, confirm=case_file_uploaded, undo=case_file_upload_undo
+        _send_file, _check_file, confirm=case_file_uploaded, undo=case_file_upload_undo, before=_before_file
     ),
 }
 
@@ -622,6 +638,10 @@ def _send(action: OutboxAction, client: DebituraClient, now: datetime) -> Outcom
         if action.uncertain and handler.check is not None and handler.check(action, client):
             response = {"effectFound": True, "checkedAt": now.isoformat()}
             return Outcome.FOUND if _done(action, now, handler, None, response) else Outcome.LOST
+        if handler.before is not None and BEFORE not in action.payload:
+            payload = {**action.payload, BEFORE: handler.before(action, client)}
+            if not _finish(action, now, payload=payload):
+                return Outcome.LOST
         result = handler.send(action, client)
     except TransientError as exc:
         return Outcome.RETRY if _retry(action, now, exc, ambiguous=exc.ambiguous) else Outcome.LOST

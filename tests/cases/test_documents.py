@@ -272,6 +272,23 @@ def test_the_same_name_uploaded_twice_on_purpose_is_sent_twice_even_after_an_unc
     assert len(remote_files(emulator, active_case, "proof.pdf")) == 2
 
 
+def test_an_unsent_upload_is_sent_even_when_the_case_already_has_a_file_of_that_name(
+    active_case, team_agent, relay, emulator, synced
+):
+    # The creditor's own proof.pdf is there; ours fails with a 5xx before reaching Debitura.
+    synced.upload_file(str(active_case.pk), io.BytesIO(PDF), file_name="proof.pdf")
+    action = case_file_upload(case=active_case, actor=team_agent, file=ContentFile(PDF, name="proof.pdf"))
+    emulator.set_faults(error_rate=1.0, paths=[FILES], methods=["POST"])
+    relay()
+    assert (reload(action).state, action.uncertain) == (State.PENDING, True)
+    emulator.clear_faults()
+
+    report = relay(now=LATER)
+
+    assert report.counts == {Outcome.DONE: 1}, "the creditor's file must not pass for ours"
+    assert len(remote_files(emulator, active_case, "proof.pdf")) == 2
+
+
 def test_a_merged_case_takes_no_upload_and_shows_no_form(client, active_case, team_agent, relay, emulator):
     Case.objects.filter(pk=active_case.pk).update(lifecycle="Merged")
     client.force_login(team_agent)
@@ -346,6 +363,27 @@ def test_without_javascript_several_files_post_at_once_and_each_is_answered(clie
     again = client.post(url, {"documents": [upload("a.pdf", PDF)], "token": "form-1"})
     assert again.status_code == 302  # the same form sent again queues nothing new
     assert OutboxAction.objects.count() == 2
+
+
+def test_without_javascript_an_error_shows_under_its_field_and_the_description_is_kept(
+    client, team_agent, active_case
+):
+    client.force_login(team_agent)
+    too_long = "Letter from the debtor's lawyer. " * 20  # 660 characters
+
+    response = client.post(
+        reverse("cases:file_upload", args=[active_case.pk]),
+        {"documents": [upload("a.pdf", PDF)], "description": too_long, "token": "form-2"},
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    field = html.index('id="upload_description"')
+    error = html.index('id="upload-error-description-1"')
+    assert field < error < html.index("</form>", field), "the message sits under the description"
+    assert "500 characters" in html[error : error + 300]
+    assert html.count("Letter from the debtor&#x27;s lawyer.") >= 20  # what the agent typed is still there
+    assert not OutboxAction.objects.exists()
 
 
 def test_with_javascript_one_file_per_request_gets_a_partial_back(client, team_agent, active_case):
@@ -453,6 +491,7 @@ def test_a_pdf_opens_inline_through_the_portal_with_a_safe_type(client, viewer, 
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == 'inline; filename="demand.pdf"'
     assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Security-Policy"] == "sandbox"
     assert response["Content-Length"] == str(len(PDF))
 
 
@@ -568,6 +607,7 @@ def test_a_pending_upload_opens_from_the_portals_storage(client, team_agent, act
     assert body(response) == PDF
     assert response["Content-Disposition"] == 'inline; filename="proof.pdf"'
     assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Security-Policy"] == "sandbox"
 
 
 # --- Reading the request -------------------------------------------------------------------------
@@ -609,4 +649,21 @@ def test_an_upload_without_the_csrf_token_is_refused(team_agent, active_case):
     )
 
     assert response.status_code == 403
+    assert not OutboxAction.objects.exists()
+
+
+def test_eleven_files_get_the_forms_message_and_over_twenty_are_cut_off_while_reading(
+    client, team_agent, active_case
+):
+    client.force_login(team_agent)
+    url = reverse("cases:file_upload", args=[active_case.pk])
+
+    eleven = client.post(url, {"documents": [upload(f"{n}.pdf", PDF) for n in range(11)], "token": "f-1"})
+    many = client.post(url, {"documents": [upload(f"{n}.pdf", PDF) for n in range(21)], "token": "f-2"})
+
+    assert eleven.status_code == 400
+    assert "At most 10 files at once." in eleven.content.decode()
+    # Django stops reading the request at the cap (DATA_UPLOAD_MAX_NUMBER_FILES): no page, no files.
+    assert many.status_code == 400
+    assert "At most 10 files" not in many.content.decode()
     assert not OutboxAction.objects.exists()

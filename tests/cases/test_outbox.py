@@ -374,7 +374,10 @@ def test_a_row_left_sending_by_a_dead_worker_is_checked_after_its_lease_and_not_
     action = _note(active_case, team_agent)
     claimed = outbox._claim(NOW, str(action.pk))
     assert claimed is not None
-    synced.create_note(str(active_case.pk), description=action.payload["description"])  # then the worker died
+    # As the relay does: count the look-alikes, send the note, and then the worker dies.
+    before = outbox._before_note(claimed, synced)
+    assert outbox._finish(claimed, NOW, payload={**claimed.payload, outbox.BEFORE: before})
+    synced.create_note(str(active_case.pk), description=action.payload["description"])
 
     assert relay(now=NOW + timedelta(seconds=299)).attempted == 0
     report = relay(now=NOW + timedelta(seconds=301))
@@ -383,6 +386,23 @@ def test_a_row_left_sending_by_a_dead_worker_is_checked_after_its_lease_and_not_
     assert reload(action).state == State.DONE
     assert action.attempts == 2
     assert len(posts(emulator, "/cases/{id}/notes")) == 1
+
+
+def test_an_unsent_note_is_sent_even_when_the_timeline_already_has_the_same_text(
+    active_case, team_agent, relay, emulator, synced
+):
+    # Someone wrote the same words at Debitura before; our note then fails without reaching it.
+    synced.create_note(str(active_case.pk), description="Visited the debtor's office.")
+    action = _note(active_case, team_agent)
+    emulator.set_faults(error_rate=1.0, paths=["/cases/{id}/notes"], methods=["POST"])
+    relay()
+    assert (reload(action).state, action.uncertain) == (State.PENDING, True)
+    emulator.clear_faults()
+
+    report = relay(now=NOW + timedelta(minutes=10))
+
+    assert report.counts == {Outcome.DONE: 1}, "the look-alike must not pass for ours"
+    assert reload(action).state == State.DONE
 
 
 def test_the_sweep_queues_rows_whose_commit_hook_was_lost(
