@@ -71,11 +71,17 @@ def _file_upload(request: HtmxHttpRequest, case_id: str) -> HttpResponse:
             except ActionInvalid as exc:
                 words = _words(exc.message_dict)
                 name = file.name or ""
-                refused.append((name, words if name and words.startswith(name) else f"{name}: {words}"))
+                refused.append(
+                    ("documents", words if name and words.startswith(name) else f"{name}: {words}")
+                )
             else:
                 queued.append(action)
     else:
-        refused.extend(("", " ".join(str(e) for e in errors)) for errors in form.errors.values())
+        # Keyed by field, so that each message shows next to the field it is about.
+        refused.extend(
+            (field if field in ("document_type", "description") else "documents", " ".join(map(str, errors)))
+            for field, errors in form.errors.items()
+        )
     status = 400 if refused else 200
     if request.htmx:
         context = {"case": case, "queued": queued, "refused": refused}
@@ -89,7 +95,12 @@ def _file_upload(request: HtmxHttpRequest, case_id: str) -> HttpResponse:
     context = case_page_context(request, case)
     if "upload_form" in context:
         # A fresh token: the files queued from this form must not answer for the ones sent again.
-        fresh = DocumentUploadForm(initial={"document_type": request.POST.get("document_type", "")})
+        fresh = DocumentUploadForm(
+            initial={
+                "document_type": request.POST.get("document_type", ""),
+                "description": request.POST.get("description", ""),
+            }
+        )
         fresh.refused = refused
         context["upload_form"] = fresh
     else:  # no form on this case (merged meanwhile): say it above the page
@@ -155,6 +166,8 @@ def _file_headers(
 ) -> Any:
     response["Content-Disposition"] = content_disposition_header(not inline, name) or "attachment"
     response["X-Content-Type-Options"] = "nosniff"
+    # A PDF opened inline runs on the portal's origin: no scripts, no forms, no same-origin access.
+    response["Content-Security-Policy"] = "sandbox"
     response["Cache-Control"] = "private, no-store"
     if size is not None:
         response["Content-Length"] = str(size)
