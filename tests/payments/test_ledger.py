@@ -121,6 +121,12 @@ def test_an_invalid_filter_is_reported_and_ignored(agent_client, ledger_payments
     assert "Enter a valid date." in response.content.decode()
 
 
+def test_only_failed_payments_say_so_instead_of_no_payments_match(agent_client, ledger_payments):
+    html = ledger(agent_client, state="failed").content.decode()
+    assert "Only failed payments match" in html
+    assert "No payments match" not in html
+
+
 def test_totals_are_per_currency_and_never_added_across_currencies(agent_client, ledger_payments):
     totals = {row["currency"]: (row["count"], row["total"]) for row in ledger(agent_client).context["totals"]}
     # Failed payments are listed, not counted.
