@@ -153,3 +153,34 @@ def test_other_database_errors_are_not_retried(monkeypatch, sync_client):
 
     with pytest.raises(OperationalError):
         sync._pages_write_again_after_deadlock([[]], sync._Assignees(), None)
+
+
+def test_a_walk_on_sqlite_writes_with_a_larger_page_cache_and_gives_the_settings_back(
+    monkeypatch, sync_client
+):
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's page cache and checkpoints")
+
+    def pragmas():
+        with connection.cursor() as cursor:
+            return [
+                cursor.execute(f"PRAGMA {name}").fetchone()[0]
+                for name in ("cache_size", "wal_autocheckpoint")
+            ]
+
+    before = pragmas()
+    pages_write = sync._pages_write
+    during = []
+
+    def recorded(**kwargs):
+        during.append(pragmas())
+        return pages_write(**kwargs)
+
+    monkeypatch.setattr(sync, "_pages_write", recorded)
+
+    run = cases_sync_incremental(client=sync_client, page_size=10)
+
+    assert not run.error
+    assert during
+    assert all(values == [-32768, 10000] for values in during)
+    assert pragmas() == before != [-32768, 10000]
