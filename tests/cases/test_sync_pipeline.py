@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 
 import pytest
 from django.db import OperationalError, connection
@@ -14,6 +15,7 @@ from cases.sync import PAGES_PER_TRANSACTION, cases_sync_incremental
 from debitura.emulator import Emulator
 from debitura.errors import ServerError
 from tests.cases.test_sync import FIELD_PATHS, UUID_PATHS, _dig, _remote_json
+from tests.fixtures.cases import hide_case
 from tests.fixtures.gateway import make_client
 
 pytestmark = pytest.mark.django_db
@@ -184,3 +186,21 @@ def test_a_walk_on_sqlite_writes_with_a_larger_page_cache_and_gives_the_settings
     assert during
     assert all(values == [-32768, 10000] for values in during)
     assert pragmas() == before != [-32768, 10000]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_full_reconcile_with_writers_side_by_side_marks_only_the_vanished_case_gone(emulator, sync_client):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    assert not cases_sync_incremental(client=sync_client, page_size=5).error
+    vanished = sorted(emulator.state.cases)[0]
+    hide_case(emulator, vanished)
+
+    run = sync.cases_sync_full(client=sync_client, page_size=5)
+
+    assert not run.error
+    assert run.gone == 1
+    assert list(Case.objects.filter(gone_at__isnull=False).values_list("id", flat=True)) == [
+        uuid.UUID(vanished)
+    ]
+    assert not _threads_left()
