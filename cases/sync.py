@@ -594,17 +594,19 @@ def _batches_write(
 ) -> Iterator[tuple[int, PageResult]]:
     """Write each batch with _pages_write and yield (pages, result) as batches are done.
 
-    On PostgreSQL, outside a caller's transaction, POSTGRESQL_WRITERS threads write batches side
-    by side; elsewhere the caller's connection writes them one after another. Batches hold
-    different cases (a case that moved between pages during the walk can be in two; the later
-    commit wins, as a later page did before, and the next sync sets it right).
+    On PostgreSQL, outside a caller's transaction, POSTGRESQL_WRITERS threads write the batches
+    after the first side by side; elsewhere the caller's connection writes them one after another.
+    Batches hold different cases (a case that moved between pages during the walk can be in two;
+    the later commit wins, as a later page did before, and the next sync sets it right).
     """
     with contextlib.closing(batches), _sqlite_walk():  # closing: a failed write stops the fetch at once
-        if not _side_by_side():
-            for pages in batches:
-                yield len(pages), _pages_write(pages=pages, assignees=assignees, now=now)
-        else:
-            yield from _batches_write_side_by_side(batches=batches, assignees=assignees, now=now)
+        # The first batch on the caller's connection: a walk of one batch (the usual incremental
+        # sync) opens no other connections.
+        for pages in batches:
+            yield len(pages), _pages_write(pages=pages, assignees=assignees, now=now)
+            if _side_by_side():
+                yield from _batches_write_side_by_side(batches=batches, assignees=assignees, now=now)
+                break
 
 
 @contextlib.contextmanager

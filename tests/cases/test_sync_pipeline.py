@@ -111,7 +111,7 @@ def test_writers_side_by_side_on_postgresql_store_every_case_with_every_field(mo
         run = cases_sync_incremental(client=client, page_size=20)
 
     assert not run.error
-    assert writers == {"case-writer-0", "case-writer-1"}
+    assert writers == {"MainThread", "case-writer-0", "case-writer-1"}
     assert run.pages == 30
     assert Case.objects.count() == run.created == 600
     for case in Case.objects.order_by("id")[::37]:
@@ -186,6 +186,23 @@ def test_a_walk_on_sqlite_writes_with_a_larger_page_cache_and_gives_the_settings
     assert during
     assert all(values == [-32768, 10000] for values in during)
     assert pragmas() == before != [-32768, 10000]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_walk_of_one_batch_writes_on_the_callers_connection_alone(monkeypatch, sync_client):
+    pages_write = sync._pages_write
+    writers = set()
+
+    def recorded(**kwargs):
+        writers.add(threading.current_thread().name)
+        return pages_write(**kwargs)
+
+    monkeypatch.setattr(sync, "_pages_write", recorded)
+
+    run = cases_sync_incremental(client=sync_client, page_size=25)
+
+    assert (run.pages, run.created) == (2, 50)
+    assert writers == {"MainThread"}
 
 
 @pytest.mark.django_db(transaction=True)
