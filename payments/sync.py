@@ -38,6 +38,10 @@ def payments_replace(*, case: Case, remotes: Sequence[types.Payment], now: datet
         if current is None:
             to_create.append(Payment(case=case, remote_id=remote.id, state=Payment.State.CONFIRMED, **values))
             continue
+        if current.state != Payment.State.CONFIRMED:
+            # A correction or delete of ours is on its way: the agent's values stay on show until
+            # the outbox row ends (done: Debitura has them; failed: the undo puts them back).
+            values = {"invoice_status": values["invoice_status"], "synced_at": now}
         for name, value in values.items():
             setattr(current, name, value)
         to_update.append(current)

@@ -66,6 +66,30 @@ def test_correcting_a_payment_relays_an_edit_and_the_new_amount_counts(
     assert Case.objects.get(pk=active_case.pk).remainder == remainder + 20
 
 
+def test_a_sync_while_a_correction_is_pending_keeps_the_agents_new_amount(
+    client, team_agent, active_case, relay, synced
+):
+    from cases.sync import case_refresh
+
+    payment = recorded(active_case, team_agent, relay, "100")
+    payment_correct(
+        payment=payment,
+        actor=team_agent,
+        date=payment.date,
+        amount=Decimal("80"),
+        recipient=payment.recipient,
+        token="tok-pending-correct",
+    )
+
+    case_refresh(case_id=str(active_case.pk), client=synced)  # Debitura still says 100
+
+    payment.refresh_from_db()
+    assert (payment.state, payment.amount) == (Payment.State.PENDING, Decimal("80"))
+    relay()
+    payment.refresh_from_db()
+    assert (payment.state, payment.amount) == (Payment.State.CONFIRMED, Decimal("80"))
+
+
 def test_the_correct_form_starts_with_the_payments_values_and_no_split(
     client, team_agent, active_case, relay
 ):
