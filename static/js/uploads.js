@@ -81,6 +81,14 @@
           if (event.lengthComputable) bar.value = Math.round((event.loaded * 100) / event.total);
         });
         xhr.addEventListener("load", function () {
+          // Signed out meanwhile: the answer is the login page the request was redirected to.
+          if (xhr.responseURL && new URL(xhr.responseURL).pathname !== new URL(form.action, location.href).pathname) {
+            row.dataset.state = "";
+            bar.value = 0;
+            status.textContent = "You were signed out, so nothing was uploaded: sign in again (in a new tab keeps this list), then press Upload.";
+            resolve();
+            return;
+          }
           var ok = xhr.status === 200;
           row.dataset.state = ok ? "queued" : "refused";
           if (ok) bar.value = 100;

@@ -112,3 +112,19 @@ def test_pressing_upload_again_after_an_interrupted_answer_queues_the_file_once(
 
     expect(status).to_contain_text("queued", timeout=10_000)
     assert OutboxAction.objects.filter(case=active_case, kind="file_upload").count() == 1
+
+
+def test_a_signed_out_agent_is_told_so_and_nothing_shows_as_queued(page, sign_in, team_agent, active_case):
+    sign_in(team_agent)
+    page.goto(f"/cases/{active_case.id}/")
+    form = page.locator("#file-upload")
+    form.locator("input[type=file]").set_input_files(
+        [{"name": "demand.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
+    page.context.clear_cookies()  # the session ended while the agent was choosing files
+
+    form.get_by_role("button", name="Upload").click()
+
+    status = form.locator(".upload-row .upload-status")
+    expect(status).to_contain_text("You were signed out, so nothing was uploaded")
+    assert not OutboxAction.objects.exists()
