@@ -23,7 +23,7 @@ def main() -> int:
 
     sizes = " and ".join(f"{n:,}" for n in case_list.SIZES)
     print(f"\nCase list server time at {sizes} cached cases (median of {case_list.REPEAT}; "
-          "warm: tab counts cached, first visit: cache cleared):")  # fmt: skip
+          "first visit: Django's cache cleared; tab counts are always live):")  # fmt: skip
     print(table(case_list.main()))
     print(f"\n(benchmarks took {time.perf_counter() - started:.0f} s)")
     return 0
