@@ -116,7 +116,8 @@ def payment_record_view(request: HtmxHttpRequest, case_id: str) -> HttpResponse:
                 form.add_service_errors(exc.message_dict)
             else:
                 return _recorded(request, case, action)
-    preview = _preview(case, request.POST) if form.confirming else None
+    # The form comes back (guard, edit, errors): with the estimate for what is typed, not 'Enter an amount'.
+    preview = _preview(case, request.POST)
     if request.htmx:
         return render(request, "payments/_record_form.html", {"case": case, "form": form, "preview": preview})
     context = case_page_context(request, case, bound=form)

@@ -268,6 +268,18 @@ def test_without_javascript_errors_come_back_on_the_whole_page(client, team_agen
     assert "greater than or equal to 0.01" in html
 
 
+def test_a_form_sent_back_with_an_error_keeps_the_estimate_for_the_amount_typed(
+    client, team_agent, active_case
+):
+    client.force_login(team_agent)
+    html = post(
+        client, active_case, form_data(active_case, amount="10", recipient="Creditor")
+    ).content.decode()
+    assert "Say whether the creditor has paid our fee on it." in html
+    assert "Remainder after this payment" in html
+    assert "Enter an amount to see the estimated split." not in html
+
+
 def test_a_recorded_payment_shows_pending_then_confirmed_with_debituras_id_and_the_new_remainder(
     client, team_agent, active_case, relay
 ):
