@@ -131,10 +131,20 @@ def payment_remainder(*, case: Case) -> Decimal:
     remainder = case.remainder
     on_the_way = Payment.objects.filter(case=case).filter(
         Q(state=Payment.State.PENDING, action__kind=OutboxAction.Kind.PAYMENT_CREATE)
+        | Q(state=Payment.State.PENDING, action__kind=OutboxAction.Kind.PAYMENT_UPDATE)
         | Q(state=Payment.State.DELETING)
     )
-    for state, amount in on_the_way.values_list("state", "amount"):
-        remainder += amount if state == Payment.State.DELETING else -amount
+    for state, amount, kind, payload in on_the_way.values_list(
+        "state", "amount", "action__kind", "action__payload"
+    ):
+        if state == Payment.State.DELETING:
+            remainder += amount
+        elif kind == OutboxAction.Kind.PAYMENT_UPDATE:
+            # A correction moves the remainder by the difference from what Debitura has now.
+            previous = (payload or {}).get("previous", {}).get("amount")
+            remainder -= amount - Decimal(previous) if previous is not None else 0
+        else:
+            remainder -= amount
     return remainder
 
 

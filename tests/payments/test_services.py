@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from cases.actions import payment_delete, payment_record
+from cases.actions import payment_correct, payment_delete, payment_record
 from cases.models import Case
 from payments.models import Payment
 from payments.services import (
@@ -52,6 +52,24 @@ def test_the_remainder_counts_payments_on_their_way_and_those_being_deleted(team
 
     payment_delete(payment=Payment.objects.get(pk=reload(confirmed).payload["payment_id"]), actor=team_agent)
     assert payment_remainder(case=active_case) == base - 40 + 100
+
+
+def test_the_remainder_counts_a_pending_correction_by_its_difference(team_agent, active_case, relay):
+    action = record(active_case, team_agent, "100", "tok-c")
+    relay()
+    active_case.refresh_from_db()
+    base = active_case.remainder
+    payment = Payment.objects.get(pk=reload(action).payload["payment_id"])
+
+    payment_correct(
+        payment=payment,
+        actor=team_agent,
+        date=payment.date,
+        amount=Decimal("70"),
+        recipient=payment.recipient,
+    )
+
+    assert payment_remainder(case=active_case) == base + 30
 
 
 def test_the_share_is_read_once_and_kept(active_case, emulator):
