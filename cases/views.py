@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.decorators import login_required, permission_required
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -78,7 +79,13 @@ PENDING_LABELS = {
 
 def case_children_context(case: Case) -> dict[str, Any]:
     """Everything the polled part of the page shows: children, money paid, actions and their states."""
-    actions = list(case.actions.select_related("actor").order_by("-created_at")[:20])
+    # The newest 20, plus any older one still on its way (25 files sent at once all show).
+    newest = case.actions.order_by("-created_at").values("pk")[:20]
+    actions = list(
+        case.actions.filter(Q(pk__in=newest) | Q(state__in=OPEN_STATES))
+        .select_related("actor")
+        .order_by("-created_at")
+    )
     payments = list(case.payments.select_related("action").order_by("-date", "-id"))
     open_actions = [a for a in actions if a.state in OPEN_STATES]
     lifecycle = case_effective_lifecycle(case=case)

@@ -667,3 +667,15 @@ def test_eleven_files_get_the_forms_message_and_over_twenty_are_cut_off_while_re
     assert many.status_code == 400
     assert "At most 10 files" not in many.content.decode()
     assert not OutboxAction.objects.exists()
+
+
+def test_every_upload_still_on_its_way_is_listed_even_beyond_the_newest_twenty_actions(
+    client, team_agent, active_case
+):
+    for n in range(25):
+        case_file_upload(case=active_case, actor=team_agent, file=ContentFile(PDF, name=f"scan-{n}.pdf"))
+    client.force_login(team_agent)
+
+    html = client.get(reverse("cases:detail", args=[active_case.pk])).content.decode()
+
+    assert html.count('data-upload-state="pending"') == 25
