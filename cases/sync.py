@@ -464,6 +464,24 @@ def _high_water_mark() -> datetime | None:
     return Case.objects.aggregate(mark=Max("remote_updated_at"))["mark"]
 
 
+def _last_complete_mark() -> datetime | None:
+    """Where the last whole walk ended. A walk that stopped part-way (Debitura failing, a killed
+    worker) stored its newest pages but not the older ones, so the newest stamp held locally
+    would make the next walk stop before them; it goes back to the last complete walk instead."""
+    complete = (
+        SyncRun.objects.filter(
+            kind__in=[SyncRun.Kind.INCREMENTAL, SyncRun.Kind.FULL],
+            finished_at__isnull=False,
+            error="",
+            high_water_mark__isnull=False,
+        )
+        .order_by("-started_at")
+        .values_list("high_water_mark", flat=True)
+        .first()
+    )
+    return complete
+
+
 def _run_finish(run: SyncRun, error: BaseException | None = None) -> SyncRun:
     run.finished_at = timezone.now()
     if error is not None:
@@ -715,7 +733,7 @@ def cases_sync_incremental(*, client: DebituraClient | None = None, page_size: i
     back past the high-water mark less an overlap, so with nothing changed it costs one request.
     """
     client = client or get_client()
-    mark = _high_water_mark()
+    mark = _last_complete_mark()
     stop_before = mark - INCREMENTAL_OVERLAP if mark else None
 
     def newer_than_mark(page: _Page) -> bool:

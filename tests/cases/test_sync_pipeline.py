@@ -71,6 +71,43 @@ def test_a_failed_page_fetch_keeps_the_pages_before_it_and_is_recorded(monkeypat
     assert not _threads_left()
 
 
+def test_the_next_sync_after_a_walk_broken_part_way_fetches_the_pages_it_left_unread(
+    monkeypatch, emulator, sync_client
+):
+    cases_sync_incremental(client=sync_client, page_size=10)  # a complete walk: 50 cases
+    # Three pages' worth change at Debitura, ten minutes apart page by page (well past the overlap).
+    with emulator.state.lock:
+        pool = sorted((c for c in emulator.state.cases.values() if not c.is_test), key=lambda c: c.id)[:30]
+    for group in (pool[:10], pool[10:20], pool[20:]):
+        with emulator.state.lock:
+            for case in group:
+                emulator.state.touch(case)
+        emulator.advance_clock(600)
+    changed = [case.id for case in pool]
+    list_case_values = sync_client.list_case_values
+    calls = []
+
+    def second_fails(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise ServerError("GET /cases answered 503", status=503, ambiguous=False)
+        return list_case_values(*args, **kwargs)
+
+    monkeypatch.setattr(sync_client, "list_case_values", second_fails)
+    broken = cases_sync_incremental(client=sync_client, page_size=10)
+    monkeypatch.setattr(sync_client, "list_case_values", list_case_values)
+
+    again = cases_sync_incremental(client=sync_client, page_size=10)
+
+    assert "503" in broken.error
+    assert broken.updated == 10
+    assert again.error == ""
+    assert again.updated == 20, "the two pages the broken walk never read"
+    remote = {c.id: c.date_updated for c in sync_client.list_cases(ALL, page=1, page_size=50).cases}
+    local = dict(Case.objects.values_list("id", "remote_updated_at"))
+    assert all(local[uuid.UUID(case_id)] == remote[case_id] for case_id in changed)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_failed_write_stops_the_walk_and_leaves_no_thread_behind(monkeypatch, emulator, sync_client):
     pages_write = sync._pages_write
