@@ -12,6 +12,7 @@ refreshed when it is old or refused, the bytes are streamed, and the content typ
 
 from __future__ import annotations
 
+import codecs
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -178,9 +179,13 @@ def document_head_matches(extension: str, head: bytes) -> bool:
 def _text_problem(file: Any, head: bytes, extension: str) -> str | None:
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         # UTF-16 (Notepad's "Unicode", Excel's "Unicode text") is text full of NULs.
+        # Decoded a megabyte at a time: validity over the whole file, never all of it in memory.
+        decoder = codecs.getincrementaldecoder("utf-16")()
         file.seek(0)
         try:
-            file.read().decode("utf-16")
+            while chunk := file.read(_CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             return "is not text (it is not valid UTF-16)."
         return None
