@@ -201,6 +201,13 @@ class _ValuesCompiler:
     def emit(self, depth: int, line: str) -> None:
         self.lines.append("    " * (depth + 1) + line)
 
+    def convert(self, v: str, convert: str, labels: Path, depth: int) -> None:
+        """Run the field's converter on `v`, its DecodeError located at the field."""
+        self.emit(depth, "try:")
+        self.emit(depth + 1, f"{v} = {convert}({v})")
+        self.emit(depth, "except DecodeError as exc:")
+        self.emit(depth + 1, f"raise _located(exc, {labels!r})")
+
     def selected(self, prefix: Path) -> list[tuple[int, Path]]:
         """(output index, rest of the path) for every wanted path under attribute path `prefix`."""
         size = len(prefix)
@@ -259,17 +266,11 @@ class _ValuesCompiler:
             self.emit(depth + 2, f"_failed({convert}, {v}, {labels!r})")
         elif nested or field.tp not in _INLINE_CHECKS:
             # Converted by the field's own converter (lists, nested objects wanted whole, Any).
-            self.emit(depth + 1, "try:")
-            self.emit(depth + 2, f"{v} = {convert}({v})")
-            self.emit(depth + 1, "except DecodeError as exc:")
-            self.emit(depth + 2, f"raise _located(exc, {labels!r})")
+            self.convert(v, convert, labels, depth + 1)
         else:
             self.emit(depth + 1, f"if {_INLINE_CHECKS[field.tp].format(v=v)}:")
             if field.tp is Decimal:
-                self.emit(depth + 2, "try:")
-                self.emit(depth + 3, f"{v} = {convert}({v})")
-                self.emit(depth + 2, "except DecodeError as exc:")
-                self.emit(depth + 3, f"raise _located(exc, {labels!r})")
+                self.convert(v, convert, labels, depth + 2)
             else:
                 self.emit(depth + 2, f"_failed({convert}, {v}, {labels!r})")
         for index in whole:
