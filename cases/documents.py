@@ -176,6 +176,15 @@ def document_head_matches(extension: str, head: bytes) -> bool:
     return head.startswith(_MAGIC.get(extension, (b"\x00\x00\x00unknown",)))
 
 
+def document_served_as(file_name: str, head: bytes) -> tuple[str, bool]:
+    """The content type a file is served with and whether it is shown inline: the extension's
+    type only when the first bytes confirm it, else an inert download."""
+    extension = PurePath(file_name).suffix.lower()
+    if extension not in CONTENT_TYPES or not document_head_matches(extension, head):
+        return "application/octet-stream", False
+    return CONTENT_TYPES[extension], extension in INLINE_EXTENSIONS
+
+
 def _text_problem(file: Any, head: bytes, extension: str) -> str | None:
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         # UTF-16 (Notepad's "Unicode", Excel's "Unicode text") is text full of NULs.
@@ -374,14 +383,13 @@ def case_file_open(
     except BaseException:
         download.close()
         raise
-    extension = PurePath(case_file.file_name).suffix.lower()
-    trusted = extension in CONTENT_TYPES and document_head_matches(extension, head)
+    content_type, inline = document_served_as(case_file.file_name, head)
     if download.size is not None and download.size != case_file.size:
         CaseFile.objects.filter(pk=case_file.pk).update(size=download.size)
     return OpenedFile(
         file_name=case_file.file_name,
-        content_type=CONTENT_TYPES[extension] if trusted else "application/octet-stream",
-        inline=trusted and extension in INLINE_EXTENSIONS,
+        content_type=content_type,
+        inline=inline,
         size=download.size,
         _head=head,
         _download=download,

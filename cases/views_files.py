@@ -10,14 +10,13 @@ its own type, description and progress bar, and gets the partial `upload_result`
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import PurePath
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.files.storage import default_storage
-from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
@@ -25,13 +24,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from cases.actions import ActionInvalid, case_file_upload
-from cases.documents import (
-    CONTENT_TYPES,
-    INLINE_EXTENSIONS,
-    DocumentSizeLimit,
-    case_file_open,
-    document_head_matches,
-)
+from cases.documents import DocumentSizeLimit, case_file_open, document_served_as
 from cases.forms import DocumentUploadForm
 from cases.models import Case, CaseFile, OutboxAction
 from cases.views import case_page_context
@@ -146,19 +139,10 @@ def upload_open(request: HtmxHttpRequest, case_id: str, action_id: str) -> HttpR
     stream = default_storage.open(stored, "rb")
     head = stream.read(1024)
     stream.seek(0)
-    extension = PurePath(name).suffix.lower()
-    trusted = extension in CONTENT_TYPES and document_head_matches(extension, head)
-    response = StreamingHttpResponse(
-        _chunks(stream), content_type=CONTENT_TYPES[extension] if trusted else "application/octet-stream"
-    )
-    return _file_headers(response, name, inline=trusted and extension in INLINE_EXTENSIONS, size=stream.size)
-
-
-def _chunks(stream: Any) -> Iterator[bytes]:
-    try:
-        yield from stream.chunks()
-    finally:
-        stream.close()
+    content_type, inline = document_served_as(name, head)
+    # FileResponse closes the file and sets its length and disposition itself.
+    response = FileResponse(stream, content_type=content_type, as_attachment=not inline, filename=name)
+    return _file_headers(response, name, inline=inline, size=stream.size)
 
 
 def _file_headers(
