@@ -37,6 +37,7 @@ from cases.models import (
 )
 from debitura import types
 from debitura.client import DebituraClient, get_client
+from debitura.decoding import attribute
 from debitura.enums import Lifecycle
 from debitura.errors import DebituraError, NotFound
 
@@ -260,15 +261,7 @@ def _case_row_from_values(values: tuple[Any, ...]) -> tuple[Any, ...]:
 
 def case_row(remote: types.Case) -> tuple[Any, ...]:
     """The local column values (CASE_COLUMNS) for a case as Debitura sent it (`raw` as JSON text)."""
-    return _case_row_from_values(tuple(_attribute(remote, path) for path in CASE_PATHS))
-
-
-def _attribute(value: Any, path: tuple[str, ...]) -> Any:
-    for name in path:
-        if value is None:
-            return None
-        value = getattr(value, name)
-    return value
+    return _case_row_from_values(tuple(attribute(remote, path) for path in CASE_PATHS))
 
 
 def search_text(fields: dict[str, Any]) -> str:

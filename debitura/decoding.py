@@ -248,7 +248,7 @@ class _ValuesCompiler:
             for index in whole:
                 self.emit(depth + 1, f"o{index} = {self.constant(absent)}")
             for index, rest in inside:
-                self.emit(depth + 1, f"o{index} = {self.constant(_attribute(absent, rest))}")
+                self.emit(depth + 1, f"o{index} = {self.constant(attribute(absent, rest))}")
         self.emit(depth, "else:")
         convert = self.constant(field.convert)
         if nested and not whole:
@@ -290,7 +290,8 @@ def _text_parser(tp: Any) -> Converter | None:
     return None
 
 
-def _attribute(value: Any, path: Path) -> Any:
+def attribute(value: Any, path: Path) -> Any:
+    """The attribute at `path` of a decoded object, as values() reads it (None past an absent object)."""
     for name in path:
         if value is None:
             return None
