@@ -8,6 +8,7 @@ correcting and deleting are outbox rows written by the services in cases/actions
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -183,11 +184,28 @@ def payment_detail(request: HtmxHttpRequest, payment_id: int) -> HttpResponse:
     return _payment_page(request, _payment(payment_id))
 
 
-def _changed(request: HtmxHttpRequest, payment: Payment, action: OutboxAction) -> HttpResponse:
-    messages.success(
-        request, f"{action.get_kind_display()} queued: it shows as pending until Debitura has answered."
-    )
-    return HttpResponseRedirect(f"{reverse('cases:detail', args=[payment.case_id])}#case-payments")
+def _change(
+    request: HtmxHttpRequest,
+    payment: Payment,
+    form: PaymentCorrectForm | PaymentDeleteForm | PaymentConsentForm,
+    send: Callable[[dict[str, Any]], OutboxAction],
+) -> HttpResponse:
+    """Validate, confirm if the form asks for it, send; otherwise the payment page with the form again."""
+    if form.is_valid():
+        if form.confirm and request.POST.get("confirmed") != "1":
+            form.confirming = True
+            return _payment_page(request, payment, bound=form)
+        try:
+            action = send(form.cleaned_data)
+        except ActionInvalid as exc:
+            form.add_service_errors(exc.message_dict)
+        else:
+            messages.success(
+                request,
+                f"{action.get_kind_display()} queued: it shows as pending until Debitura has answered.",
+            )
+            return HttpResponseRedirect(f"{reverse('cases:detail', args=[payment.case_id])}#case-payments")
+    return _payment_page(request, payment, bound=form, status=400)
 
 
 @require_POST
@@ -197,16 +215,13 @@ def payment_correct_view(request: HtmxHttpRequest, payment_id: int) -> HttpRespo
     """Correct a payment's values; relayed as an edit at Debitura."""
     payment = _payment(payment_id)
     form = PaymentCorrectForm(request.POST, payment=payment)
-    if form.is_valid():
-        try:
-            action = payment_correct(
-                payment=payment, actor=request.user, token=form.cleaned_data["token"], **form.payment_fields()
-            )
-        except ActionInvalid as exc:
-            form.add_service_errors(exc.message_dict)
-        else:
-            return _changed(request, payment, action)
-    return _payment_page(request, payment, bound=form, status=400)
+
+    def send(data: dict[str, Any]) -> OutboxAction:
+        return payment_correct(
+            payment=payment, actor=request.user, token=data["token"], **form.payment_fields()
+        )
+
+    return _change(request, payment, form, send)
 
 
 @require_POST
@@ -216,17 +231,11 @@ def payment_delete_view(request: HtmxHttpRequest, payment_id: int) -> HttpRespon
     """Delete a payment, after one confirmation step."""
     payment = _payment(payment_id)
     form = PaymentDeleteForm(request.POST, case=payment.case)
-    if form.is_valid():
-        if request.POST.get("confirmed") != "1":
-            form.confirming = True
-            return _payment_page(request, payment, bound=form)
-        try:
-            action = payment_delete(payment=payment, actor=request.user, token=form.cleaned_data["token"])
-        except ActionInvalid as exc:
-            form.add_service_errors(exc.message_dict)
-        else:
-            return _changed(request, payment, action)
-    return _payment_page(request, payment, bound=form, status=400)
+
+    def send(data: dict[str, Any]) -> OutboxAction:
+        return payment_delete(payment=payment, actor=request.user, token=data["token"])
+
+    return _change(request, payment, form, send)
 
 
 @require_POST
@@ -236,21 +245,14 @@ def payment_consent_view(request: HtmxHttpRequest, payment_id: int) -> HttpRespo
     """Resend an edit or delete Debitura refused (409), now consenting to reopen the case."""
     payment = _payment(payment_id)
     form = PaymentConsentForm(request.POST, case=payment.case)
-    if form.is_valid():
+
+    def send(data: dict[str, Any]) -> OutboxAction:
         refused = payment_consent_pending(payment)
-        try:
-            if refused is None or refused.pk != uuid.UUID(str(form.cleaned_data["action"])):
-                raise ActionInvalid(
-                    {"__all__": "That change is no longer waiting for consent; reload the page."}
-                )
-            action = _resend_with_consent(
-                payment, refused, actor=request.user, token=form.cleaned_data["token"]
-            )
-        except ActionInvalid as exc:
-            form.add_service_errors(exc.message_dict)
-        else:
-            return _changed(request, payment, action)
-    return _payment_page(request, payment, bound=form, status=400)
+        if refused is None or refused.pk != uuid.UUID(str(data["action"])):
+            raise ActionInvalid({"__all__": "That change is no longer waiting for consent; reload the page."})
+        return _resend_with_consent(payment, refused, actor=request.user, token=data["token"])
+
+    return _change(request, payment, form, send)
 
 
 def _resend_with_consent(payment: Payment, refused: OutboxAction, *, actor: Any, token: str) -> OutboxAction:
