@@ -344,8 +344,11 @@ def case_file_link_refresh(
     """Fetch fresh signed links for the case's files; NotFound when this one is gone at Debitura."""
     now = now or timezone.now()
     fresh = {f.id.lower(): f.url for f in client.list_files(str(case_file.case_id)) if f.url}
-    for file_id, link in fresh.items():
-        CaseFile.objects.filter(id=file_id, case_id=case_file.case_id).update(url=link, url_fetched_at=now)
+    # One read and one bulk write however many files the case has, not an UPDATE per file.
+    known = list(CaseFile.objects.filter(case_id=case_file.case_id, id__in=fresh).only("id"))
+    for known_file in known:
+        known_file.url, known_file.url_fetched_at = fresh[str(known_file.id).lower()], now
+    CaseFile.objects.bulk_update(known, ["url", "url_fetched_at"])
     url = fresh.get(str(case_file.id).lower())
     if url is None:
         raise NotFound("This file is no longer on the case at Debitura.", status=404)
