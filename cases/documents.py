@@ -143,10 +143,9 @@ def document_content_problem(file: IO[bytes] | Any, extension: str) -> str | Non
     file.seek(0)
     head = file.read(4096)
     try:
-        for magic, program in _PROGRAMS:
-            # "MZ" also starts ordinary words; a real Windows program has NULs right after it.
-            if head.startswith(magic) and (magic != b"MZ" or b"\x00" in head[:64]):
-                return f"looks like {program}, not a {extension} file."
+        program = _program(head)
+        if program:
+            return f"looks like {program}, not a {extension} file."
         if extension == ".pdf":
             return None if b"%PDF-" in head[:1024] else "is not a PDF (it does not start with %PDF-)."
         if extension in TEXT_EXTENSIONS:
@@ -165,15 +164,22 @@ def document_content_problem(file: IO[bytes] | Any, extension: str) -> str | Non
 def document_head_matches(extension: str, head: bytes) -> bool:
     """The first bytes fit the extension (for files coming from Debitura, read as they stream)."""
     extension = extension.lower()
-    if any(head.startswith(magic) for magic, _ in _PROGRAMS if magic != b"MZ") or (
-        head.startswith(b"MZ") and b"\x00" in head[:64]
-    ):
+    if _program(head):
         return False
     if extension == ".pdf":
         return b"%PDF-" in head[:1024]
     if extension in TEXT_EXTENSIONS:
         return b"\x00" not in head or head.startswith((b"\xff\xfe", b"\xfe\xff"))
     return head.startswith(_MAGIC.get(extension, (b"\x00\x00\x00unknown",)))
+
+
+def _program(head: bytes) -> str | None:
+    """What kind of program the first bytes are, or None."""
+    for magic, program in _PROGRAMS:
+        # "MZ" also starts ordinary words; a real Windows program has NULs right after it.
+        if head.startswith(magic) and (magic != b"MZ" or b"\x00" in head[:64]):
+            return program
+    return None
 
 
 def document_served_as(file_name: str, head: bytes) -> tuple[str, bool]:
