@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from cases.actions import DeclineReason, partner_reference_taken
 from cases.models import DOCUMENT_TYPE_LABELS, Case, CloseCodeChoices, OutboxAction, TeamMember
-from debitura.validation import ALLOWED_EXTENSIONS
+from debitura.validation import ALLOWED_EXTENSIONS, MAX_UPLOAD_BYTES
 from partnerportal.models import AgencySettings
 from partnerportal.templatetags.portal import money
 
@@ -307,6 +307,7 @@ class DocumentUploadForm(forms.Form):
     """Files for the case with a document type and description (per file with JavaScript, else shared)."""
 
     MAX_FILES = 10
+    MAX_BYTES = MAX_UPLOAD_BYTES  # for the page's script, which spares sending a file too large
 
     documents = _MultipleFileField(
         label="Files",
