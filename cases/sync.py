@@ -586,9 +586,7 @@ def _pages_write(
     *, pages: Sequence[Sequence[tuple[Any, ...]]], assignees: _Assignees, now: datetime | None = None
 ) -> PageResult:
     """Write pages of case rows that arrived together: one transaction, one read, one upsert."""
-    with transaction.atomic():
-        _page_commit_without_flush_wait()
-        return _rows_write(rows=[row for rows in pages for row in rows], assignees=assignees, now=now)
+    return _rows_write(rows=[row for rows in pages for row in rows], assignees=assignees, now=now)
 
 
 # PostgreSQL writers working side by side, each on a connection of its own. One server process
