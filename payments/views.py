@@ -62,7 +62,7 @@ def _decimal(value: str | None) -> Decimal | None:
     return number if number.is_finite() and 0 <= number < Decimal("1e16") else None
 
 
-def _preview(case: Case, data: Any) -> SplitPreview | None:
+def _preview(case: Case, data: Any, *, remainder: Decimal | None = None) -> SplitPreview | None:
     """The estimate for what the agent typed so far; None until there is an amount."""
     amount = _decimal(data.get("amount"))
     if amount is None or amount <= 0:
@@ -73,7 +73,7 @@ def _preview(case: Case, data: Any) -> SplitPreview | None:
         case=case,
         amount=amount,
         shares=partner_revenue_shares(),
-        remainder=payment_remainder(case=case),
+        remainder=payment_remainder(case=case) if remainder is None else remainder,
         payout_creditor=creditor if both else None,
         payout_partner=partner if both else None,
     )
@@ -95,13 +95,15 @@ def payment_record_view(request: HtmxHttpRequest, case_id: str) -> HttpResponse:
     """Record a payment: guards ask once more (above the remainder, a likely duplicate), then queue it."""
     case = get_object_or_404(Case, id=case_id)
     form = PaymentRecordForm(request.POST, case=case)
+    remainder = None  # read once for the guards and the estimate shown with them
     if form.is_valid() and "edit" not in request.POST:
         data = form.cleaned_data
         # A token already used is a second submit of the same form: the service returns the first row.
         resent = OutboxAction.objects.filter(idempotency_key=data["token"]).exists()
         if not resent and request.POST.get("confirmed") != "1":
+            remainder = payment_remainder(case=case)
             form.guard_warnings = payment_record_warnings(
-                case=case, amount=data["amount"], when=data["date"], token=data["token"]
+                case=case, amount=data["amount"], when=data["date"], token=data["token"], remainder=remainder
             )
             form.confirming = bool(form.guard_warnings)
         if not form.confirming:
@@ -118,7 +120,7 @@ def payment_record_view(request: HtmxHttpRequest, case_id: str) -> HttpResponse:
             else:
                 return _recorded(request, case, action)
     # The form comes back (guard, edit, errors): with the estimate for what is typed, not 'Enter an amount'.
-    preview = _preview(case, request.POST)
+    preview = _preview(case, request.POST, remainder=remainder)
     if request.htmx:
         return render(request, "payments/_record_form.html", {"case": case, "form": form, "preview": preview})
     context = case_page_context(request, case, bound=form)
