@@ -28,7 +28,7 @@ from cases.documents import DocumentSizeLimit, case_file_open, document_served_a
 from cases.forms import DocumentUploadForm
 from cases.models import Case, CaseFile, OutboxAction
 from cases.views import case_page_context
-from debitura.errors import DebituraError, LinkRefused, NotFound, TransientError
+from debitura.errors import DebituraError, NotFound, TransientError
 from partnerportal.http import HtmxHttpRequest
 
 
@@ -163,9 +163,7 @@ def _cannot_open(request: HtmxHttpRequest, case_id: uuid.UUID, name: str, exc: D
         reason = "it is no longer on the case at Debitura"
     elif isinstance(exc, TransientError):
         reason = "Debitura did not answer in time; try again in a moment"
-    elif isinstance(exc, LinkRefused):
-        reason = str(exc)
-    else:
+    else:  # LinkRefused and the other refusals carry their own words
         reason = getattr(exc, "message", None) or str(exc)
     messages.error(request, f"{name} could not be opened: {reason}")
     return HttpResponseRedirect(reverse("cases:detail", args=[case_id]) + "#case-files")
