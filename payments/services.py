@@ -130,8 +130,10 @@ def payment_remainder(*, case: Case) -> Decimal:
     """The case's remainder counting the agency's payments still on their way to Debitura."""
     remainder = case.remainder
     on_the_way = Payment.objects.filter(case=case).filter(
-        Q(state=Payment.State.PENDING, action__kind=OutboxAction.Kind.PAYMENT_CREATE)
-        | Q(state=Payment.State.PENDING, action__kind=OutboxAction.Kind.PAYMENT_UPDATE)
+        Q(
+            state=Payment.State.PENDING,
+            action__kind__in=(OutboxAction.Kind.PAYMENT_CREATE, OutboxAction.Kind.PAYMENT_UPDATE),
+        )
         | Q(state=Payment.State.DELETING)
     )
     for state, amount, kind, payload in on_the_way.values_list(
