@@ -71,17 +71,9 @@ def _act(
     return render(request, "cases/case_detail.html", case_page_context(request, case, bound=form))
 
 
-def _queued(
-    request: HtmxHttpRequest, case: Case, form: ActionForm, action: OutboxAction, *, whole_panel: bool
-) -> HttpResponse:
-    messages.success(
-        request, f"{action.get_kind_display()} queued: it shows as pending until Debitura has answered."
-    )
-    url = reverse("cases:detail", args=[case.pk])
-    if not request.htmx:
-        return HttpResponseRedirect(f"{url}#case-actions")  # after a POST, a GET: reload sends nothing
-    context = case_page_context(request, case)
-    extras = render_to_string(
+def case_children_oob(request: HtmxHttpRequest, case: Case) -> str:
+    """The polled part of the case page and the messages, swapped out of band after a queued action."""
+    return render_to_string(
         "cases/_case_children.html",
         {
             "case": case,
@@ -92,6 +84,19 @@ def _queued(
         },
         request=request,
     ) + render_to_string("cases/_case_messages.html", {}, request=request)
+
+
+def _queued(
+    request: HtmxHttpRequest, case: Case, form: ActionForm, action: OutboxAction, *, whole_panel: bool
+) -> HttpResponse:
+    messages.success(
+        request, f"{action.get_kind_display()} queued: it shows as pending until Debitura has answered."
+    )
+    url = reverse("cases:detail", args=[case.pk])
+    if not request.htmx:
+        return HttpResponseRedirect(f"{url}#case-actions")  # after a POST, a GET: reload sends nothing
+    context = case_page_context(request, case)
+    extras = case_children_oob(request, case)
     if whole_panel:
         # The lifecycle changed (or a consent was answered): other forms apply now.
         panel = render_to_string("cases/case_detail.html#actions_panel", context, request=request)

@@ -24,7 +24,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cases.actions import ActionInvalid, payment_correct, payment_delete, payment_record
 from cases.models import Case, OutboxAction
-from cases.views import case_children_context, case_page_context
+from cases.views import case_page_context
+from cases.views_actions import case_children_oob
 from partnerportal.http import HtmxHttpRequest
 from payments.forms import (
     LedgerFilterForm,
@@ -131,14 +132,10 @@ def _recorded(request: HtmxHttpRequest, case: Case, action: OutboxAction) -> Htt
     messages.success(request, "Payment queued: it shows as pending until Debitura has confirmed it.")
     if not request.htmx:
         return HttpResponseRedirect(f"{reverse('cases:detail', args=[case.pk])}#case-payments")
-    context = {"case": case, "poll": True, "oob": True, "refreshing": case.children_stale}
     fresh = render_to_string(
         "payments/_record_form.html", {"case": case, "form": PaymentRecordForm(case=case)}, request=request
     )
-    extras = render_to_string(
-        "cases/_case_children.html", {**context, **case_children_context(case)}, request=request
-    ) + render_to_string("cases/_case_messages.html", {}, request=request)
-    return HttpResponse(fresh + extras)
+    return HttpResponse(fresh + case_children_oob(request, case))
 
 
 # --- Correcting ----------------------------------------------------------------------------------
