@@ -32,6 +32,7 @@ from debitura.errors import RequestInvalid
 from debitura.types import PaymentInput
 from partnerportal.models import AgencySettings
 from payments.models import Payment
+from payments.services import payment_remainder
 
 Kind = OutboxAction.Kind
 OPEN_STATES = (OutboxAction.State.PENDING, OutboxAction.State.SENDING)
@@ -127,18 +128,13 @@ def case_close_payments_check(*, case: Case, close_code: CloseCode) -> None:
     """Debitura's payment rules for Paid and PartiallyPaid, checked on the local copy before sending.
 
     What Debitura has counts through the case's remainder (payments may not be synced here yet).
-    Payments recorded here and still on their way count too: the relay sends a case's rows in
-    order, so they reach Debitura before the close does; payments being deleted no longer count.
+    Payments recorded, corrected or deleted here and still on their way count as Debitura will
+    have them (payment_remainder): the relay sends a case's rows in order, before the close.
     """
     if close_code not in (CloseCode.PAID, CloseCode.PARTIALLY_PAID):
         return
     owed = case.gross_amount + case.interest_fees + case.reminder_fees + case.collection_fees
-    on_the_way = Payment.objects.filter(case=case).filter(
-        Q(state=Payment.State.PENDING, action__kind=Kind.PAYMENT_CREATE) | Q(state=Payment.State.DELETING)
-    )
-    paid = owed - case.remainder
-    for state, amount in on_the_way.values_list("state", "amount"):
-        paid += -amount if state == Payment.State.DELETING else amount
+    paid = owed - payment_remainder(case=case)
     if close_code is CloseCode.PAID and (paid <= 0 or paid < owed):
         raise ActionInvalid(
             {

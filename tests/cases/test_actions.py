@@ -16,6 +16,7 @@ from cases.actions import (
     case_accept,
     case_chat_send,
     case_close,
+    case_close_payments_check,
     case_custom_terms_reason,
     case_decline,
     case_effective_lifecycle,
@@ -123,6 +124,24 @@ def test_close_closes_the_case_once(active_case, team_agent, relay, emulator):
     assert len(writes(emulator, "POST", "/cases/{id}/close")) == 1
     active_case.refresh_from_db()
     assert active_case.lifecycle == "Closed"
+
+
+def test_close_as_paid_counts_a_pending_correction_as_debitura_will_have_it(active_case, team_agent, relay):
+    settled = record_and_relay(active_case, team_agent, relay, amount=str(active_case.remainder))
+    active_case.refresh_from_db()
+    case_close_payments_check(case=active_case, close_code=CloseCode.PAID)  # covered: no error
+
+    payment_correct(
+        payment=settled,
+        actor=team_agent,
+        date=settled.date,
+        amount=settled.amount - 10,
+        recipient=settled.recipient,
+    )
+
+    with pytest.raises(ActionInvalid) as caught:
+        case_close(case=active_case, actor=team_agent, close_code=CloseCode.PAID)
+    assert "Paid needs payments covering the outstanding" in caught.value.message_dict["close_code"][0]
 
 
 def test_note_appears_once_on_the_timeline_here_and_at_debitura(active_case, team_agent, relay, emulator):
