@@ -29,6 +29,11 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+def roles_with(permission: str) -> tuple[str, ...]:
+    """The roles that hold `permission` ("app.codename"); Administrator holds every one."""
+    return tuple(role for role in ROLES if role == ADMINISTRATOR or permission in ROLE_PERMISSIONS[role])
+
+
 def role_of(user: Any) -> str | None:
     """The user's highest role name, or None for a user without one."""
     if user.is_superuser:

@@ -22,7 +22,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.lookups import Exact, GreaterThanOrEqual, IsNull, LessThan, LessThanOrEqual
 from django.utils import timezone
 
-from accounts.roles import ADMINISTRATOR, AGENT, SUPERVISOR
+from accounts.roles import roles_with
 from cases.counts import case_counts
 from cases.models import Case, CaseCount, CloseCodeChoices, LifecycleChoices
 
@@ -75,7 +75,7 @@ def assignable_users() -> list[tuple[str, str]]:
     """
     users = cache.get("cases:assignable-users")
     if users is None:
-        roles = (AGENT, SUPERVISOR, ADMINISTRATOR)
+        roles = roles_with("accounts.work_cases")
         users = [
             (str(user.pk), user.get_full_name() or user.get_username())
             for user in get_user_model()
