@@ -122,11 +122,12 @@ def test_a_failed_write_stops_the_walk_and_leaves_no_thread_behind(monkeypatch, 
     monkeypatch.setattr(sync, "_pages_write", second_fails)
 
     with pytest.raises(RuntimeError, match="disk full"):
-        cases_sync_incremental(client=sync_client, page_size=2)
+        cases_sync_incremental(client=sync_client, page_size=1)
 
     assert not _threads_left()
-    # The walk stopped: far fewer than the 25 pages were asked for.
-    assert emulator.stats()["requests"]["GET /cases"] < 25
+    # The walk stopped: of the 50 pages, at most two batches, the queue and the page in flight
+    # (10 + 10 + PAGES_AHEAD + 1 = 27) were asked for.
+    assert emulator.stats()["requests"]["GET /cases"] <= 2 * sync.PAGES_PER_TRANSACTION + sync.PAGES_AHEAD + 1
 
 
 @pytest.mark.django_db(transaction=True)
