@@ -1,0 +1,89 @@
+"""Version stamps that tell an open page whether what it shows has changed, without rendering it.
+
+A page polls a tiny endpoint with the stamp it was rendered with; only when the stamp differs does
+it fetch the regions again. A stamp is read in one query from columns that every local write to a
+case or its children moves: the case row (sync, lifecycle, money), the newest outbox change
+(queued, sent, done, failed, payments written with it), and the count or newest write of each child
+table (a children refresh or a partial read-back, a webhook's catch-up). Nothing here is shown to
+users; the stamps are opaque and short.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import Count, IntegerField, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from cases.models import Case, CaseFile, ChatMessage, OutboxAction, TimelineItem
+from payments.models import Payment
+
+# The case's own columns that a page shows or that change what it offers.
+_CASE_COLUMNS = (
+    "synced_at",
+    "remote_updated_at",
+    "children_synced_at",
+    "children_stale",
+    "lifecycle",
+    "close_code",
+    "remainder",
+    "partner_reference",
+    "assigned_to_id",
+    "gone_at",
+)
+
+
+def _per_case(queryset: QuerySet[Any], **aggregate: Any) -> Subquery:
+    """One aggregate of a child table for the outer case, as a scalar subquery."""
+    ((name, expression),) = aggregate.items()
+    return Subquery(
+        queryset.filter(case=OuterRef("pk"))
+        .order_by()
+        .values("case")
+        .annotate(**{name: expression})
+        .values(name)
+    )
+
+
+def _stamped(cases: QuerySet[Case]) -> QuerySet[Any, tuple[Any, ...]]:
+    count: IntegerField[int, int] = IntegerField()
+    return cases.annotate(
+        actions_at=_per_case(OutboxAction.objects.all(), at=Max("updated_at")),
+        timeline_n=Coalesce(_per_case(TimelineItem.objects.all(), n=Count("pk")), 0, output_field=count),
+        chat_n=Coalesce(_per_case(ChatMessage.objects.all(), n=Count("pk")), 0, output_field=count),
+        chat_unseen=Coalesce(
+            _per_case(ChatMessage.objects.all(), n=Count("pk", filter=Q(is_seen=False))),
+            0,
+            output_field=count,
+        ),
+        files_n=Coalesce(_per_case(CaseFile.objects.all(), n=Count("pk")), 0, output_field=count),
+        payments_at=_per_case(Payment.objects.all(), at=Max("synced_at")),
+        payments_n=Coalesce(_per_case(Payment.objects.all(), n=Count("pk")), 0, output_field=count),
+    ).values_list(
+        "pk",
+        *_CASE_COLUMNS,
+        "actions_at",
+        "timeline_n",
+        "chat_n",
+        "chat_unseen",
+        "files_n",
+        "payments_at",
+        "payments_n",
+    )
+
+
+def _digest(values: Iterable[Any]) -> str:
+    return hashlib.blake2b(repr(tuple(values)).encode(), digest_size=8).hexdigest()
+
+
+def case_stamp(case_id: Any) -> str | None:
+    """The case page's version: changes whenever anything the page shows changed here; None if no case."""
+    row = _stamped(Case.objects.filter(pk=case_id)).first()
+    return _digest(row[1:]) if row is not None else None
+
+
+def case_stamps(case_ids: Iterable[Any]) -> dict[str, str]:
+    """Versions of several cases in one query, by case id (as a string); missing cases are left out."""
+    return {str(row[0]): _digest(row[1:]) for row in _stamped(Case.objects.filter(pk__in=list(case_ids)))}
