@@ -89,9 +89,16 @@ def refresh_case_children(case_id: str) -> None:
         case_children_refresh(case=case, client=children_client())
 
 
-@shared_task(name="cases.sync_team", ignore_result=True)
+@shared_task(
+    name="cases.sync_team",
+    ignore_result=True,
+    autoretry_for=(TransientError,),
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=5,
+)
 def sync_team() -> None:
-    """Mirror the agency's team at Debitura (beat: hourly)."""
+    """Mirror the agency's team at Debitura (beat: hourly, and at worker start: retried until it answers)."""
     from cases.sync import team_sync
 
     team_sync()

@@ -8,7 +8,7 @@ import math
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,7 +25,7 @@ from .faults import DroppedResponse, FaultConfig, Faults, SimulatedTimeout
 from .files import FileLinks
 from .http import Request, Response, error_response, json_response
 from .idempotency import IdempotencyStore
-from .model import DISPUTED, NOT_DISPUTED, Case, Chat, Payment
+from .model import DISPUTED, NOT_DISPUTED, Case, Chat, Payment, User
 from .names import CREDITOR_MESSAGES
 from .ratelimit import RateLimiter, RateLimits
 from .seed import anchor_for, build_world
@@ -114,6 +114,7 @@ class Emulator:
         rate_limits: RateLimits | None = None,
         deliver: Deliver | None = None,
         today: datetime | None = None,
+        team: Sequence[tuple[str, str]] = (),
     ) -> None:
         self.case_count = cases
         self.seed = seed
@@ -132,7 +133,10 @@ class Emulator:
         self.file_links = FileLinks(
             hashlib.sha256(f"emulator-file-links-{seed}".encode()).digest(), self.clock.time
         )
-        self.state = State(build_world(seed, cases, self.anchor), self.clock)
+        # (name, email) of team members besides the seeded ones, e.g. the portal's demo users;
+        # part of the starting state, so reset() brings them back.
+        self.team = list(team)
+        self.state = self._seeded_state()
         self.api = DebituraApi(self)
         self.control = ControlApi(self)
 
@@ -253,7 +257,7 @@ class Emulator:
 
     def reset(self) -> None:
         """Back to the seeded state: data, log, faults, limits, idempotency keys and clock."""
-        state = State(build_world(self.seed, self.case_count, self.anchor), self.clock)
+        state = self._seeded_state()
         with self.state.lock:
             self.state = state
         with self._log_lock:
@@ -265,7 +269,21 @@ class Emulator:
         self.idempotency = IdempotencyStore()
         self.clock.offset = 0.0
 
+    def _seeded_state(self) -> State:
+        state = State(build_world(self.seed, self.case_count, self.anchor), self.clock)
+        for name, email in self.team:
+            operations.team_member_add(state, email=email, name=name)
+        return state
+
     # -- behaviour over time (mirrors the control endpoints) ------------------------------------
+    def team_member_add(self, *, email: Any, name: Any = None) -> User:
+        """The agency adds someone to its team at Debitura: from now on they may start cases and chat.
+
+        `email` and `name` are checked here (400 when they are not text), as they come from JSON.
+        """
+        with self.state.lock:
+            return operations.team_member_add(self.state, email=email, name=name)
+
     def new_assignment(
         self,
         *,

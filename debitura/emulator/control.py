@@ -131,6 +131,12 @@ class ControlApi:
         return self.get_clock(request)
 
     # -- what happens at Debitura and on the creditor's side ------------------------------------
+    @control("POST", "/team")
+    def team_member_add(self, request: Request) -> Response:
+        payload = self.body(request)
+        member = self.emulator.team_member_add(email=payload.get("email"), name=payload.get("name"))
+        return json_response(201, dto.user(member))
+
     @control("POST", "/assignments")
     def new_assignment(self, request: Request) -> Response:
         payload = self.body(request)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -639,6 +640,36 @@ def file_upload(state: State, case: Case, fields: dict[str, str], files: dict[st
 
 
 # -- what creditors and Debitura do (control plane) ---------------------------------------------
+EMAIL_MAX = 254
+# Members added after the seed get ids derived from their e-mail, not drawn from the seeded
+# generator, so adding them leaves every later seeded id (new assignments, payments) unchanged.
+_TEAM_NAMESPACE = uuid.UUID("6f1c52c4-6d1e-4c55-9a43-0d9d3c1f3a71")
+
+
+def team_member_add(state: State, *, email: Any, name: Any = None) -> User:
+    """The agency adds someone to its team at Debitura (or takes them back): active from now on."""
+    if not isinstance(email, str) or "@" not in email.strip() or len(email.strip()) > EMAIL_MAX:
+        raise bad_request(f"email: must be an e-mail address of at most {EMAIL_MAX} characters.")
+    if name is not None and (not isinstance(name, str) or len(name) > 200):
+        raise bad_request("name: must be text of at most 200 characters.")
+    email = email.strip()
+    first, _, last = (name or "").strip().partition(" ")
+    member = next((u for u in state.users.values() if u.email.lower() == email.lower()), None)
+    if member is None:
+        member = User(
+            id=str(uuid.uuid5(_TEAM_NAMESPACE, email.lower())),
+            number=next(state.seeder.numbers),
+            first_name=first or email.split("@")[0],
+            last_name=last,
+            email=email,
+            date_created=state.clock.now(),
+        )
+        state.users[member.id] = member
+    else:
+        member.active = True  # name unchanged: cases assigned to them keep the name they show
+    return member
+
+
 def creditor_message(state: State, case: Case, message: str) -> Chat:
     _refuse_merged(case)
     return _post_chat(state, case, message, role=1, user=None, seen=False)

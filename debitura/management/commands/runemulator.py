@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
+from email.utils import parseaddr
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from debitura.emulator import Emulator
 from debitura.emulator.server import EmulatorServer
@@ -26,17 +27,36 @@ class Command(BaseCommand):
             "--api-key", default=None, help="Key clients must send (default: DEBITURA_API_KEY)."
         )
         parser.add_argument("--access-log", action="store_true", help="Log one line per request.")
+        parser.add_argument(
+            "--team-member",
+            action="append",
+            default=[],
+            metavar='"NAME <EMAIL>"',
+            help="Add a member to the agency's team besides the seeded ones (repeatable), "
+            "e.g. the portal users who accept cases and chat.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         api_key = options["api_key"] or getattr(settings, "DEBITURA_API_KEY", "") or "demo-api-key"
         started = time.perf_counter()
-        emulator = Emulator(cases=options["cases"], seed=options["seed"], api_key=api_key)
+        team = [_member(value) for value in options["team_member"]]
+        emulator = Emulator(cases=options["cases"], seed=options["seed"], api_key=api_key, team=team)
         server = EmulatorServer(emulator, options["host"], options["port"], access_log=options["access_log"])
         self.stdout.write(
             f"Debitura emulator: {options['cases']} cases (seed {options['seed']}) seeded in "
             f"{time.perf_counter() - started:.1f}s, serving {server.url} (control plane under /_emulator/)."
         )
+        for name, email in team:
+            self.stdout.write(f"Team member: {name} <{email}>" if name else f"Team member: {email}")
         try:
             server.serve_forever()
         except KeyboardInterrupt:
             self.stdout.write("Stopped.")
+
+
+def _member(value: str) -> tuple[str, str]:
+    """(name, email) from "Alex Agent <agent@demo.example>" or a bare address."""
+    name, email = parseaddr(value)
+    if "@" not in email:
+        raise CommandError(f'--team-member {value!r}: give "Name <email>" or an e-mail address.')
+    return name, email

@@ -120,3 +120,49 @@ def test_rate_limits_can_be_set_through_the_control_plane(api: httpx.Client) -> 
 def test_health_and_unknown_control_paths(api: httpx.Client) -> None:
     assert api.get("/_emulator/health").json()["cases"] == 50
     assert api.get("/_emulator/nothing").status_code == 404
+
+
+def test_a_team_member_added_at_the_control_plane_may_start_cases_and_chat(
+    api: httpx.Client, emulator: Emulator
+) -> None:
+    case = emulator.new_assignment(claim_type="Unpaid Invoice", disputed=False)[0]
+    start = {"welcomeMessage": "We have taken over your case.", "userEmail": "new.agent@agency.example"}
+    refused = api.post(f"/cases/{case.id}/start", json=start)
+
+    added = api.post("/_emulator/team", json={"email": "new.agent@agency.example", "name": "New Agent"})
+
+    assert refused.status_code == 400
+    assert added.status_code == 201
+    assert added.json()["name"] == "New Agent"
+    assert "new.agent@agency.example" in {u["email"] for u in api.get("/users").json()["users"]}
+    assert api.post(f"/cases/{case.id}/start", json=start).status_code == 200
+    chat = {"message": "Hello.", "userEmail": "New.Agent@agency.example"}
+    assert api.post(f"/cases/{case.id}/chats", json=chat).status_code == 200
+
+
+def test_adding_a_member_twice_keeps_one_and_brings_back_one_who_left(
+    api: httpx.Client, emulator: Emulator
+) -> None:
+    left = next(u for u in emulator.state.users.values() if not u.active)
+    before = len(emulator.state.users)
+
+    again = api.post("/_emulator/team", json={"email": left.email.upper()})
+    api.post("/_emulator/team", json={"email": left.email})
+
+    assert again.json()["id"] == left.id
+    assert len(emulator.state.users) == before
+    assert left.email in {u["email"] for u in api.get("/users").json()["users"]}
+    assert api.post("/_emulator/team", json={"email": "not an address"}).status_code == 400
+
+
+def test_team_members_given_at_start_are_listed_and_survive_a_reset() -> None:
+    emulator = Emulator(cases=5, seed=42, team=[("Alex Agent", "agent@demo.example")])
+    seeded = Emulator(cases=5, seed=42)
+
+    emulator.reset()
+
+    member = next(u for u in emulator.state.users.values() if u.email == "agent@demo.example")
+    assert (member.name, member.active) == ("Alex Agent", True)
+    # The seeded data is the same with or without extra members.
+    assert list(emulator.state.cases) == list(seeded.state.cases)
+    assert emulator.new_assignment()[0].id == seeded.new_assignment()[0].id
