@@ -24,8 +24,9 @@ from django.db.models import Max, Q, TextChoices
 from django.utils import timezone
 
 from cases.documents import DocumentInvalid, document_check
-from cases.models import Case, LifecycleChoices, OutboxAction, TeamMember
+from cases.models import Case, LifecycleChoices, OutboxAction
 from cases.outbox import payment_values, payment_values_apply
+from cases.team import team_member_for
 from debitura import validation
 from debitura.enums import CloseCode, CommissionPaymentStatus, DocumentType, PaymentRecipient
 from debitura.errors import RequestInvalid
@@ -95,7 +96,7 @@ def _money(value: Decimal | None) -> str | None:
 
 def _team_email(actor: Any) -> str:
     """The actor's address in the agency's team at Debitura (the sender Debitura will check)."""
-    member = TeamMember.objects.filter(user=actor, active=True).first()
+    member = team_member_for(user=actor)
     email = member.email if member else getattr(actor, "email", "")
     if not email:
         raise ActionInvalid({"__all__": "Your account has no e-mail address in the agency's Debitura team."})

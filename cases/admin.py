@@ -24,6 +24,7 @@ from cases.models import (
     WebhookEvent,
     WebhookSubscription,
 )
+from cases.team import team_member_link
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -194,6 +195,12 @@ class TeamMemberAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def save_model(self, request: HttpRequest, obj: TeamMember, form: Any, change: bool) -> None:
+        # Through the service, so the member's cases follow the link to "My cases" of the new user.
+        moved = team_member_link(member=TeamMember.objects.get(pk=obj.pk), user=obj.user)
+        if moved:
+            self.message_user(request, f"{moved} case(s) of {obj.name or obj.email} moved with the link.")
 
 
 @admin.register(WebhookEvent)

@@ -35,6 +35,7 @@ from cases.models import (
     TimelineItem,
     ValidationItem,
 )
+from cases.team import team_user_ids_by_email
 from debitura import types
 from debitura.client import DebituraClient, get_client
 from debitura.decoding import attribute
@@ -324,13 +325,8 @@ class PageResult:
         return self.created + self.updated
 
 
-def _assignee_by_email() -> dict[str, Any]:
-    users = get_user_model().objects.filter(is_active=True).exclude(email="").only("id", "email")
-    return {user.email.lower(): user for user in users}
-
-
 class _Assignees:
-    """Portal user ids by email, read on first need and then kept for one sync run."""
+    """Portal user ids by Debitura assignee e-mail (cases.team), read on first need, kept for one run."""
 
     def __init__(self) -> None:
         self._ids: dict[str, int] | None = None
@@ -340,7 +336,7 @@ class _Assignees:
         if self._ids is None:
             with self._lock:
                 if self._ids is None:
-                    self._ids = {email: user.id for email, user in _assignee_by_email().items()}
+                    self._ids = team_user_ids_by_email()
         return self._ids.get(email.lower())
 
 
@@ -988,27 +984,35 @@ def children_client() -> DebituraClient:
 
 
 def team_sync(*, client: DebituraClient | None = None) -> list[TeamMember]:
-    """Mirror GET /users and link members to portal users by email (case-insensitive)."""
+    """Mirror GET /users; a member nobody is linked to yet is linked to the portal user with their e-mail.
+
+    A link an administrator set (Django admin, Team members) is never changed here.
+    """
     client = client or get_client()
     remotes = client.list_users()
-    users = _assignee_by_email()
+    users = {
+        email.lower(): user_id
+        for user_id, email in get_user_model()
+        .objects.filter(is_active=True)
+        .exclude(email="")
+        .values_list("id", "email")
+    }
     now = timezone.now()
     members = []
     with transaction.atomic():
+        linked = set(TeamMember.objects.filter(user__isnull=False).values_list("user_id", flat=True))
         for remote in remotes:
             email = _s(remote.email)
             member, _ = TeamMember.objects.update_or_create(
                 id=remote.id,
                 defaults={"name": _s(remote.name), "email": email, "active": True, "synced_at": now},
             )
-            user = users.get(email.lower())
-            if (
-                user is not None
-                and member.user_id != user.id
-                and not TeamMember.objects.filter(user=user).exclude(id=member.id).exists()
-            ):
-                member.user = user
+            user_id = users.get(email.lower())
+            if member.user_id is None and user_id is not None and user_id not in linked:
+                # The same e-mail already mapped the member's cases to this user: none move.
+                member.user_id = user_id
                 member.save(update_fields=["user"])
+                linked.add(user_id)
             members.append(member)
         TeamMember.objects.exclude(id__in=[r.id for r in remotes]).update(active=False)
     return members

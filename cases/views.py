@@ -37,6 +37,7 @@ from cases.forms import (
 )
 from cases.models import Case, ChatMessage, LifecycleChoices, OutboxAction, TeamMember
 from cases.sync import case_children_request
+from cases.team import team_member_for
 from partnerportal.http import HtmxHttpRequest
 from payments.forms import payment_form_for_case
 
@@ -200,7 +201,7 @@ def accept_form_empty(request: HtmxHttpRequest, case: Case) -> AcceptForm:
     """The accept form pre-filled: suggested reference, the agency's welcome text, the agent as assignee."""
     settings = agency_settings_for_accept()
     team = list(TeamMember.objects.filter(active=True).order_by("name"))
-    mine = next((m for m in team if m.user_id == request.user.pk), None)
+    mine = team_member_for(user=request.user)
     reference = partner_reference_suggest(case=case, settings=settings)
     user = request.user
     full_name = user.get_full_name() if user.is_authenticated else ""
