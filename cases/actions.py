@@ -32,6 +32,7 @@ from debitura.enums import CloseCode, CommissionPaymentStatus, DocumentType, Pay
 from debitura.errors import RequestInvalid
 from debitura.types import PaymentInput
 from partnerportal.models import AgencySettings
+from partnerportal.templatetags.portal import money
 from payments.models import Payment
 from payments.services import payment_remainder
 
@@ -139,15 +140,15 @@ def case_close_payments_check(*, case: Case, close_code: CloseCode) -> None:
     if close_code is CloseCode.PAID and (paid <= 0 or paid < owed):
         raise ActionInvalid(
             {
-                "close_code": f"Paid needs payments covering the outstanding {owed} {case.currency}; "
-                f"payments so far: {paid} {case.currency}."
+                "close_code": f"Paid needs payments covering the outstanding {money(owed, case.currency)}; "
+                f"payments so far: {money(paid, case.currency)}."
             }
         )
     if close_code is CloseCode.PARTIALLY_PAID and (paid <= 0 or paid >= owed):
         raise ActionInvalid(
             {
                 "close_code": "Partially paid needs at least one payment, below the outstanding "
-                f"{owed} {case.currency}; payments so far: {paid} {case.currency}."
+                f"{money(owed, case.currency)}; payments so far: {money(paid, case.currency)}."
             }
         )
 
@@ -250,7 +251,11 @@ def case_accept(
     collection_fees: Decimal | None = None,
     token: str | None = None,
 ) -> OutboxAction:
-    """Accept (start) a Pending Verification case with a welcome message to the creditor."""
+    """Accept (start) a Pending Verification case with a welcome message to the creditor.
+
+    A fee left as None keeps the case's current one: the relay sends the fee the case has then,
+    because Debitura sets a fee left out of the request to 0.
+    """
     custom_terms = case_custom_terms_reason(case=case)
     if custom_terms:
         raise ActionInvalid({"__all__": f"{custom_terms} Accept it in Debitura's portal."})

@@ -6,33 +6,90 @@ kept through the confirmation step, so a double submit reaches the service twice
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Count, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 
-from cases.actions import DeclineReason, partner_reference_taken
+from cases.actions import DeclineReason, case_close_payments_check, partner_reference_taken
 from cases.models import DOCUMENT_TYPE_LABELS, Case, CloseCodeChoices, OutboxAction, TeamMember
+from debitura.enums import CloseCode
 from debitura.validation import ALLOWED_EXTENSIONS, MAX_UPLOAD_BYTES
 from partnerportal.models import AgencySettings
-from partnerportal.templatetags.portal import money
+from partnerportal.templatetags.portal import minor_units, money
+
+# What an amount may look like as typed: ASCII digits and at most one decimal point (a minus only
+# so that the minimum's message can say so). Python's Decimal also reads "1_000", full-width
+# digits and "1e3"; an agent typing those meant something else, so they are refused, not guessed.
+AMOUNT_TEXT = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
+# No claim, payment or note worked here is older than this; a floor against typed years like 0202.
+EARLIEST_DATE = date(2000, 1, 1)
 
 
-def amount_field(label: str, *, required: bool = True, help_text: str = "") -> forms.DecimalField:
+class AmountField(forms.DecimalField):
+    """An amount in the case's currency, typed as plain decimal digits; ActionForm fits its step,
+    its validation and its initial value to the currency's decimals (JPY whole units)."""
+
+    def __init__(self, *, minimum: Decimal = Decimal(0), **kwargs: Any) -> None:
+        super().__init__(max_digits=20, decimal_places=4, min_value=minimum, **kwargs)
+        self.widget.attrs["inputmode"] = "decimal"
+
+    def to_python(self, value: Any) -> Any:
+        if value not in self.empty_values and not isinstance(value, Decimal | int):
+            text = str(value).strip()
+            if not AMOUNT_TEXT.fullmatch(text):
+                raise forms.ValidationError(
+                    "Enter the amount in plain digits, with a point for decimals (e.g. 1250.50).",
+                    code="invalid",
+                )
+            value = text
+        return super().to_python(value)
+
+
+def amount_field(label: str, *, required: bool = True, help_text: str = "") -> AmountField:
     """An amount in the case's currency: Decimal, never negative."""
-    return forms.DecimalField(
-        label=label,
-        required=required,
-        help_text=help_text,
-        max_digits=20,
-        decimal_places=4,
-        min_value=Decimal(0),
-    )
+    return AmountField(label=label, required=required, help_text=help_text)
+
+
+def amount_as_written(amount: Decimal, currency: str) -> Decimal:
+    """1799.3400 EUR as 1799.34 (1500.0000 JPY as 1500), unless the amount has more decimals."""
+    try:
+        rounded = amount.quantize(Decimal(1).scaleb(-minor_units(currency)))
+    except InvalidOperation:
+        return amount
+    return rounded if rounded == amount else amount
+
+
+def _in_minor_units(currency: str) -> Any:
+    places = minor_units(currency)
+    unit = Decimal(1).scaleb(-places)
+
+    def check(value: Decimal | None) -> None:
+        # Trailing zeros are fine (100.00 JPY); a fraction the currency cannot hold is not.
+        try:
+            fraction = value is not None and value.quantize(unit) != value
+        except InvalidOperation:
+            return  # too many digits: the field's own max_digits check says so
+        if fraction:
+            raise forms.ValidationError(
+                f"{currency} amounts have no decimals." if not places else f"Use at most {places} decimals."
+            )
+
+    return check
+
+
+def earliest_date_for(case: Case) -> date:
+    """The earliest date a payment or note on the case may carry: its claim date, never before 2000."""
+    claim = timezone.localtime(case.claim_date).date() if case.claim_date else EARLIEST_DATE
+    return max(claim, EARLIEST_DATE)
 
 
 class ActionForm(forms.Form):
@@ -55,6 +112,36 @@ class ActionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.case = case
         self.confirming = False
+        self._amounts_in(case.currency)
+
+    def _amounts_in(self, currency: str) -> None:
+        """Every amount field shown, stepped and checked in the currency's own decimals."""
+        places = minor_units(currency)
+        for name, field in self.fields.items():
+            if not isinstance(field, AmountField):
+                continue
+            field.validators = [*field.validators, _in_minor_units(currency)]
+            field.widget.attrs["step"] = str(Decimal(1).scaleb(-places)) if places else "1"
+            if isinstance(self.initial.get(name), Decimal):
+                self.initial[name] = amount_as_written(self.initial[name], currency)
+
+    def _date_floor(self, name: str) -> None:
+        """Tell the browser's date picker the earliest date _check_floor accepts."""
+        widget = self.fields[name].widget
+        floor = earliest_date_for(self.case).isoformat()
+        local = getattr(widget, "input_type", "") == "datetime-local"
+        widget.attrs["min"] = f"{floor}T00:00" if local else floor
+
+    def _check_floor(self, when: date | datetime | None) -> None:
+        if when is None:
+            return
+        day = timezone.localtime(when).date() if isinstance(when, datetime) else when
+        floor = earliest_date_for(self.case)
+        if day < floor:
+            raise forms.ValidationError(
+                f"Cannot be before {floor.isoformat()}"
+                + (" (the claim date)." if floor > EARLIEST_DATE else ".")
+            )
 
     @property
     def url_name(self) -> str:
@@ -64,17 +151,32 @@ class ActionForm(forms.Form):
         """What the confirmation step repeats back, as label and display value."""
         rows = []
         for name, field in self.fields.items():
-            value = self.cleaned_data.get(name)
-            if field.widget.is_hidden or value in (None, ""):
-                continue
-            if isinstance(field, forms.ChoiceField):
-                value = dict(field.choices).get(value, value)  # type: ignore[arg-type]
-            elif isinstance(value, Decimal):
-                value = money(value, self.case.currency)
-            elif isinstance(value, datetime):
-                value = timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
-            rows.append((str(field.label), str(value)))
+            text = "" if field.widget.is_hidden else self.summary_value(name, self.cleaned_data.get(name))
+            if text:
+                # The bound field's label: a field declared without one gets its name in words.
+                rows.append((str(self[name].label), text))
         return rows
+
+    def summary_value(self, name: str, value: Any) -> str:
+        """One cleaned value as the confirmation step shows it; empty to leave the row out."""
+        field = self.fields[name]
+        if value in (None, ""):
+            return ""
+        if isinstance(field, forms.ChoiceField):
+            return str(dict(field.choices).get(value, value))  # type: ignore[arg-type]
+        if isinstance(value, Decimal):
+            return money(value, self.case.currency)
+        if isinstance(value, datetime):
+            return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+        if isinstance(value, date):
+            return value.isoformat()
+        return str(value)
+
+    def errors_only_for(self, names: set[str]) -> None:
+        """Keep the errors of these fields (and the form's own); for checking one field as it changes."""
+        for name in list(self.errors):
+            if name not in names and name != NON_FIELD_ERRORS:
+                del self.errors[name]
 
     def add_service_errors(self, errors: dict[str, list[str]]) -> None:
         """Put ActionInvalid's messages next to the matching field, the rest above the form."""
@@ -86,37 +188,92 @@ class ActionForm(forms.Form):
                     self.add_error(None, message)
 
 
+# Stands for the agency reference in the welcome message until it is sent, so that the message
+# says the reference the agent finally gave, not the one suggested when the form was drawn.
+REFERENCE_PLACEHOLDER = "{agency_reference}"
+FEE_FIELDS = ("interest_fees", "reminder_fees", "collection_fees")
+
+
+def welcome_reference(*, case: Case, partner_reference: str) -> str:
+    """What the welcome message calls the agency's reference: its own, else Debitura's."""
+    return partner_reference or case.reference
+
+
 class AcceptForm(ActionForm):
     name = "accept"
     title = "Accept the case"
     submit_label = "Accept…"
     confirm_question = "Accept the case? Debitura e-mails the welcome message to the creditor."
 
-    welcome_message = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 8}),
-        min_length=10,
-        max_length=5000,
-        help_text="E-mailed to the creditor and posted in the case chat.",
-    )
     partner_reference = forms.CharField(
         label="Agency reference", max_length=128, required=False, help_text="Cannot be changed later."
     )
     assigned_user_email = forms.ChoiceField(label="Assignee", required=False)
+    welcome_message = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 8}),
+        min_length=10,
+        max_length=5000,
+        help_text=f"E-mailed to the creditor and posted in the case chat; {REFERENCE_PLACEHOLDER} "
+        "is replaced by the agency reference.",
+    )
     interest_fees = amount_field("Interest", required=False)
     reminder_fees = amount_field("Reminder fees", required=False)
     collection_fees = amount_field("Collection fees", required=False)
 
     def __init__(self, *args: Any, case: Case, team: list[TeamMember], **kwargs: Any) -> None:
+        # The fees start from the case's: an accept changes only the fees the agent changes.
+        initial = kwargs.setdefault("initial", {})
+        for name in FEE_FIELDS:
+            initial.setdefault(name, getattr(case, name))
         super().__init__(*args, case=case, **kwargs)
         field = self.fields["assigned_user_email"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [("", "Nobody yet")] + [(m.email, f"{m.name} <{m.email}>") for m in team]
+        for name in FEE_FIELDS:
+            self.fields[name].help_text = "Leave as it is to keep the creditor's."
+
+    placeholder = REFERENCE_PLACEHOLDER
+
+    @property
+    def welcome_reference(self) -> str:
+        """What the placeholder reads with the reference as the form holds it now."""
+        typed = self.data.get("partner_reference") if self.is_bound else self.initial.get("partner_reference")
+        return welcome_reference(case=self.case, partner_reference=str(typed or "").strip())
 
     def clean_partner_reference(self) -> str:
         reference: str = self.cleaned_data["partner_reference"].strip()
         if reference and partner_reference_taken(reference, case=self.case):
             raise forms.ValidationError("Another case already has this agency reference.")
         return reference
+
+    def _fee(self, name: str) -> Decimal | None:
+        # None means "the case's current fee": empty, or the value the form started from.
+        value: Decimal | None = self.cleaned_data[name]
+        return None if value is None or value == getattr(self.case, name) else value
+
+    def clean_interest_fees(self) -> Decimal | None:
+        return self._fee("interest_fees")
+
+    def clean_reminder_fees(self) -> Decimal | None:
+        return self._fee("reminder_fees")
+
+    def clean_collection_fees(self) -> Decimal | None:
+        return self._fee("collection_fees")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        message = data.get("welcome_message")
+        if message and "partner_reference" in data:
+            reference = welcome_reference(case=self.case, partner_reference=data["partner_reference"])
+            data["welcome_message"] = message.replace(REFERENCE_PLACEHOLDER, reference)
+            if len(data["welcome_message"]) > 5000:
+                self.add_error("welcome_message", "With the reference filled in, it is over 5000 characters.")
+        return data
+
+    def summary_value(self, name: str, value: Any) -> str:
+        if name in FEE_FIELDS and value is None:
+            return f"{money(getattr(self.case, name), self.case.currency)} (unchanged)"
+        return super().summary_value(name, value)
 
 
 class DeclineForm(ActionForm):
@@ -142,7 +299,9 @@ class CloseForm(ActionForm):
     confirm_question = "Close the case at Debitura? This cannot be undone here."
 
     close_code = forms.ChoiceField(
-        label="Close code", choices=[c for c in CloseCodeChoices.choices if c[0] != CloseCodeChoices.UNKNOWN]
+        label="Close code",
+        choices=[("", "Choose why…")]
+        + [c for c in CloseCodeChoices.choices if c[0] != CloseCodeChoices.UNKNOWN],
     )
     comment = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -150,6 +309,29 @@ class CloseForm(ActionForm):
         max_length=2000,
         help_text="Needed with Other.",
     )
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, case=case, **kwargs)
+        # Debitura's payment rules are checked as soon as a code is picked (htmx), not only after
+        # the confirmation step; the submit checks them again.
+        self.fields["close_code"].widget.attrs.update(
+            {
+                "hx-post": reverse("cases:close", args=[case.pk]),
+                "hx-trigger": "change",
+                "hx-target": "#action-close",
+                "hx-swap": "outerHTML",
+                "hx-vals": '{"check": "close_code"}',
+            }
+        )
+
+    def clean_close_code(self) -> str:
+        code: str = self.cleaned_data["close_code"]
+        # Debitura's payment rules for Paid and Partially paid, as the agent picks the code.
+        try:
+            case_close_payments_check(case=self.case, close_code=CloseCode(code))
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.message_dict.get("close_code", exc.messages)) from None
+        return code
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -177,10 +359,15 @@ class NoteForm(ActionForm):
         help_text="Leave empty for now; never in the future.",
     )
 
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, case=case, **kwargs)
+        self._date_floor("event_date")
+
     def clean_event_date(self) -> Any:
         moment = self.cleaned_data["event_date"]
         if moment is not None and moment > timezone.now():
             raise forms.ValidationError("Cannot be in the future.")
+        self._check_floor(moment)
         return moment
 
 
@@ -205,6 +392,12 @@ class FeesForm(ActionForm):
     gross_amount = amount_field(
         "Principal", required=False, help_text="Only to correct it; a change may move the success fee."
     )
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        initial = kwargs.setdefault("initial", {})
+        for name in FEE_FIELDS:
+            initial.setdefault(name, getattr(case, name))
+        super().__init__(*args, case=case, **kwargs)
 
 
 class FeesConsentForm(ActionForm):

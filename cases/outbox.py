@@ -188,15 +188,23 @@ BEFORE = "before_send"
 
 def _send_accept(action: OutboxAction, client: DebituraClient) -> Any:
     p = action.payload
+    case = action.case
+
+    def fee(name: str) -> Decimal | None:
+        # Debitura sets a fee missing from the start to 0: a fee the agent left alone (None) is
+        # sent as the case has it, so the creditor's reminder fees survive the accept.
+        value = _decimal(p.get(name))
+        return value if value is not None else getattr(case, name)
+
     return client.start_case(
         str(action.case_id),
         welcome_message=p["welcome_message"],
         user_email=p["user_email"],
         assigned_user_email=p.get("assigned_user_email") or None,
         partner_reference=p.get("partner_reference") or None,
-        interest_fees=_decimal(p.get("interest_fees")),
-        reminder_fees=_decimal(p.get("reminder_fees")),
-        collection_fees=_decimal(p.get("collection_fees")),
+        interest_fees=fee("interest_fees"),
+        reminder_fees=fee("reminder_fees"),
+        collection_fees=fee("collection_fees"),
     )
 
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<uuid:case_id>/", views.case_detail, name="detail"),
     path("<uuid:case_id>/children", views.case_children, name="children"),
     path("<uuid:case_id>/accept", views_actions.action_accept, name="accept"),
+    path("<uuid:case_id>/accept/reference", views_actions.accept_reference, name="accept_reference"),
     path("<uuid:case_id>/decline", views_actions.action_decline, name="decline"),
     path("<uuid:case_id>/close", views_actions.action_close, name="close"),
     path("<uuid:case_id>/note", views_actions.action_note, name="note"),

@@ -22,6 +22,7 @@ from cases.actions import (
 )
 from cases.documents import case_uploads_shown
 from cases.forms import (
+    REFERENCE_PLACEHOLDER,
     AcceptForm,
     ActionForm,
     ChatForm,
@@ -34,11 +35,13 @@ from cases.forms import (
     agency_settings_for_accept,
     partner_reference_suggest,
     welcome_message_for,
+    welcome_reference,
 )
 from cases.models import Case, ChatMessage, LifecycleChoices, OutboxAction, TeamMember
 from cases.sync import case_children_request
 from cases.team import team_member_for
 from partnerportal.http import HtmxHttpRequest
+from partnerportal.templatetags.portal import external_url
 from payments.forms import payment_form_for_case
 
 
@@ -175,14 +178,7 @@ def action_forms(
     elif lifecycle in WORKABLE:
         forms["note"] = NoteForm(case=case)
         forms["chat"] = ChatForm(case=case)
-        forms["fees"] = FeesForm(
-            case=case,
-            initial={
-                "interest_fees": case.interest_fees,
-                "reminder_fees": case.reminder_fees,
-                "collection_fees": case.collection_fees,
-            },
-        )
+        forms["fees"] = FeesForm(case=case)
         forms["close"] = CloseForm(case=case)
         if consent is not None:
             forms["fees_consent"] = FeesConsentForm(
@@ -193,7 +189,8 @@ def action_forms(
     return {
         "forms": forms,
         "custom_terms": custom_terms,
-        "debitura_url": case.solution_url or DEBITURA_PORTAL_URL,
+        # Debitura's link for this case only when it is a web address; else its portal's front page.
+        "debitura_url": external_url(case.solution_url) or DEBITURA_PORTAL_URL,
     }
 
 
@@ -206,8 +203,9 @@ def accept_form_empty(request: HtmxHttpRequest, case: Case) -> AcceptForm:
     user = request.user
     full_name = user.get_full_name() if user.is_authenticated else ""
     agent_name = (mine.name if mine else "") or full_name or user.get_username()
+    # The reference stays a placeholder in the text until it is sent (AcceptForm.clean).
     welcome = welcome_message_for(
-        case=case, settings=settings, agency_reference=reference, agent_name=agent_name
+        case=case, settings=settings, agency_reference=REFERENCE_PLACEHOLDER, agent_name=agent_name
     )
     return AcceptForm(
         case=case,
@@ -218,6 +216,15 @@ def accept_form_empty(request: HtmxHttpRequest, case: Case) -> AcceptForm:
             "assigned_user_email": mine.email if mine else "",
         },
     )
+
+
+def welcome_reference_context(case: Case, partner_reference: str) -> dict[str, Any]:
+    """The accept form's line that says what the welcome message's placeholder becomes."""
+    return {
+        "case": case,
+        "placeholder": REFERENCE_PLACEHOLDER,
+        "reference": welcome_reference(case=case, partner_reference=partner_reference),
+    }
 
 
 def _days_left(end: datetime | None) -> int | None:

@@ -20,7 +20,7 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget
 
 from cases.actions import (
@@ -43,7 +43,7 @@ from cases.forms import (
     NoteForm,
 )
 from cases.models import Case, OutboxAction, TeamMember
-from cases.views import case_children_context, case_page_context
+from cases.views import case_children_context, case_page_context, welcome_reference_context
 from partnerportal.http import HtmxHttpRequest
 
 
@@ -55,8 +55,16 @@ def _act(
     *,
     whole_panel: bool,
 ) -> HttpResponse:
-    """Validate, confirm if the form asks for it, send; otherwise show the form again with its input."""
-    if form.is_valid() and "edit" not in request.POST:
+    """Validate, confirm if the form asks for it, send; otherwise show the form again with its input.
+
+    A POST with `check=<field>` (htmx, as the agent changes that field) only validates: the form
+    comes back with that field's errors, nothing is confirmed or sent.
+    """
+    check = request.POST.get("check")
+    if check:
+        form.is_valid()
+        form.errors_only_for({check})
+    elif form.is_valid() and "edit" not in request.POST:
         if form.confirm and request.POST.get("confirmed") != "1":
             form.confirming = True
         else:
@@ -138,6 +146,16 @@ def action_accept(request: HtmxHttpRequest, case_id: str) -> HttpResponse:
         )
 
     return _act(request, case, form, send, whole_panel=True)
+
+
+@require_GET
+@login_required
+@permission_required("accounts.work_cases", raise_exception=True)
+def accept_reference(request: HtmxHttpRequest, case_id: str) -> HttpResponse:
+    """What the welcome message's reference placeholder reads with the reference typed so far."""
+    case = _case(case_id)
+    typed = request.GET.get("partner_reference", "").strip()[:128]
+    return render(request, "cases/_welcome_reference.html", welcome_reference_context(case, typed))
 
 
 @require_POST

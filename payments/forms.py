@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.utils import timezone
 
 from cases.filters import assignable_users
-from cases.forms import ActionForm
+from cases.forms import ActionForm, AmountField
 from cases.models import Case, LifecycleChoices, OutboxAction
-from partnerportal.templatetags.portal import minor_units
 from payments.models import Payment
-from payments.services import LedgerFilters, money_round
+from payments.services import LedgerFilters
 
 PAYOUT_TOLERANCE = Decimal("0.01")
 
@@ -28,39 +27,8 @@ COMMISSION_CHOICES = [
 ]
 
 
-def _amount(label: str, *, required: bool, help_text: str = "", minimum: str = "0.01") -> forms.DecimalField:
-    return forms.DecimalField(
-        label=label,
-        required=required,
-        help_text=help_text,
-        max_digits=20,
-        decimal_places=4,
-        min_value=Decimal(minimum),
-        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
-    )
-
-
-def _in_minor_units(currency: str, places: int) -> Any:
-    unit = Decimal(1).scaleb(-places)
-
-    def check(value: Decimal) -> None:
-        # Trailing zeros are fine (100.00 JPY); a fraction the currency cannot hold is not.
-        try:
-            fraction = value is not None and value.quantize(unit) != value
-        except InvalidOperation:
-            return  # too many digits: the field's own max_digits check says so
-        if fraction:
-            raise forms.ValidationError(
-                f"{currency} amounts have no decimals." if not places else f"Use at most {places} decimals."
-            )
-
-    return check
-
-
-def _as_written(amount: Decimal, currency: str) -> Decimal:
-    """3543.8800 as 3543.88 (1500.0000 JPY as 1500), unless the stored amount has more."""
-    rounded = money_round(amount, currency)
-    return rounded if rounded == amount else amount
+def _amount(label: str, *, required: bool, help_text: str = "", minimum: str = "0.01") -> AmountField:
+    return AmountField(label=label, required=required, help_text=help_text, minimum=Decimal(minimum))
 
 
 class PaymentFieldsForm(ActionForm):
@@ -94,18 +62,15 @@ class PaymentFieldsForm(ActionForm):
         initial.setdefault("date", timezone.localdate())
         super().__init__(*args, case=case, **kwargs)
         self.guard_warnings: list[str] = []
-        places = minor_units(case.currency)
         for name in ("amount", "payout_creditor", "payout_partner"):
-            field = self.fields[name]
-            assert isinstance(field, forms.DecimalField)
-            field.validators = [*field.validators, _in_minor_units(case.currency, places)]
-            field.widget.attrs["step"] = str(Decimal(1).scaleb(-places)) if places else "1"
-            field.label = f"{field.label} ({case.currency})"
+            self.fields[name].label = f"{self.fields[name].label} ({case.currency})"
+        self._date_floor("date")
 
     def clean_date(self) -> Any:
         when = self.cleaned_data["date"]
         if when is not None and when > timezone.localdate():
             raise forms.ValidationError("Cannot be in the future.")
+        self._check_floor(when)
         return when
 
     def clean(self) -> dict[str, Any]:
@@ -130,14 +95,10 @@ class PaymentFieldsForm(ActionForm):
             )
         return data
 
-    def summary(self) -> list[tuple[str, str]]:
-        rows = super().summary()
-        if self.cleaned_data.get("close_case") is not None:
-            label = str(self.fields["close_case"].label)
-            rows = [(k, v) for k, v in rows if k != label]
-            if self.cleaned_data["close_case"]:
-                rows.append((label, "Yes"))
-        return rows
+    def summary_value(self, name: str, value: Any) -> str:
+        if name == "close_case":
+            return "Yes" if value else ""
+        return super().summary_value(name, value)
 
     @property
     def split_open(self) -> bool:
@@ -192,7 +153,7 @@ class PaymentCorrectForm(PaymentFieldsForm):
         # changes, and sending it would turn it into an explicit override.
         for name in ("date", "recipient", "commission_status"):
             initial.setdefault(name, getattr(payment, name))
-        initial.setdefault("amount", _as_written(payment.amount, payment.currency))
+        initial.setdefault("amount", payment.amount)
         super().__init__(*args, case=payment.case, **kwargs)
         self.payment = payment
         for name in ("payout_creditor", "payout_partner"):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import urlsplit
 
 from django import template
+from django.conf import settings
 
 register = template.Library()
 
@@ -35,3 +37,18 @@ def money(amount: Any, currency: str = "") -> str:
     quantum = Decimal(1).scaleb(-places)
     text = f"{value.quantize(quantum, rounding=ROUND_HALF_UP):,.{places}f}"
     return f"{text} {currency.upper()}".strip()
+
+
+def external_url(url: Any) -> str:
+    """A URL that came from Debitura, if it may become a link: https only (plain http too under
+    DEBUG, for the emulator); anything else ("javascript:", "data:", relative) is ""."""
+    text = str(url or "").strip()
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return ""
+    allowed = {"https", "http"} if settings.DEBUG else {"https"}
+    return text if parts.scheme.lower() in allowed and parts.netloc else ""
+
+
+register.filter("external_url", external_url)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -11,6 +12,9 @@ from django.utils import timezone
 
 from cases.actions import case_fees_update
 from cases.models import Case, OutboxAction
+from cases.outbox import outbox_relay_due
+from partnerportal.models import AgencySettings
+from tests.fixtures.outbox import NOW
 
 pytestmark = pytest.mark.django_db
 
@@ -238,3 +242,256 @@ def test_fees_consent_resends_the_refused_change_with_the_agents_choice(client, 
         'id="action-fees_consent"'
         not in client.get(reverse("cases:detail", args=[active_case.id])).content.decode()
     )
+
+
+def form_values(html: str, form_id: str) -> dict[str, str]:
+    """The values a browser would send from one form of the page, as it was drawn."""
+    from html.parser import HTMLParser
+
+    class Fields(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inside, self.textarea, self.select = False, "", ""
+            self.values: dict[str, str] = {}
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if tag == "form":
+                self.inside = a.get("id") == form_id
+            elif (
+                self.inside
+                and tag == "input"
+                and a.get("name")
+                and a.get("type") not in ("radio", "checkbox")
+            ):
+                self.values[a["name"]] = a.get("value") or ""
+            elif self.inside and tag == "textarea":
+                self.textarea = a["name"]
+                self.values[self.textarea] = ""
+            elif self.inside and tag == "option" and "selected" in a:
+                self.values[self.select] = a.get("value") or ""
+            elif self.inside and tag == "select":
+                self.select = a["name"]
+                self.values.setdefault(self.select, "")
+
+        def handle_endtag(self, tag):
+            if tag == "form":
+                self.inside = False
+            elif tag == "textarea":
+                self.textarea = ""
+
+        def handle_data(self, data):
+            if self.textarea:
+                self.values[self.textarea] += (
+                    data.removeprefix("\n") if not self.values[self.textarea] else data
+                )
+
+    parser = Fields()
+    parser.feed(html)
+    return parser.values
+
+
+def input_tag(html: str, form_id: str, name: str) -> str:
+    form = html.split(f'id="{form_id}"')[1].split("</form>")[0]
+    found = re.search(rf'<input[^>]*name="{name}"[^>]*>', form)
+    assert found is not None
+    return found.group(0)
+
+
+def page_html(client, case) -> str:
+    return client.get(reverse("cases:detail", args=[case.id])).content.decode()
+
+
+@pytest.fixture
+def pending_with_reminder_fees(pending_case, emulator):
+    """A pending case whose creditor added 25.00 reminder fees (here and at the emulator)."""
+    with emulator.state.lock:
+        emulator.state.cases[str(pending_case.pk)].reminder_fees = Decimal("25.00")
+    Case.objects.filter(pk=pending_case.pk).update(reminder_fees=Decimal("25.0000"))
+    pending_case.refresh_from_db()
+    return pending_case
+
+
+@pytest.mark.parametrize("fees", ["as drawn", "emptied"])
+def test_accept_with_the_fees_left_alone_keeps_the_creditors_reminder_fees_at_debitura(
+    client, team_agent, pending_with_reminder_fees, emulator, sync_client, queued_relays, fees
+):
+    case = pending_with_reminder_fees
+    client.force_login(team_agent)
+    data = form_values(page_html(client, case), "action-accept")
+    assert data["reminder_fees"] == "25.00"  # the form starts from the case's fees, as money
+    if fees == "emptied":
+        data.update(interest_fees="", reminder_fees="", collection_fees="")
+    post(client, "accept", case, {**data, "confirmed": "1"})
+    action = OutboxAction.objects.get(kind="accept")
+    assert action.payload["reminder_fees"] is None  # nothing the agent changed
+
+    outbox_relay_due(client=sync_client, now=NOW)
+
+    remote = emulator.state.cases[str(case.pk)]
+    assert (remote.lifecycle, remote.reminder_fees) == ("Active", Decimal("25.00"))
+    assert Case.objects.get(pk=case.pk).reminder_fees == Decimal("25")
+
+
+def test_accept_sends_a_fee_the_agent_changed(
+    client, team_agent, pending_with_reminder_fees, emulator, sync_client
+):
+    case = pending_with_reminder_fees
+    client.force_login(team_agent)
+    data = form_values(page_html(client, case), "action-accept")
+    post(client, "accept", case, {**data, "reminder_fees": "10", "confirmed": "1"})
+    assert OutboxAction.objects.get(kind="accept").payload["reminder_fees"] == "10"
+    outbox_relay_due(client=sync_client, now=NOW)
+    assert emulator.state.cases[str(case.pk)].reminder_fees == Decimal("10")
+
+
+def test_the_welcome_message_follows_the_reference_the_agent_gives(client, team_agent, pending_case):
+    settings = AgencySettings.load()
+    settings.partner_reference_pattern = "SUG-{seq:03d}"
+    settings.save()
+    client.force_login(team_agent)
+    data = form_values(page_html(client, pending_case), "action-accept")
+    assert data["partner_reference"] == "SUG-001"
+
+    data["partner_reference"] = "MINE-42"
+    confirm = post(client, "accept", pending_case, data).content.decode()
+    # The confirmation step repeats the final text: the reference given, not the one suggested.
+    assert "our reference MINE-42 and" in confirm
+    assert "SUG-001" not in confirm.split('<section class="confirm-step"')[1].split("<input")[0]
+
+    post(client, "accept", pending_case, {**data, "confirmed": "1"})
+    message = OutboxAction.objects.get(kind="accept").payload["welcome_message"]
+    assert "our reference MINE-42 and" in message
+    assert "SUG-001" not in message
+    assert "{agency_reference}" not in message
+
+
+def test_the_welcome_message_says_debituras_reference_when_the_agent_gives_none(
+    client, team_agent, pending_case
+):
+    client.force_login(team_agent)
+    data = form_values(page_html(client, pending_case), "action-accept")
+    post(client, "accept", pending_case, {**data, "partner_reference": "", "confirmed": "1"})
+    message = OutboxAction.objects.get(kind="accept").payload["welcome_message"]
+    assert f"our reference {pending_case.reference} and" in message
+
+
+def test_the_reference_line_under_the_welcome_message_follows_the_typed_reference(
+    client, team_agent, pending_case
+):
+    client.force_login(team_agent)
+    url = reverse("cases:accept_reference", args=[pending_case.id])
+    html = client.get(url, {"partner_reference": "AG-<7>"}, headers={"HX-Request": "true"}).content.decode()
+    assert "{agency_reference} will read <strong>AG-&lt;7&gt;</strong>" in html
+    empty = client.get(url, {"partner_reference": ""}).content.decode()
+    assert f"<strong>{pending_case.reference}</strong>" in empty
+
+
+@pytest.mark.parametrize(
+    ("name", "case_fixture", "data"),
+    [
+        ("chat", "active_case", {"message": "We reached the debtor."}),
+        ("decline", "pending_case", {"reason": "outside_jurisdiction", "text": "Debtor in Peru"}),
+        ("close", "active_case", {"close_code": "UneconomicalToPursue", "comment": "Too small"}),
+        (
+            "accept",
+            "pending_case",
+            {"welcome_message": "Welcome, we take it from here.", "partner_reference": ""},
+        ),
+    ],
+)
+def test_a_confirmation_step_names_every_value_and_never_says_none(
+    request, client, team_agent, name, case_fixture, data
+):
+    case = request.getfixturevalue(case_fixture)
+    client.force_login(team_agent)
+    html = post(client, name, case, {"token": f"tok-{name}", **data}, htmx=True).content.decode()
+    step = html.split('class="confirm-step"')[1]
+    assert "<dt>None</dt>" not in step
+    assert "None" not in step.split("</dl>")[0]
+    for label in ("Message", "Reason", "Explanation", "Comment", "Welcome message"):
+        if label.lower().replace(" ", "_") in data or (label, name) in {("Explanation", "decline")}:
+            assert f"<dt>{label}</dt>" in step, label
+    # Not a button group: Pico lays [role=group] out as one row of buttons.
+    assert 'role="group"' not in html
+
+
+def test_the_close_form_chooses_no_code_by_default(client, team_agent, active_case):
+    client.force_login(team_agent)
+    data = form_values(page_html(client, active_case), "action-close")
+    assert data["close_code"] == ""
+    html = post(client, "close", active_case, {**data, "confirmed": "1"}).content.decode()
+    assert "This field is required." in html
+    assert not OutboxAction.objects.exists()
+
+
+def test_picking_paid_on_an_unpaid_case_says_debituras_rule_at_once_in_money(client, team_agent, active_case):
+    Case.objects.filter(pk=active_case.pk).update(
+        currency="EUR",
+        gross_amount=Decimal("1858.0800"),
+        interest_fees=0,
+        reminder_fees=0,
+        collection_fees=0,
+        remainder=Decimal("1858.0800"),
+    )
+    client.force_login(team_agent)
+    # What the select sends on change (htmx): the form, with check=close_code.
+    data = {"token": "tok-close-check", "close_code": "Paid", "comment": "", "check": "close_code"}
+    html = post(client, "close", active_case, data, htmx=True).content.decode()
+    assert "Paid needs payments covering the outstanding 1,858.08 EUR; payments so far: 0.00 EUR." in html
+    assert "Close the case at Debitura?" not in html  # a check, not the confirmation step
+    assert "Say why" not in html  # other fields are not judged before the agent got to them
+    assert not OutboxAction.objects.exists()
+    # And on submit, before the confirmation step.
+    html = post(client, "close", active_case, {**data, "check": ""}).content.decode()
+    assert "Paid needs payments covering the outstanding 1,858.08 EUR" in html
+    assert "Close the case at Debitura?" not in html
+
+
+def test_fee_inputs_show_and_take_the_currencys_decimals(client, team_agent, active_case):
+    Case.objects.filter(pk=active_case.pk).update(
+        currency="EUR", interest_fees=Decimal("1799.3400"), reminder_fees=Decimal("0.0000")
+    )
+    client.force_login(team_agent)
+    html = page_html(client, active_case)
+    data = form_values(html, "action-fees")
+    assert (data["interest_fees"], data["reminder_fees"]) == ("1799.34", "0.00")
+    assert 'step="0.01"' in input_tag(html, "action-fees", "interest_fees")
+    html = post(client, "fees", active_case, {**data, "collection_fees": "1.005"}).content.decode()
+    assert "Use at most 2 decimals." in html
+
+
+def test_a_yen_case_takes_whole_yen_only(client, team_agent, active_case):
+    Case.objects.filter(pk=active_case.pk).update(currency="JPY", interest_fees=Decimal("1500.0000"))
+    client.force_login(team_agent)
+    html = page_html(client, active_case)
+    data = form_values(html, "action-fees")
+    assert data["interest_fees"] == "1500"
+    assert 'step="1"' in input_tag(html, "action-fees", "interest_fees")
+    html = post(client, "fees", active_case, {**data, "collection_fees": "10.5"}).content.decode()
+    assert "JPY amounts have no decimals." in html
+    assert not OutboxAction.objects.exists()
+
+
+@pytest.mark.parametrize("typed", ["1_000", "\uff11\uff10", "1e3", "1,5", " 12.5.1"])
+def test_amounts_are_plain_decimal_digits_only(client, team_agent, active_case, typed):
+    client.force_login(team_agent)
+    data = form_values(page_html(client, active_case), "action-fees")
+    html = post(client, "fees", active_case, {**data, "collection_fees": typed}).content.decode()
+    assert "plain digits" in html
+    assert not OutboxAction.objects.exists()
+
+
+def test_a_note_dated_before_the_claim_is_refused(client, team_agent, active_case):
+    claim = timezone.now().replace(year=2024, month=3, day=1)
+    Case.objects.filter(pk=active_case.pk).update(claim_date=claim)
+    client.force_login(team_agent)
+    html = page_html(client, active_case)
+    assert 'min="2024-03-01T00:00"' in html
+    for typed in ("1900-01-01T10:00", "2024-02-29T10:00"):
+        data = {"token": "tok-note-old", "description": "Old news", "event_date": typed}
+        assert (
+            "Cannot be before 2024-03-01 (the claim date)."
+            in post(client, "note", active_case, data).content.decode()
+        )
+    assert not OutboxAction.objects.exists()

@@ -173,9 +173,34 @@ def test_the_accept_form_is_prefilled_from_the_agency_settings(client, team_agen
     Case.objects.filter(pk=pending_case.pk).update(creditor_name="Acme & Sons")
     client.force_login(team_agent)
     html = page(client, pending_case)
-    reference = f"AG-{pending_case.reference}-"
-    assert reference in html
-    assert f"Hello Acme &amp; Sons, we took {pending_case.reference} as {reference}" in html
+    reference = f"AG-{pending_case.reference}-1"
+    assert f'value="{reference}"' in html
+    # The reference stays a placeholder in the message until it is sent, with what it reads under it.
+    assert f"Hello Acme &amp; Sons, we took {pending_case.reference} as {{agency_reference}}." in html
+    assert f"{{agency_reference}} will read <strong>{reference}</strong>" in html
+
+
+@pytest.mark.parametrize(
+    ("url", "linked"),
+    [
+        ("javascript:alert(document.cookie)", False),
+        ("data:text/html,<script>alert(1)</script>", False),
+        ("//evil.example/x", False),
+        ("http://partner.debitura.example/cases/1", False),  # plain http only under DEBUG
+        ("https://partner.debitura.example/cases/1", True),
+    ],
+)
+def test_debituras_link_to_a_case_is_a_link_only_when_it_is_https(
+    client, team_agent, pending_case, url, linked
+):
+    Case.objects.filter(pk=pending_case.pk).update(claim_type="Rental Arrears", solution_url=url)
+    client.force_login(team_agent)
+    html = page(client, pending_case)
+    assert ('href="https://partner.debitura.example/cases/1"' in html) is linked
+    assert "javascript:" not in html
+    assert "evil.example" not in html
+    if not linked:
+        assert 'href="https://partner.debitura.com"' in html  # Debitura's portal, our own constant
 
 
 def test_the_suggested_reference_skips_ones_already_taken(pending_case, active_case):

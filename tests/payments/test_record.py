@@ -222,7 +222,13 @@ def test_a_double_submit_after_confirming_a_guard_records_one_payment(client, te
         ({"payout_creditor": "60"}, "Give both parts of the split, or neither."),
         ({"payout_creditor": "60", "payout_partner": "30"}, "The two parts add up to 90"),
         ({"recipient": "Somebody"}, "Select a valid choice."),
-        ({"amount": "1e30"}, "no more than 20 digits"),
+        ({"amount": "123456789012345678901"}, "no more than 20 digits"),
+        # Python's Decimal reads these; an agent typing them meant something else.
+        ({"amount": "1e30"}, "plain digits"),
+        ({"amount": "1_000"}, "plain digits"),
+        ({"amount": "\uff11\uff10\uff10"}, "plain digits"),  # full-width 100
+        ({"amount": "1,000"}, "plain digits"),
+        ({"date": "1900-01-01"}, "Cannot be before"),
     ],
 )
 def test_invalid_input_is_refused_next_to_the_field_and_nothing_is_written(
