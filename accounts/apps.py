@@ -7,7 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Users and roles"
 
     def ready(self) -> None:
-        from accounts import signals  # noqa: F401
+        from accounts import checks, signals  # noqa: F401
         from accounts.roles import roles_sync_after_migrate
 
         post_migrate.connect(roles_sync_after_migrate, dispatch_uid="accounts.roles_sync")

@@ -6,6 +6,7 @@ first run need nothing; production sets DEBUG=0 and the variables below.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -46,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "csp",
+    "axes",
     "django_htmx",
     "template_partials",
     "partnerportal",
@@ -69,6 +71,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.TimeZoneMiddleware",
+    # Last, as django-axes asks: it turns a refused sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "partnerportal.urls"
@@ -103,6 +107,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a locked-out user or address before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.PortalBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -189,6 +195,19 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
         "xr-spatial-tracking",
     )
 }
+# How many proxies in front of the portal append the client's address to X-Forwarded-For (0: take
+# the connection's address). Sign-in throttling counts failures per user and per that address.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+
+# --- Sign-in throttling (django-axes): failures are counted per username and per address; either
+# reaching the limit refuses further sign-ins (even with the right password) for the cool-off,
+# which every further failure restarts. Administrators see and delete the attempts in Django admin.
+AXES_FAILURE_LIMIT = env_int("SIGNIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("SIGNIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "accounts.signin.request_client_address"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
 # /healthz is probed over plain HTTP by the container's own healthcheck.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 

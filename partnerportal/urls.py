@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from accounts.forms import SignInForm
 from cases.views_webhooks import debitura_webhook
 from partnerportal import views
 
@@ -17,7 +18,9 @@ urlpatterns = [
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(
-            template_name="registration/login.html", redirect_authenticated_user=True
+            template_name="registration/login.html",
+            authentication_form=SignInForm,
+            redirect_authenticated_user=True,
         ),
         name="login",
     ),

@@ -23,6 +23,8 @@ from partnerportal.settings import STORAGES
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+# Sign-in throttling would count every failed sign-in of the suite; its own tests switch it on.
+AXES_ENABLED = False
 # Serve static files from the finders: no collectstatic before the tests.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True

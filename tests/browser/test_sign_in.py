@@ -25,3 +25,19 @@ def test_a_wrong_password_keeps_the_user_on_the_form_with_an_error(page, agent):
     page.get_by_role("button", name="Sign in").click()
     assert page.get_by_role("alert").is_visible()
     assert page.get_by_label("Username").input_value() == "agent"
+
+
+def test_after_five_wrong_passwords_the_person_is_told_sign_in_is_paused(page, agent, settings):
+    settings.AXES_ENABLED = True
+    page.goto("/accounts/login/")
+    for _ in range(5):
+        page.get_by_label("Username").fill("agent")
+        page.get_by_label("Password").fill("wrong")
+        page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("heading", name="Sign-in paused").is_visible()
+    assert "Try again in 15 minutes" in page.get_by_role("alert").inner_text()
+    page.get_by_role("link", name="Back to sign in").click()
+    page.get_by_label("Username").fill("agent")
+    page.get_by_label("Password").fill("pw-agent")
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("heading", name="Sign-in paused").is_visible()

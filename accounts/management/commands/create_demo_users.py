@@ -6,16 +6,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.roles import ADMINISTRATOR, AGENT, SUPERVISOR, VIEWER
+from accounts.demo import DEMO_USERS, demo_password
 from accounts.services import user_set_role
-
-DEMO_USERS = [
-    # username, role, first name, last name; the password is "<username>-demo".
-    ("agent", AGENT, "Alex", "Agent"),
-    ("supervisor", SUPERVISOR, "Sam", "Supervisor"),
-    ("admin", ADMINISTRATOR, "Ada", "Admin"),
-    ("viewer", VIEWER, "Vic", "Viewer"),
-]
 
 
 class Command(BaseCommand):
@@ -31,7 +23,7 @@ class Command(BaseCommand):
                 username=username,
                 defaults={"first_name": first, "last_name": last, "email": f"{username}@demo.example"},
             )
-            password = f"{username}-demo"
+            password = demo_password(username)
             user.set_password(password)
             user.is_active = True
             user.save()
