@@ -205,6 +205,9 @@ class Case(models.Model):
         null=True, blank=True, help_text="No longer visible to the agency at Debitura."
     )
     first_opened_at = models.DateTimeField(null=True, blank=True, help_text="First opened in the portal.")
+    unread_messages = models.PositiveIntegerField(
+        default=0, help_text="Chat messages from the creditor's side no agent has seen yet (cases.unread)."
+    )
 
     # Exclusive period (GET /cases/{id}/exclusive-period); the chain is in ExclusivityExtension.
     exclusivity_start = models.DateTimeField(null=True, blank=True)
@@ -242,6 +245,12 @@ class Case(models.Model):
             models.Index(fields=["gone_at"], name="case_gone"),
             models.Index(
                 fields=["children_stale", "-children_priority", "remote_updated_at"], name="case_child_queue"
+            ),
+            # Only cases with unread messages: the navigation's total reads these few rows.
+            models.Index(
+                fields=["is_test_case", "unread_messages"],
+                condition=models.Q(unread_messages__gt=0, gone_at__isnull=True),
+                name="case_unread",
             ),
         ]
         permissions = [("sync_cases", "Can start a sync with Debitura")]
@@ -315,7 +324,10 @@ class ChatMessage(models.Model):
     role = models.PositiveSmallIntegerField(choices=Role.choices)
     role_label = models.CharField(max_length=64, blank=True)
     message = models.TextField(blank=True)
-    is_seen = models.BooleanField(default=False)
+    is_seen = models.BooleanField(default=False, help_text="Debitura says it was seen (in its own portal).")
+    seen_at = models.DateTimeField(
+        null=True, blank=True, help_text="When someone who works cases first saw it in the portal."
+    )
     author_email = models.CharField(max_length=254, blank=True)
     author_name = models.CharField(max_length=200, blank=True)
 

@@ -36,6 +36,7 @@ from cases.models import (
     ValidationItem,
 )
 from cases.team import team_user_ids_by_email
+from cases.unread import case_unread_recount
 from debitura import types
 from debitura.client import DebituraClient, get_client
 from debitura.decoding import attribute
@@ -865,6 +866,7 @@ def case_children_refresh(*, case: Case, client: DebituraClient | None = None) -
                     "author_name": " ".join(filter(None, [user.first_name, user.last_name])) if user else "",
                 },
             )
+        case_unread_recount(case_id=case.id)
         CaseFile.objects.filter(case=case).exclude(id__in=[f.id for f in files]).delete()
         for remote_file in files:
             CaseFile.objects.update_or_create(

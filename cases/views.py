@@ -40,6 +40,7 @@ from cases.forms import (
 from cases.models import Case, ChatMessage, LifecycleChoices, OutboxAction, TeamMember
 from cases.sync import case_children_request
 from cases.team import team_member_for
+from cases.unread import case_chat_seen
 from partnerportal.http import HtmxHttpRequest
 from partnerportal.templatetags.portal import external_url
 from payments.forms import payment_form_for_case
@@ -54,6 +55,7 @@ def case_detail(request: HtmxHttpRequest, case_id: str) -> HttpResponse:
     if case.first_opened_at is None:
         Case.objects.filter(id=case.id, first_opened_at__isnull=True).update(first_opened_at=timezone.now())
     refreshing = case_children_request(case=case)
+    case_chat_seen(case=case, user=request.user)
     return render(request, "cases/case_detail.html", case_page_context(request, case, refreshing=refreshing))
 
 

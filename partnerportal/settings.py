@@ -89,6 +89,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "partnerportal.context_processors.portal",
+                "cases.context_processors.unread",
             ],
         },
     },
