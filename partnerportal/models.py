@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import string
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.template import Context, Engine, TemplateSyntaxError
 
 DEFAULT_WELCOME_TEMPLATE = """Dear {{ creditor_name }},
 
@@ -34,14 +35,57 @@ WELCOME_FIELDS = (
 )
 REFERENCE_FIELDS = ("year", "month", "seq", "reference")
 
-# Plain text for an e-mail and a chat message: nothing is HTML-escaped, and no tag library
-# beyond Django's built-ins is available to an administrator's template.
-_TEXT_ENGINE = Engine(autoescape=False)
+# Debitura's limits: welcomeMessage at most 5000 characters, collectionPartnerReference 128.
+WELCOME_MAX_LENGTH = 5000
+REFERENCE_MAX_LENGTH = 128
+# No width or precision in a reference pattern above this ({seq:05d} needs 5).
+REFERENCE_MAX_WIDTH = 20
+
+# A welcome template is text with {{ name }} placeholders and nothing else: no tags, no filters,
+# no attribute access, so what an administrator saves can only ever put the case's values in.
+_PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+# What would have been template syntax (a tag, a filtered variable, a comment), once the
+# placeholders are taken out; then any stray delimiter.
+_TEMPLATE_SYNTAX = re.compile(r"\{%.*?%\}|\{\{.*?\}\}|\{#.*?#\}|\{[{%#]|[}%#]\}", re.DOTALL)
 
 
-def _pattern_fields(pattern: str) -> set[str]:
+def welcome_template_errors(template: str) -> list[str]:
+    """What stops `template` from being a welcome template (empty when nothing does)."""
+    errors = []
+    unknown = sorted({name for name in _PLACEHOLDER.findall(template) if name not in WELCOME_FIELDS})
+    if unknown:
+        errors.append(f"Unknown placeholder(s): {', '.join(unknown)}.")
+    syntax = list(dict.fromkeys(_TEMPLATE_SYNTAX.findall(_PLACEHOLDER.sub("", template))))
+    if syntax:
+        shown = ", ".join(snippet if len(snippet) <= 40 else snippet[:37] + "..." for snippet in syntax[:3])
+        errors.append(
+            f"Only placeholders such as {{{{ reference }}}} are filled in (no tags, filters or "
+            f"comments); remove {shown}."
+        )
+    return errors
+
+
+@lru_cache(maxsize=32)
+def reference_pattern_errors(pattern: str) -> tuple[str, ...]:
+    """What stops `pattern` from being a reference pattern, before anything is formatted with it."""
+    try:
+        fields = list(string.Formatter().parse(pattern))
+    except ValueError as exc:
+        return (f"Not a valid pattern: {exc}.",)
+    errors = []
     # Whole names, so "{reference.__class__}" is an unknown field, not attribute access.
-    return {name for _, name, _, _ in string.Formatter().parse(pattern) if name}
+    names = {name for _, name, _, _ in fields if name is not None}
+    unknown = names - set(REFERENCE_FIELDS)
+    if unknown:
+        errors.append(f"Unknown field(s): {', '.join('{' + name + '}' for name in sorted(unknown))}.")
+    elif not names & {"seq", "reference"}:
+        errors.append("Needs {seq} or {reference}: else every case gets the same reference.")
+    for _, name, spec, _ in fields:
+        if spec and "{" in spec:
+            errors.append(f"{{{name}}}: no fields inside a format.")
+        elif spec and max((int(n) for n in re.findall(r"\d+", spec)), default=0) > REFERENCE_MAX_WIDTH:
+            errors.append(f"{{{name}:{spec}}}: widths above {REFERENCE_MAX_WIDTH} are not allowed.")
+    return tuple(errors)
 
 
 class AgencySettings(models.Model):
@@ -49,10 +93,12 @@ class AgencySettings(models.Model):
 
     welcome_message_template = models.TextField(
         default=DEFAULT_WELCOME_TEMPLATE,
+        max_length=WELCOME_MAX_LENGTH,
         help_text=(
-            "Pre-fills the welcome message when an agent accepts a case (Django template syntax). "
-            "Available: {{ reference }}, {{ creditor_name }}, {{ creditor_reference }}, "
-            "{{ debtor_name }}, {{ principal }}, {{ currency }}, {{ agency_reference }}, {{ agent_name }}."
+            "Pre-fills the welcome message when an agent accepts a case: text with placeholders, "
+            "nothing else (no template tags or filters). Available: {{ reference }}, "
+            "{{ creditor_name }}, {{ creditor_reference }}, {{ debtor_name }}, {{ principal }}, "
+            "{{ currency }}, {{ agency_reference }}, {{ agent_name }}."
         ),
     )
     partner_reference_pattern = models.CharField(
@@ -61,7 +107,8 @@ class AgencySettings(models.Model):
         help_text=(
             "Suggests the agency reference when accepting (Python format syntax), e.g. "
             "{year}-{seq:05d} or AG-{reference}. Available: {year}, {month}, {seq}, {reference}; "
-            "seq counts up until the reference is unused here."
+            "seq counts up until the reference is unused here. Widths up to 20; the reference "
+            "may be 128 characters long."
         ),
     )
 
@@ -83,40 +130,39 @@ class AgencySettings(models.Model):
         return settings
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
-        try:
-            self.welcome_render({name: name for name in WELCOME_FIELDS})
-        except TemplateSyntaxError as exc:
-            errors["welcome_message_template"] = f"Not a valid template: {exc}"
-        try:
-            unknown = _pattern_fields(self.partner_reference_pattern) - set(REFERENCE_FIELDS)
-        except ValueError as exc:
-            raise ValidationError(
-                {**errors, "partner_reference_pattern": f"Not a valid pattern: {exc}"}
-            ) from None
-        if unknown:
-            errors["partner_reference_pattern"] = f"Unknown field(s): {', '.join(sorted(unknown))}."
-        else:
+        errors: dict[str, list[str]] = {}
+        if problems := welcome_template_errors(self.welcome_message_template):
+            errors["welcome_message_template"] = problems
+        problems = list(reference_pattern_errors(self.partner_reference_pattern))
+        if not problems:
             try:
-                self.reference_render(seq=1, reference="Q8OAXF3W", today=date(2025, 1, 1))
+                # The longest a reference can come out: a seq of 10 digits, a long case reference.
+                longest = self.reference_render(seq=10**9, reference="X" * 20, today=date(2025, 12, 31))
             except (ValueError, IndexError, KeyError) as exc:
-                errors["partner_reference_pattern"] = f"Not a valid pattern: {exc}"
-            if not unknown and not _pattern_fields(self.partner_reference_pattern) & {"seq", "reference"}:
-                errors["partner_reference_pattern"] = "Needs {seq} or {reference}: else every case gets one."
+                problems.append(f"Not a valid pattern: {exc}")
+            else:
+                if len(longest) > REFERENCE_MAX_LENGTH:
+                    problems.append(
+                        f"Makes references longer than Debitura's {REFERENCE_MAX_LENGTH} characters."
+                    )
+        if problems:
+            errors["partner_reference_pattern"] = problems
         if errors:
             raise ValidationError(errors)
 
     def welcome_render(self, values: dict[str, str]) -> str:
-        """The welcome message for one case; `values` are the WELCOME_FIELDS."""
-        return (
-            _TEXT_ENGINE.from_string(self.welcome_message_template)
-            .render(Context(values, autoescape=False))
-            .strip()
-        )
+        """The welcome message for one case; `values` are the WELCOME_FIELDS.
+
+        Only placeholders are filled in; anything else in the template (tags saved before templates
+        were checked) stays as written, for the agent to see and edit.
+        """
+        filled = _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), self.welcome_message_template)
+        return filled.strip()
 
     def reference_render(self, *, seq: int, reference: str, today: date) -> str:
-        """One candidate agency reference."""
-        # Only plain names reach format(): clean() refused attribute and index access.
+        """One candidate agency reference; ValueError for a pattern clean() would refuse."""
+        if problems := reference_pattern_errors(self.partner_reference_pattern):
+            raise ValueError(problems[0])
         return self.partner_reference_pattern.format(
             year=today.year, month=f"{today.month:02d}", seq=seq, reference=reference
         )

@@ -208,6 +208,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("SIGNIN_LOCKOUT_MINUTES", 15, mini
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_CLIENT_IP_CALLABLE = "accounts.signin.request_client_address"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False  # no banner on every start of every command; lockouts are still logged
 
 # /healthz is probed over plain HTTP by the container's own healthcheck.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
