@@ -121,7 +121,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"
+# Where collectstatic puts them and the web server reads them from; outside a data volume, so a
+# new release's files are not hidden by the last one's (the image sets /app/staticfiles).
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "staticfiles")))
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 # Each uploaded file is cut off at 25 MB + 1 byte while it is read (cases.documents); this caps

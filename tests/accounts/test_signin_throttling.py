@@ -37,7 +37,7 @@ def test_thirty_wrong_passwords_then_the_right_one_is_refused(agent):
     assert SESSION_KEY not in client.session
     page = response.content.decode()
     assert "Sign-in paused" in page
-    assert "Too many failed sign-ins for this user or from this address (5 in a row)." in page
+    assert "Too many failed sign-ins (5) for this user or from this address." in page
     assert "Try again in 15 minutes" in page
 
 
