@@ -8,13 +8,16 @@ PY := $(BIN)/python
 DEMO_ENV := DEBUG=1 DEBITURA_BASE_URL=http://127.0.0.1:8765 DEBITURA_API_KEY=demo-api-key
 DEMO_CASES ?= 500
 
-.PHONY: demo test lint format bench ci clean help
+.PHONY: demo test e2e e2e-soak screenshots lint format bench ci clean help
 
 help:
 	@echo "make demo   - set up and run the portal with the Debitura emulator on http://127.0.0.1:8000"
 	@echo "make test   - set up and run the whole test suite"
 	@echo "make lint   - ruff check, ruff format --check, mypy"
 	@echo "make bench  - benchmarks against the emulator over loopback"
+	@echo "make e2e    - the end-to-end suite alone (real stack, headless Chromium); part of make test"
+	@echo "make e2e-soak - the e2e suite $(SOAK_RUNS) times in a row with every core kept busy"
+	@echo "make screenshots - regenerate docs/screenshots/ from the e2e suite (1440x900)"
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.x).")'
@@ -37,6 +40,17 @@ demo: $(VENV)/.installed-demo
 
 test: $(VENV)/.installed-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The e2e suite starts its own emulator, portal and worker on free ports (tests/fixtures/stack.py).
+e2e: $(VENV)/.installed-dev
+	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+
+SOAK_RUNS ?= 5
+e2e-soak: $(VENV)/.installed-dev
+	$(PY) -m tests.e2e.soak --runs $(SOAK_RUNS) $(PYTEST_ARGS)
+
+screenshots: $(VENV)/.installed-dev
+	E2E_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/e2e/test_screenshots.py -q -p no:cacheprovider
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
