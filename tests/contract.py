@@ -19,12 +19,25 @@ import httpx
 import pytest
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 
-SPEC_PATH = Path(
-    os.environ.get(
-        "DEBITURA_OPENAPI_SPEC",
-        Path(__file__).resolve().parents[2] / "shared" / "debitura" / "collection-partner-api.openapi.json",
+_SPEC_IN_SHARED = Path("shared", "debitura", "collection-partner-api.openapi.json")
+
+
+def spec_path(start: Path = Path(__file__)) -> Path:
+    """DEBITURA_OPENAPI_SPEC, else shared/debitura/... in the nearest folder above the checkout.
+
+    A git worktree (/work/wt/<branch>) sits a level deeper than the main checkout (/work/main),
+    so "../shared" alone is not enough.
+    """
+    if configured := os.environ.get("DEBITURA_OPENAPI_SPEC"):
+        return Path(configured)
+    above = start.resolve().parents[2:]
+    return next(
+        (folder / _SPEC_IN_SHARED for folder in above if (folder / _SPEC_IN_SHARED).exists()),
+        above[0] / _SPEC_IN_SHARED,
     )
-)
+
+
+SPEC_PATH = spec_path()
 
 
 class ContractViolation(AssertionError):
@@ -148,7 +161,11 @@ def contract_hooks() -> dict[str, list[Callable[..., None]]]:
     """httpx event hooks that validate every request sent and every response received.
 
     Paths under /_emulator/ (the emulator's control plane) are not Debitura's and are skipped.
+    The spec is read here, in the caller's thread: a missing spec then skips (or, in CI, fails)
+    the test at once, instead of surfacing as a 500 from a live server thread that the browser
+    waits on until it times out.
     """
+    spec()
 
     def on_request(request: httpx.Request) -> None:
         if request.url.path.startswith("/_emulator/"):
