@@ -109,6 +109,8 @@ class CaseAdmin(ReadOnlyAdmin):
         "is_test_case",
         "needs_info",
         ("gone_at", admin.EmptyFieldListFilter),
+        # Cases whose children could not be refreshed, with Debitura's or the database's words.
+        ("children_error", admin.EmptyFieldListFilter),
     )
     search_fields = (
         "reference",

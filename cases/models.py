@@ -201,6 +201,15 @@ class Case(models.Model):
     children_priority = models.PositiveSmallIntegerField(
         default=0, help_text="Child-refresh queue order: 2 opened by an agent, 1 open case, 0 closed."
     )
+    children_error = models.TextField(
+        blank=True, help_text="Why the last refresh of the children failed; empty once one worked."
+    )
+    children_failures = models.PositiveSmallIntegerField(
+        default=0, help_text="Child refreshes failed in a row; each doubles the wait before the next."
+    )
+    children_retry_at = models.DateTimeField(
+        null=True, blank=True, help_text="After a failed child refresh the queue skips the case until then."
+    )
     gone_at = models.DateTimeField(
         null=True, blank=True, help_text="No longer visible to the agency at Debitura."
     )
@@ -538,6 +547,9 @@ class OutboxAction(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Renewed by the sending worker while the send is alive; a row whose heartbeat stopped for
+    # OUTBOX_LEASE_SECONDS belongs to a dead worker and is taken back.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

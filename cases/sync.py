@@ -41,7 +41,7 @@ from debitura import types
 from debitura.client import DebituraClient, get_client
 from debitura.decoding import attribute
 from debitura.enums import Lifecycle
-from debitura.errors import DebituraError, NotFound
+from debitura.errors import DebituraError, NotFound, TransientError
 
 log = logging.getLogger(__name__)
 
@@ -836,6 +836,7 @@ def case_children_refresh(*, case: Case, client: DebituraClient | None = None) -
     validation = client.get_case_validation(case_id)
     now = timezone.now()
     with transaction.atomic():
+        _refuse_to_move(case, chats, files)
         TimelineItem.objects.filter(case=case).delete()
         TimelineItem.objects.bulk_create(
             TimelineItem(
@@ -905,6 +906,9 @@ def case_children_refresh(*, case: Case, client: DebituraClient | None = None) -
         Case.objects.filter(id=case.id).update(
             children_synced_at=now,
             children_stale=False,
+            children_error="",
+            children_failures=0,
+            children_retry_at=None,
             children_priority=ChildPriority.OPEN
             if case.lifecycle in OPEN_LIFECYCLES
             else ChildPriority.CLOSED,
@@ -917,29 +921,99 @@ def case_children_refresh(*, case: Case, client: DebituraClient | None = None) -
         )
 
 
+class ChildrenConflict(Exception):
+    """Debitura lists a child of this case that the local copy holds on another case.
+
+    Ids have repeated across cases (an emulator restarted with the same seed); a chat message or
+    a file is never moved from one case to another on the strength of its id alone.
+    """
+
+
+def _refuse_to_move(case: Case, chats: Sequence[types.Chat], files: Sequence[types.CaseFile]) -> None:
+    for model, label, ids in (
+        (ChatMessage, "chat message", [chat.id for chat in chats]),
+        (CaseFile, "file", [f.id for f in files]),
+    ):
+        elsewhere = model.objects.filter(id__in=ids).exclude(case=case).select_related("case").first()
+        if elsewhere is not None:
+            raise ChildrenConflict(
+                f"Debitura lists {label} {elsewhere.pk} on this case, but it belongs to case "
+                f"{elsewhere.case.reference} here; it was not moved."
+            )
+
+
 CHILD_REQUESTS_PER_CASE = 6
+# A case whose children cannot be stored waits 1, 2, 4 ... minutes, at most an hour, before the
+# queue tries it again; the cases behind it go on.
+CHILDREN_BACKOFF_BASE = timedelta(minutes=1)
+CHILDREN_BACKOFF_CAP = timedelta(hours=1)
+
+
+def children_backoff(failures: int) -> timedelta:
+    """How long the queue passes over a case after `failures` failed refreshes in a row."""
+    return min(CHILDREN_BACKOFF_CAP, CHILDREN_BACKOFF_BASE * 2 ** min(max(0, failures - 1), 20))
+
+
+def case_children_refresh_isolated(*, case: Case, client: DebituraClient) -> bool:
+    """case_children_refresh in a savepoint of its own: True when it worked.
+
+    A failure that belongs to this case (Debitura refusing it, an answer that cannot be read or
+    stored) is rolled back, recorded on the case (`children_error`, shown to admins) and backed
+    off, so one bad case never holds up the rest. A case Debitura no longer shows is marked
+    gone. Transient errors concern every case and are raised.
+    """
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            case_children_refresh(case=case, client=client)
+    except NotFound:
+        Case.objects.filter(id=case.id).update(gone_at=now, children_stale=False)
+        return False
+    except TransientError:
+        raise
+    except Exception as exc:
+        failures = min(case.children_failures + 1, 1000)
+        retry_at = now + children_backoff(failures)
+        message = (
+            str(exc) if isinstance(exc, DebituraError | ChildrenConflict) else f"{type(exc).__name__}: {exc}"
+        )
+        Case.objects.filter(id=case.id).update(
+            children_error=message[:2000], children_failures=failures, children_retry_at=retry_at
+        )
+        log.warning(
+            "children of case %s failed (%d in a row, next try after %s): %s",
+            case.id,
+            failures,
+            retry_at.isoformat(timespec="seconds"),
+            message,
+            exc_info=not isinstance(exc, DebituraError | ChildrenConflict),
+        )
+        return False
+    return True
+
+
+def _children_queue(now: datetime) -> Any:
+    """Stale cases in queue order, without those backed off after a failure."""
+    return (
+        Case.objects.filter(children_stale=True, gone_at__isnull=True)
+        .filter(Q(children_retry_at__isnull=True) | Q(children_retry_at__lte=now))
+        .order_by("-children_priority", "-remote_updated_at")
+    )
 
 
 def cases_children_refresh_batch(*, client: DebituraClient | None = None, limit: int = 20) -> int:
-    """Refresh the children of the next stale cases in queue order; returns how many were done.
+    """Refresh the children of the next stale cases in queue order; returns how many were tried.
 
     The client passed in (or the background client) spends only a share of the rate limit.
     """
     client = client or children_client()
-    ids = list(
-        Case.objects.filter(children_stale=True, gone_at__isnull=True)
-        .order_by("-children_priority", "-remote_updated_at")
-        .values_list("id", flat=True)[:limit]
-    )
+    ids = list(_children_queue(timezone.now()).values_list("id", flat=True)[:limit])
     done = 0
     for case_id in ids:
         case = Case.objects.filter(id=case_id, children_stale=True).first()
         if case is None:  # another worker got there first
             continue
-        try:
-            case_children_refresh(case=case, client=client)
-        except NotFound:
-            Case.objects.filter(id=case_id).update(gone_at=timezone.now(), children_stale=False)
+        case_children_refresh_isolated(case=case, client=client)
         done += 1
     return done
 

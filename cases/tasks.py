@@ -82,11 +82,11 @@ def refresh_case(case_id: str) -> None:
 def refresh_case_children(case_id: str) -> None:
     """Refresh one case's children now: an agent is looking at it."""
     from cases.models import Case
-    from cases.sync import case_children_refresh, children_client
+    from cases.sync import case_children_refresh_isolated, children_client
 
     case = Case.objects.filter(id=case_id, children_stale=True).first()
     if case is not None:  # already refreshed by someone else: nothing to do (debounce)
-        case_children_refresh(case=case, client=children_client())
+        case_children_refresh_isolated(case=case, client=children_client())
 
 
 @shared_task(

@@ -12,9 +12,11 @@ from cases.sync import (
     CHILD_REQUESTS_PER_CASE,
     ChildPriority,
     case_children_refresh,
+    case_children_refresh_isolated,
     case_children_request,
     case_refresh,
     cases_children_refresh_batch,
+    children_backoff,
 )
 from payments.models import Payment
 from tests.fixtures.cases import change_cases, hide_case
@@ -143,3 +145,106 @@ def test_case_refresh_marks_a_case_debitura_no_longer_shows_as_gone(emulator, sy
 
     assert case_refresh(case_id=str(case.id), client=synced) is None
     assert Case.objects.get(id=case.id).gone_at is not None
+
+
+# --- One bad case never holds up the queue ---------------------------------------------------------
+
+
+def _poison_with_a_payment_listed_twice(emulator, case_id: str) -> None:
+    """Debitura lists one payment twice on the case: storing both breaks the (case, id) uniqueness."""
+    with emulator.state.lock:
+        remote = _remote(emulator, case_id)
+        payment = remote.payments[0] if remote.payments else next(iter(emulator.state.payments.values()))
+        remote.payments[:] = [*remote.payments, payment] if remote.payments else [payment, payment]
+
+
+def _queue_behind(poisoned: Case, count: int) -> list[Case]:
+    """Mark `count` other cases stale behind the poisoned one, which an agent opened (first in line)."""
+    Case.objects.update(children_stale=False)
+    behind = list(Case.objects.exclude(id=poisoned.id).order_by("id")[:count])
+    Case.objects.filter(id__in=[c.id for c in behind]).update(children_stale=True)
+    Case.objects.filter(id=poisoned.id).update(
+        children_stale=True, children_priority=ChildPriority.OPENED_BY_AGENT
+    )
+    return behind
+
+
+def test_a_case_whose_children_cannot_be_stored_does_not_stop_the_ten_behind_it(emulator, synced):
+    poisoned = Case.objects.filter(lifecycle="Active").order_by("id").first()
+    _poison_with_a_payment_listed_twice(emulator, str(poisoned.id))
+    behind = _queue_behind(poisoned, 10)
+
+    assert cases_children_refresh_batch(client=synced, limit=11) == 11
+
+    assert not Case.objects.filter(id__in=[c.id for c in behind], children_stale=True).exists()
+    poisoned.refresh_from_db()
+    assert poisoned.children_stale
+    assert poisoned.children_failures == 1
+    assert "IntegrityError" in poisoned.children_error
+    assert poisoned.children_retry_at > timezone.now()
+    # Nothing of the failed refresh was kept: the savepoint took it back whole.
+    assert not TimelineItem.objects.filter(case=poisoned).exists()
+
+
+def test_a_failed_case_waits_out_its_backoff_and_each_failure_doubles_it_up_to_the_cap(emulator, synced):
+    poisoned = Case.objects.filter(lifecycle="Active").order_by("id").first()
+    _poison_with_a_payment_listed_twice(emulator, str(poisoned.id))
+    _queue_behind(poisoned, 1)
+    cases_children_refresh_batch(client=synced, limit=2)
+    before = sum(emulator.stats()["requests"].values())
+
+    assert cases_children_refresh_batch(client=synced, limit=5) == 0  # backed off: nothing due
+
+    assert sum(emulator.stats()["requests"].values()) == before
+    Case.objects.filter(id=poisoned.id).update(children_retry_at=timezone.now())
+    assert cases_children_refresh_batch(client=synced, limit=5) == 1
+    poisoned.refresh_from_db()
+    assert poisoned.children_failures == 2
+    assert timedelta(minutes=1) < poisoned.children_retry_at - timezone.now() <= timedelta(minutes=2)
+    assert [children_backoff(n) for n in (1, 2, 3, 7, 8, 50)] == [
+        timedelta(minutes=m) for m in (1, 2, 4, 60, 60, 60)
+    ]
+
+
+def test_a_case_that_refreshes_again_forgets_its_error(emulator, synced):
+    case = Case.objects.filter(lifecycle="Active").order_by("id").first()
+    Case.objects.filter(id=case.id).update(
+        children_error="IntegrityError: earlier", children_failures=3, children_retry_at=timezone.now()
+    )
+    case.refresh_from_db()
+
+    assert case_children_refresh_isolated(case=case, client=synced) is True
+
+    case.refresh_from_db()
+    assert (case.children_error, case.children_failures, case.children_retry_at) == ("", 0, None)
+
+
+def test_a_chat_message_debitura_lists_on_two_cases_is_not_moved_and_the_second_case_says_why(
+    emulator, synced
+):
+    with emulator.state.lock:
+        first, second = [c for c in sorted(emulator.state.cases.values(), key=lambda c: c.id) if c.chats][:2]
+        second.chats.append(first.chats[0])
+    owner, other = Case.objects.get(id=first.id), Case.objects.get(id=second.id)
+    case_children_refresh(case=owner, client=synced)
+
+    assert case_children_refresh_isolated(case=other, client=synced) is False
+
+    assert ChatMessage.objects.get(id=first.chats[0].id).case_id == owner.id
+    other.refresh_from_db()
+    assert f"belongs to case {owner.reference}" in other.children_error
+    assert other.children_stale
+
+
+def test_a_transient_failure_stops_the_batch_without_blaming_the_case(emulator, synced):
+    from debitura.errors import TransientError
+
+    case = Case.objects.filter(lifecycle="Active").order_by("id").first()
+    _queue_behind(case, 3)
+    emulator.set_faults(error_rate=1.0, paths=["/cases/{id}/timeline"])
+
+    with pytest.raises(TransientError):
+        cases_children_refresh_batch(client=synced, limit=4)
+
+    case.refresh_from_db()
+    assert (case.children_error, case.children_failures, case.children_stale) == ("", 0, True)
