@@ -406,9 +406,13 @@ def _confirm_payment_create(action: OutboxAction, result: Any) -> None:
         # Debitura took it but its answer was unreadable: the refresh brings Debitura's copy.
         payment.delete()
         return
-    if Payment.objects.filter(remote_id=result.payment_id).exclude(pk=payment.pk).exists():
+    # Debitura's id is matched within this case only: a payment of another case with the same
+    # id (ids have repeated) is neither taken for ours nor moved here.
+    synced = Payment.objects.filter(case_id=payment.case_id, remote_id=result.payment_id)
+    synced = synced.exclude(pk=payment.pk)
+    if synced.exists():
         # A pull sync already brought Debitura's copy; ours was only the placeholder.
-        Payment.objects.filter(remote_id=result.payment_id).update(action=action)
+        synced.update(action=action)
         payment.delete()
         return
     payment.remote_id = result.payment_id

@@ -27,7 +27,7 @@ class Payment(models.Model):
         DELETING = "deleting", "Being deleted"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="payments")
-    remote_id = models.UUIDField(null=True, blank=True, unique=True, help_text="Debitura's payment id.")
+    remote_id = models.UUIDField(null=True, blank=True, help_text="Debitura's payment id.")
     date = models.DateField()
     amount = money_field()
     currency = models.CharField(max_length=3)
@@ -62,6 +62,16 @@ class Payment(models.Model):
             models.Index(fields=["date"], name="payment_date"),
             models.Index(fields=["currency", "date"], name="payment_currency_date"),
             models.Index(fields=["case", "date"], name="payment_case_date"),
+        ]
+        constraints = [
+            # Debitura's id names a payment within its case. Ids have repeated across cases (an
+            # emulator restarted with the same seed): a payment is matched within its case only
+            # and never moved to another one.
+            models.UniqueConstraint(
+                fields=["case", "remote_id"],
+                condition=models.Q(remote_id__isnull=False),
+                name="payment_remote_id_per_case",
+            )
         ]
 
     def __str__(self) -> str:
