@@ -34,7 +34,7 @@ from debitura.types import PaymentInput
 from partnerportal.models import AgencySettings
 from partnerportal.templatetags.portal import money
 from payments.models import Payment
-from payments.services import payment_remainder
+from payments.services import payment_record_warnings, payment_remainder
 
 Kind = OutboxAction.Kind
 OPEN_STATES = (OutboxAction.State.PENDING, OutboxAction.State.SENDING)
@@ -48,6 +48,19 @@ class ActionInvalid(ValidationError):
 
     def __init__(self, errors: Mapping[str, str]) -> None:
         super().__init__(dict(errors))
+
+
+class NeedsConfirmation(Exception):
+    """The action is possible, but the agent must answer these questions first (`warnings`).
+
+    Raised under the case's lock, so two sessions asking at the same moment each see the other's
+    action: the second one is asked. `remainder` is what the questions were based on.
+    """
+
+    def __init__(self, warnings: list[str], *, remainder: Decimal | None = None) -> None:
+        self.warnings = warnings
+        self.remainder = remainder
+        super().__init__(" ".join(warnings))
 
 
 class DeclineReason(TextChoices):
@@ -183,7 +196,8 @@ def _write(
 ) -> OutboxAction:
     """Write the row (and the optimistic change) in one transaction; queue the relay on commit.
 
-    `check` runs under the case's lock, after the lifecycle check, and may raise ActionInvalid.
+    `check` runs under the case's lock, after the lifecycle check, and may raise ActionInvalid
+    (or NeedsConfirmation).
     """
     from cases.tasks import relay_outbox
 
@@ -479,11 +493,27 @@ def payment_record(
     case: Case,
     actor: Any,
     close_case: bool = False,
+    confirmed: bool = False,
     token: str | None = None,
     **fields: Unpack[PaymentFields],
 ) -> OutboxAction:
-    """Record a payment; it shows as pending until Debitura has confirmed it."""
+    """Record a payment; it shows as pending until Debitura has confirmed it.
+
+    Unless `confirmed`, an amount above the remainder or a likely duplicate raises
+    NeedsConfirmation instead (checked under the case's lock, against every earlier payment).
+    """
     values = _payment_values(fields)
+    key = _key(token)
+
+    def guards(locked: Case) -> None:
+        if confirmed:
+            return
+        remainder = payment_remainder(case=locked)
+        warnings = payment_record_warnings(
+            case=locked, amount=fields["amount"], when=fields["date"], token=key, remainder=remainder
+        )
+        if warnings:
+            raise NeedsConfirmation(warnings, remainder=remainder)
 
     def optimistic(action: OutboxAction) -> None:
         payment = Payment(
@@ -500,9 +530,10 @@ def payment_record(
         actor=actor,
         kind=Kind.PAYMENT_CREATE,
         payload=payload,
-        token=token,
+        token=key,
         allowed=WORKABLE,
         optimistic=optimistic,
+        check=guards,
     )
 
 

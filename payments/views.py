@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from cases.actions import ActionInvalid, payment_correct, payment_delete, payment_record
+from cases.actions import ActionInvalid, NeedsConfirmation, payment_correct, payment_delete, payment_record
 from cases.models import Case, OutboxAction
 from cases.views import case_page_context
 from cases.views_actions import case_children_oob
@@ -39,7 +39,6 @@ from payments.models import Payment
 from payments.services import (
     SplitPreview,
     partner_revenue_shares,
-    payment_record_warnings,
     payment_remainder,
     payment_split_preview,
     payments_csv_rows,
@@ -99,27 +98,23 @@ def payment_record_view(request: HtmxHttpRequest, case_id: str) -> HttpResponse:
     remainder = None  # read once for the guards and the estimate shown with them
     if form.is_valid() and "edit" not in request.POST:
         data = form.cleaned_data
-        # A token already used is a second submit of the same form: the service returns the first row.
-        resent = OutboxAction.objects.filter(idempotency_key=data["token"]).exists()
-        if not resent and request.POST.get("confirmed") != "1":
-            remainder = payment_remainder(case=case)
-            form.guard_warnings = payment_record_warnings(
-                case=case, amount=data["amount"], when=data["date"], token=data["token"], remainder=remainder
+        try:
+            # The guards run in the service, under the case's lock: a second session recording at
+            # the same moment is asked about the first one's payment.
+            action = payment_record(
+                case=case,
+                actor=request.user,
+                close_case=data["close_case"],
+                confirmed=request.POST.get("confirmed") == "1",
+                token=data["token"],
+                **form.payment_fields(),
             )
-            form.confirming = bool(form.guard_warnings)
-        if not form.confirming:
-            try:
-                action = payment_record(
-                    case=case,
-                    actor=request.user,
-                    close_case=data["close_case"],
-                    token=data["token"],
-                    **form.payment_fields(),
-                )
-            except ActionInvalid as exc:
-                form.add_service_errors(exc.message_dict)
-            else:
-                return _recorded(request, case, action)
+        except NeedsConfirmation as exc:
+            form.guard_warnings, form.confirming, remainder = exc.warnings, True, exc.remainder
+        except ActionInvalid as exc:
+            form.add_service_errors(exc.message_dict)
+        else:
+            return _recorded(request, case, action)
     # The form comes back (guard, edit, errors): with the estimate for what is typed, not 'Enter an amount'.
     preview = _preview(case, request.POST, remainder=remainder)
     if request.htmx:

@@ -152,6 +152,7 @@ def _plan(agent: Any, rng: random.Random, emulator: Any) -> Plan:
                     date=date.today() - timedelta(days=1),
                     amount=amount,
                     recipient="CollectionPartner",
+                    confirmed=True,  # above a small remainder, or the same amount again: meant
                 )
             )
             plan.payments.setdefault(case_id, []).append(amount)
