@@ -26,6 +26,7 @@ from django.utils import timezone
 from cases.documents import DocumentInvalid, document_check
 from cases.models import Case, LifecycleChoices, OutboxAction
 from cases.outbox import payment_values, payment_values_apply
+from cases.references import case_reference_give
 from cases.team import team_member_for
 from debitura import validation
 from debitura.enums import CloseCode, CommissionPaymentStatus, DocumentType, PaymentRecipient
@@ -309,7 +310,16 @@ def case_accept(
         token=token,
         allowed=frozenset({L.PENDING_VERIFICATION}),
         check=_reference_unique(partner_reference) if partner_reference else None,
+        optimistic=_reference_given(partner_reference),
     )
+
+
+def _reference_given(reference: str) -> Callable[[OutboxAction], None]:
+    def give(action: OutboxAction) -> None:
+        # Shown and searchable at once; the relay takes it back if Debitura refuses the accept.
+        case_reference_give(case_id=action.case_id, reference=reference)
+
+    return give
 
 
 def partner_reference_taken(reference: str, *, case: Case) -> bool:

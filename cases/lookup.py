@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 
 from cases.models import Case
+from cases.references import case_reference_give
 from debitura.errors import DebituraError, PermanentError, RequestInvalid, TransientError
 
 MAX_REFERENCES = 100  # Debitura's batch lookup takes at most 100 references
@@ -143,12 +144,6 @@ def cases_lookup(*, references: list[str], client: Any = None) -> LookupResult:
 def _remember_reference(case: Case, reference: str) -> Case:
     # The case DTO has no agency reference; Debitura's answer just confirmed this one, so the
     # local row learns it (and the search box finds it) where it had none.
-    from cases.sync import search_text
-
-    if not case.partner_reference:
+    if not case.partner_reference and case_reference_give(case_id=case.id, reference=reference):
         case.partner_reference = reference
-        case.search_text = search_text({**case.__dict__, "partner_reference": reference})
-        Case.objects.filter(id=case.id, partner_reference="").update(
-            partner_reference=reference, search_text=case.search_text
-        )
     return case

@@ -29,6 +29,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from cases.documents import case_file_upload_undo, case_file_uploaded
 from cases.models import OutboxAction
+from cases.references import case_reference_give, case_reference_take_back
 from debitura.client import DebituraClient, get_client
 from debitura.enums import CloseCode, CommissionPaymentStatus, DocumentType, Lifecycle, PaymentRecipient
 from debitura.errors import (
@@ -327,6 +328,14 @@ def _check_accept(action: OutboxAction, client: DebituraClient) -> bool:
     return client.get_case(str(action.case_id)).lifecycle is Lifecycle.ACTIVE
 
 
+def _undo_accept(action: OutboxAction, cancelled: bool) -> None:
+    case_reference_take_back(case_id=action.case_id, reference=action.payload.get("partner_reference") or "")
+
+
+def _redo_accept(action: OutboxAction) -> None:
+    case_reference_give(case_id=action.case_id, reference=action.payload.get("partner_reference") or "")
+
+
 def _check_closed(action: OutboxAction, client: DebituraClient) -> bool:
     return client.get_case(str(action.case_id)).lifecycle is Lifecycle.CLOSED
 
@@ -489,7 +498,7 @@ class Handler:
 
 
 HANDLERS: dict[str, Handler] = {
-    Kind.ACCEPT: Handler(_send_accept, _check_accept),
+    Kind.ACCEPT: Handler(_send_accept, _check_accept, undo=_undo_accept, redo=_redo_accept),
     Kind.DECLINE: Handler(_send_close, _check_closed),
     Kind.CLOSE: Handler(_send_close, _check_closed),
     Kind.NOTE: Handler(_send_note, _check_note, before=_before_note),
