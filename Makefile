@@ -4,8 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
-# Demo defaults: SQLite and the file-system broker under var/, the emulator on :8765.
-DEMO_ENV := DEBUG=1 DEBITURA_BASE_URL=http://127.0.0.1:8765 DEBITURA_API_KEY=demo-api-key
+# Demo defaults: SQLite and the file-system broker under var/, the emulator on :8765. The worker
+# registers the portal's webhook address at the emulator as it starts, so changes arrive at once.
+DEMO_ENV := DEBUG=1 DEBITURA_BASE_URL=http://127.0.0.1:8765 DEBITURA_API_KEY=demo-api-key \
+	DEBITURA_WEBHOOK_URL=http://127.0.0.1:8000/webhooks/debitura/
 DEMO_CASES ?= 500
 
 .PHONY: demo test e2e e2e-soak screenshots lint format bench ci clean help

@@ -466,7 +466,12 @@ class WebhookEvent(models.Model):
         REJECTED = "rejected", "Rejected (signature)"
         FAILED = "failed", "Failed"
 
-    event_id = models.CharField(max_length=64, blank=True, db_index=True, help_text="The envelope's id.")
+    event_id = models.CharField(
+        max_length=200,
+        blank=True,
+        db_index=True,
+        help_text="The envelope's id (a hash of the body when it has none, of the id when it is longer).",
+    )
     event_type = models.CharField(max_length=64, blank=True)
     case_id = models.UUIDField(null=True, blank=True)
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -480,6 +485,10 @@ class WebhookEvent(models.Model):
 
     class Meta:
         ordering = ["-received_at"]
+        indexes = [
+            # Refused deliveries only: keeping the newest few hundred reads a short index.
+            models.Index(fields=["id"], condition=models.Q(state="rejected"), name="webhook_rejected"),
+        ]
         constraints = [
             # One processed delivery per event id; duplicates are stored as DUPLICATE rows.
             models.UniqueConstraint(

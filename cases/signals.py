@@ -9,7 +9,11 @@ from celery.signals import worker_ready
 
 @worker_ready.connect(dispatch_uid="cases.sync_on_worker_start")
 def sync_on_worker_start(sender: Any = None, **kwargs: Any) -> None:
-    from cases.tasks import sync_incremental, sync_team
+    from django.conf import settings
+
+    from cases.tasks import ensure_webhook_subscription, sync_incremental, sync_team
 
     sync_team.delay()
     sync_incremental.delay()
+    if settings.DEBITURA_WEBHOOK_URL:
+        ensure_webhook_subscription.delay()

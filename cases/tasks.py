@@ -104,6 +104,31 @@ def sync_team() -> None:
     team_sync()
 
 
+@shared_task(
+    name="cases.ensure_webhook_subscription",
+    ignore_result=True,
+    autoretry_for=(TransientError,),
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=8,
+)
+def ensure_webhook_subscription() -> None:
+    """Make sure Debitura delivers to DEBITURA_WEBHOOK_URL (at worker start, when it is set)."""
+    from django.conf import settings
+
+    from cases.webhooks import webhook_subscription_ensure
+
+    webhook_subscription_ensure(url=settings.DEBITURA_WEBHOOK_URL)
+
+
+@shared_task(name="cases.prune_webhook_events", ignore_result=True)
+def prune_webhook_events() -> None:
+    """Delete old webhook deliveries (beat: daily)."""
+    from cases.webhooks import webhook_events_prune
+
+    webhook_events_prune()
+
+
 @shared_task(name="cases.process_webhook", ignore_result=True, acks_late=True)
 def process_webhook(event_pk: int) -> None:
     """Act on a stored webhook delivery: re-fetch the case it names."""

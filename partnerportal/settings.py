@@ -265,6 +265,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "options": {"expires": 20.0},
     },
     "sync-team": {"task": "cases.sync_team", "schedule": 3600.0},
+    "prune-webhook-events": {"task": "cases.prune_webhook_events", "schedule": crontab(hour=3, minute=15)},
     "sweep-outbox": {"task": "cases.sweep_outbox", "schedule": 30.0, "options": {"expires": 30.0}},
 }
 
@@ -276,6 +277,13 @@ DEBITURA_TIMEOUT_SECONDS = env_int("DEBITURA_TIMEOUT_SECONDS", 20, minimum=1)
 DEBITURA_FILE_HOSTS = env_list("DEBITURA_FILE_HOSTS", [])
 # A webhook signing secret for a subscription made outside the portal (else: manage.py debitura_webhooks).
 DEBITURA_WEBHOOK_SECRET = env_secret("DEBITURA_WEBHOOK_SECRET") or ""
+# The portal's own webhook address (https://<host>/webhooks/debitura/): when set, a worker that
+# starts makes sure Debitura delivers there, registering the subscription if it is missing.
+DEBITURA_WEBHOOK_URL = env_str("DEBITURA_WEBHOOK_URL", "")
+if DEBITURA_WEBHOOK_URL and not DEBITURA_WEBHOOK_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(
+        f"DEBITURA_WEBHOOK_URL must be an http(s):// URL; got {DEBITURA_WEBHOOK_URL!r}."
+    )
 # Child refreshes (timeline, chat, payments, files...) may use this share of the rate limit.
 DEBITURA_CHILDREN_SHARE = env_int("DEBITURA_CHILDREN_SHARE_PERCENT", 25, minimum=1) / 100
 if DEBITURA_CHILDREN_SHARE > 1:

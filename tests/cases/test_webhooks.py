@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import time
 import uuid
+from datetime import timedelta
 
 import pytest
+from django.test import RequestFactory
+from django.utils import timezone
 
+from cases import webhooks
 from cases.models import Case, WebhookEvent, WebhookSubscription
+from cases.views_webhooks import debitura_webhook
+from cases.webhooks import MAX_BODY_BYTES, REJECTED_BODY_BYTES
 from debitura.webhooks import sign
 from tests.fixtures.cases import change_cases
 
@@ -159,3 +166,120 @@ def test_stored_headers_leave_out_everything_but_debituras(client, subscription)
     headers = WebhookEvent.objects.get().headers
     assert "Cookie" not in headers
     assert "X-Debitura-Signature" in headers
+
+
+# --- Hostile deliveries: bounded storage, nothing parsed unsigned, ids kept apart ---------------
+
+
+class CountingStream(io.BytesIO):
+    """A request body that records how much of it was read."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(b"x" * size)
+        self.bytes_read = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = super().read(size)
+        self.bytes_read += len(chunk)
+        return chunk
+
+    def readline(self, size: int | None = -1) -> bytes:
+        chunk = super().readline(size)
+        self.bytes_read += len(chunk)
+        return chunk
+
+
+def test_a_body_above_the_cap_is_refused_before_it_is_read_and_not_stored(subscription):
+    size = MAX_BODY_BYTES + 1
+    stream = CountingStream(size)
+    request = RequestFactory().post(
+        URL, content_type="application/json", CONTENT_LENGTH=str(size), **{"wsgi.input": stream}
+    )
+
+    response = debitura_webhook(request)
+
+    assert response.status_code == 413
+    assert stream.bytes_read == 0
+    assert not WebhookEvent.objects.exists()
+
+
+def test_forty_unsigned_megabyte_posts_store_nothing(client, subscription):
+    body = b"x" * 1_000_000
+
+    statuses = {client.post(URL, data=body, content_type="application/json").status_code for _ in range(40)}
+
+    assert statuses == {413}
+    assert not WebhookEvent.objects.exists()
+
+
+def test_refused_deliveries_keep_only_their_first_bytes_and_only_the_newest(
+    client, subscription, monkeypatch
+):
+    monkeypatch.setattr(webhooks, "REJECTED_KEEP", 5)
+    body = b"y" * (MAX_BODY_BYTES - 10)
+
+    for _ in range(12):
+        assert client.post(URL, data=body, content_type="application/json").status_code == 400
+
+    kept = list(WebhookEvent.objects.order_by("pk"))
+    assert len(kept) == 5
+    assert {len(event.body) for event in kept} == {REJECTED_BODY_BYTES}
+    assert kept[-1].pk == WebhookEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+
+
+def test_a_deeply_nested_body_is_not_parsed_unless_signed_and_never_breaks_the_endpoint(client, subscription):
+    nested = b"[" * 20_000 + b"]" * 20_000
+
+    unsigned = client.post(URL, data=nested, content_type="application/json")
+    signed = deliver(client, nested)
+
+    assert (unsigned.status_code, signed.status_code) == (400, 400)
+    errors = sorted(WebhookEvent.objects.values_list("signature_error", flat=True))
+    assert errors == ["The body is not a JSON object.", "The signature header is missing."]
+
+
+def test_deliveries_without_an_id_are_each_processed_and_a_redelivery_still_meets_its_first(
+    client, subscription, django_capture_on_commit_callbacks
+):
+    def without_id(case_id: str) -> bytes:
+        return json.dumps({"event": "case.updated", "data": {"caseId": case_id}}).encode()
+
+    first, second = without_id(str(uuid.uuid4())), without_id(str(uuid.uuid4()))
+    with django_capture_on_commit_callbacks() as callbacks:
+        answers = [
+            deliver(client, first).json(),
+            deliver(client, second).json(),
+            deliver(client, first).json(),
+        ]
+
+    assert [a["duplicate"] for a in answers] == [False, False, True]
+    assert len(callbacks) == 2
+
+
+def test_long_ids_that_agree_in_their_first_characters_stay_apart(
+    client, subscription, django_capture_on_commit_callbacks
+):
+    case_id = str(uuid.uuid4())
+    ids = ["e" * 64 + "-one", "e" * 64 + "-two", "f" * 300 + "1", "f" * 300 + "2"]
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        answers = [deliver(client, envelope(case_id, event_id=event_id)).json() for event_id in ids]
+        again = deliver(client, envelope(case_id, event_id=ids[-1])).json()
+
+    assert [a["duplicate"] for a in answers] == [False] * 4
+    assert again["duplicate"] is True
+    assert len(callbacks) == 4
+
+
+def test_old_deliveries_are_pruned_daily_refused_ones_sooner(subscription, settings):
+    now = timezone.now()
+    for days, state in [(40, "processed"), (10, "processed"), (10, "rejected"), (1, "rejected")]:
+        WebhookEvent.objects.create(
+            event_id=f"{state}-{days}", state=state, body="{}", received_at=now - timedelta(days=days)
+        )
+
+    assert webhooks.webhook_events_prune(now=now) == 2
+
+    assert sorted(WebhookEvent.objects.values_list("event_id", flat=True)) == ["processed-10", "rejected-1"]
+    schedule = settings.CELERY_BEAT_SCHEDULE.values()
+    assert any(entry["task"] == "cases.prune_webhook_events" for entry in schedule)

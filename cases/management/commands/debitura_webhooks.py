@@ -2,30 +2,30 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
 
 from cases.models import WebhookSubscription
+from cases.webhooks import WebhookUrlRefused, webhook_subscription_ensure
 from debitura.client import get_client
 from debitura.errors import DebituraError
 
-EVENTS = [
-    "case.assigned",
-    "case.updated",
-    "case.closed",
-    "payment.created",
-    "payment.deleted",
-    "chat.created",
-]
-
 
 class Command(BaseCommand):
-    help = "Register, list or delete the webhook subscription that points Debitura at this portal."
+    help = (
+        "Register (idempotent: registers, re-keys or re-enables as needed), list or delete the webhook "
+        "subscription that points Debitura at this portal."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         register = sub.add_parser("register", help="Create a subscription and store its secret.")
-        register.add_argument("--url", required=True, help="https://<portal host>/webhooks/debitura/")
+        register.add_argument(
+            "--url",
+            default=settings.DEBITURA_WEBHOOK_URL or None,
+            required=not settings.DEBITURA_WEBHOOK_URL,
+            help="https://<portal host>/webhooks/debitura/ (default: DEBITURA_WEBHOOK_URL)",
+        )
         register.add_argument("--test-mode", action="store_true")
         sub.add_parser("list", help="List subscriptions at Debitura.")
         delete = sub.add_parser("delete", help="Delete a subscription at Debitura and here.")
@@ -40,18 +40,17 @@ class Command(BaseCommand):
 
     def _register(self, client: Any, options: dict[str, Any]) -> None:
         url = options["url"]
-        if not url.startswith("https://"):
-            raise CommandError("Debitura only delivers to https:// URLs.")
-        hook = client.create_webhook(url=url, events=EVENTS, test_mode=options["test_mode"])
-        if not hook.secret:
-            raise CommandError("Debitura did not return a signing secret; nothing was stored.")
-        with transaction.atomic():
-            WebhookSubscription.objects.update_or_create(
-                id=hook.id,
-                defaults={"url": url, "events": list(hook.events), "secret": hook.secret, "is_active": True},
+        try:
+            subscription, done = webhook_subscription_ensure(
+                url=url, client=client, test_mode=options["test_mode"]
             )
+        except WebhookUrlRefused as exc:
+            raise CommandError(str(exc)) from None
+        except WebhookSubscription.DoesNotExist:
+            raise CommandError("Debitura did not return a signing secret; nothing was stored.") from None
         self.stdout.write(
-            f"Registered {hook.id} for {url} ({', '.join(hook.events)}). The secret is stored, not shown."
+            f"Subscription {subscription.id} for {url} ({', '.join(subscription.events)}): {done}. "
+            "The secret is stored, not shown."
         )
 
     def _list(self, client: Any, options: dict[str, Any]) -> None:
