@@ -229,6 +229,9 @@ if _FS_BROKER:
         # Broadcast (remote control) messages; kombu's default is ./control in the working dir.
         "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
+        # kombu looks for new messages every second by default; a webhook's re-fetch or an
+        # agent's action would wait up to that long before a worker sees it.
+        "polling_interval": 0.2,
     }
     _default_results = f"file://{VAR_DIR / 'celery' / 'results'}"
 elif CELERY_BROKER_URL.startswith("memory://"):
