@@ -346,6 +346,11 @@ class ChatMessage(models.Model):
     def __str__(self) -> str:
         return f"{self.get_role_display()}: {self.message[:40]}"
 
+    @property
+    def is_unread(self) -> bool:
+        """From the creditor's side, and neither seen at Debitura nor opened here (cases.unread)."""
+        return self.role != self.Role.PARTNER and not self.is_seen and self.seen_at is None
+
 
 class CaseFile(models.Model):
     """A document on a case at Debitura; `url` is a signed link that expires."""

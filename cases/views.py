@@ -37,7 +37,7 @@ from cases.forms import (
     welcome_message_for,
     welcome_reference,
 )
-from cases.models import Case, ChatMessage, LifecycleChoices, OutboxAction, TeamMember
+from cases.models import Case, LifecycleChoices, OutboxAction, TeamMember
 from cases.sync import case_children_request
 from cases.team import team_member_for
 from cases.unread import case_chat_seen
@@ -104,7 +104,7 @@ def case_children_context(case: Case) -> dict[str, Any]:
     return {
         "timeline": list(case.timeline.order_by("-date", "-position")[:100]) if fetched else [],
         "chat_messages": chat_messages,
-        "unread_count": sum(1 for m in chat_messages if m.role != ChatMessage.Role.PARTNER and not m.is_seen),
+        "unread_count": sum(1 for m in chat_messages if m.is_unread),
         "payments": payments,
         "paid": owed - case.remainder,
         "files": files,

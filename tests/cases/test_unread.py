@@ -56,9 +56,11 @@ def test_a_creditor_message_raises_the_count_and_an_agent_opening_the_case_clear
     assert case.unread_messages == before + 1
     assert unread_total().messages >= before + 1
     client.force_login(agent)
-    assert client.get(reverse("cases:detail", args=[case.id])).status_code == 200
+    page = client.get(reverse("cases:detail", args=[case.id]))
+    assert page.status_code == 200
     case.refresh_from_db()
     assert case.unread_messages == 0
+    assert "unread" not in page.content.decode()  # the page says what it just made true
     newest = ChatMessage.objects.filter(case=case).order_by("-date_created").first()
     assert newest.message == "Any news on this one?"
     assert newest.seen_at is not None
@@ -73,10 +75,11 @@ def test_a_viewer_opening_the_case_leaves_the_messages_unread(
     case = refreshed(active_case, synced)
     client.force_login(viewer)
 
-    client.get(reverse("cases:detail", args=[case.id]))
+    page = client.get(reverse("cases:detail", args=[case.id])).content.decode()
 
     case.refresh_from_db()
     assert case.unread_messages >= 1
+    assert f"{case.unread_messages} unread" in page
 
 
 def test_messages_from_the_agency_or_seen_at_debitura_are_not_unread(
