@@ -10,7 +10,7 @@ submit returns the row the first submit wrote.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -167,18 +167,32 @@ def case_close_payments_check(*, case: Case, close_code: CloseCode) -> None:
         )
 
 
-def case_effective_lifecycle(*, case: Case) -> str:
+def case_effective_lifecycle(*, case: Case, actions: Iterable[OutboxAction] | None = None) -> str:
     """The lifecycle the case will have once its open accept/decline/close rows are through.
 
     A row done after the local copy was last synced counts too: its refresh has not landed yet.
+    `actions`, when given, are the case's rows already read (every open one and the newest), so
+    the case page asks no query of its own.
     """
     lifecycle = case.lifecycle
-    not_in_copy = Q(state__in=OPEN_STATES) | Q(state=OutboxAction.State.DONE, done_at__gte=case.synced_at)
-    for kind in (
-        OutboxAction.objects.filter(not_in_copy, case=case, kind__in=list(_LIFECYCLE_AFTER))
-        .order_by("created_at")
-        .values_list("kind", flat=True)
-    ):
+    if actions is None:
+        not_in_copy = Q(state__in=OPEN_STATES) | Q(state=OutboxAction.State.DONE, done_at__gte=case.synced_at)
+        kinds = list(
+            OutboxAction.objects.filter(not_in_copy, case=case, kind__in=list(_LIFECYCLE_AFTER))
+            .order_by("created_at")
+            .values_list("kind", flat=True)
+        )
+    else:
+        kinds = [
+            a.kind
+            for a in sorted(actions, key=lambda a: a.created_at)
+            if a.kind in _LIFECYCLE_AFTER
+            and (
+                a.state in OPEN_STATES
+                or (a.state == OutboxAction.State.DONE and a.done_at and a.done_at >= case.synced_at)
+            )
+        ]
+    for kind in kinds:
         lifecycle = _LIFECYCLE_AFTER[Kind(kind)]
     return lifecycle
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
@@ -92,6 +93,14 @@ def earliest_date_for(case: Case) -> date:
     return max(claim, EARLIEST_DATE)
 
 
+@dataclass
+class FieldRow:
+    """Fields drawn side by side (one alone most of the time), with one help line under them."""
+
+    fields: list[forms.BoundField]
+    help: str = ""
+
+
 class ActionForm(forms.Form):
     """An action's form: token, the optional confirmation step, errors from the service per field."""
 
@@ -104,6 +113,8 @@ class ActionForm(forms.Form):
     confirm_question: ClassVar[str] = "Send this to Debitura?"
 
     token = forms.CharField(widget=forms.HiddenInput, max_length=255)
+    # Fields drawn in one row (e.g. the three fees), with the help text for the row.
+    rows: ClassVar[dict[tuple[str, ...], str]] = {}
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", f"{self.name}_%s")
@@ -146,6 +157,18 @@ class ActionForm(forms.Form):
     @property
     def url_name(self) -> str:
         return f"cases:{self.name}"
+
+    def layout(self) -> list[FieldRow]:
+        """The visible fields in order, those of a `rows` group together."""
+        group_of = {name: names for names in self.rows for name in names}
+        layout: list[FieldRow] = []
+        for field in self.visible_fields():
+            names = group_of.get(field.name)
+            if names is None:
+                layout.append(FieldRow([field]))
+            elif field.name == names[0]:
+                layout.append(FieldRow([self[name] for name in names], self.rows[names]))
+        return layout
 
     def summary(self) -> list[tuple[str, str]]:
         """What the confirmation step repeats back, as label and display value."""
@@ -210,11 +233,10 @@ class AcceptForm(ActionForm):
     )
     assigned_user_email = forms.ChoiceField(label="Assignee", required=False)
     welcome_message = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 8}),
+        widget=forms.Textarea(attrs={"rows": 6}),
         min_length=10,
         max_length=5000,
-        help_text=f"E-mailed to the creditor and posted in the case chat; {REFERENCE_PLACEHOLDER} "
-        "is replaced by the agency reference.",
+        help_text="E-mailed to the creditor and posted in the case chat.",
     )
     interest_fees = amount_field("Interest", required=False)
     reminder_fees = amount_field("Reminder fees", required=False)
@@ -229,10 +251,9 @@ class AcceptForm(ActionForm):
         field = self.fields["assigned_user_email"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [("", "Nobody yet")] + [(m.email, f"{m.name} <{m.email}>") for m in team]
-        for name in FEE_FIELDS:
-            self.fields[name].help_text = "Leave as it is to keep the creditor's."
 
     placeholder = REFERENCE_PLACEHOLDER
+    rows = {FEE_FIELDS: "The case's fees now; an accept changes only a fee you change."}
 
     @property
     def welcome_reference(self) -> str:
@@ -392,6 +413,7 @@ class FeesForm(ActionForm):
     gross_amount = amount_field(
         "Principal", required=False, help_text="Only to correct it; a change may move the success fee."
     )
+    rows = {FEE_FIELDS: "They replace the case's fees at Debitura."}
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         initial = kwargs.setdefault("initial", {})

@@ -5,7 +5,8 @@ it fetch the regions again. A stamp is read in one query from columns that every
 case or its children moves: the case row (sync, lifecycle, money), the newest outbox change
 (queued, sent, done, failed, payments written with it), and the count or newest write of each child
 table (a children refresh or a partial read-back, a webhook's catch-up). Nothing here is shown to
-users; the stamps are opaque and short.
+users; the stamps are opaque and short. Read the stamp before what it stands for: a change in
+between then shows at the next look, never gets lost.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import hashlib
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Count, IntegerField, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from cases.models import Case, CaseFile, ChatMessage, OutboxAction, TimelineItem
 from payments.models import Payment
 
+# Rows per state (done is what is left of the count).
+STATES = (OutboxAction.State.PENDING, OutboxAction.State.SENDING, OutboxAction.State.FAILED)
 # The case's own columns that a page shows or that change what it offers.
 _CASE_COLUMNS = (
     "synced_at",
@@ -49,8 +52,19 @@ def _per_case(queryset: QuerySet[Any], **aggregate: Any) -> Subquery:
 
 def _stamped(cases: QuerySet[Case]) -> QuerySet[Any, tuple[Any, ...]]:
     count: IntegerField[int, int] = IntegerField()
+    actions = OutboxAction.objects.all()
     return cases.annotate(
-        actions_at=_per_case(OutboxAction.objects.all(), at=Max("updated_at")),
+        # A relay run writes one `updated_at` (its start) on claim, retry and outcome alike, so
+        # the states and attempts count too: pending -> sending -> done moves the stamp.
+        actions_at=_per_case(actions, at=Max("updated_at")),
+        actions_n=Coalesce(_per_case(actions, n=Count("pk")), 0, output_field=count),
+        **{
+            f"actions_{state}": Coalesce(
+                _per_case(actions, n=Count("pk", filter=Q(state=state))), 0, output_field=count
+            )
+            for state in STATES
+        },
+        actions_tries=Coalesce(_per_case(actions, n=Sum("attempts")), 0, output_field=count),
         timeline_n=Coalesce(_per_case(TimelineItem.objects.all(), n=Count("pk")), 0, output_field=count),
         chat_n=Coalesce(_per_case(ChatMessage.objects.all(), n=Count("pk")), 0, output_field=count),
         chat_unseen=Coalesce(
@@ -65,6 +79,9 @@ def _stamped(cases: QuerySet[Case]) -> QuerySet[Any, tuple[Any, ...]]:
         "pk",
         *_CASE_COLUMNS,
         "actions_at",
+        "actions_n",
+        *(f"actions_{state}" for state in STATES),
+        "actions_tries",
         "timeline_n",
         "chat_n",
         "chat_unseen",

@@ -1,79 +1,38 @@
-"""Case pages: the list and the case page, read from the local copy (never from Debitura)."""
+"""The case page, read from the local copy (never from Debitura), and its live updates.
+
+The page is drawn in regions: the head (status, references, money, exclusivity), the action
+panel (cases/panel.py), the chat, and the children below (timeline, actions, payments, files).
+A poller asks cases:live every few seconds with the version stamp the page was drawn with
+(cases/live.py); only when the stamp moved does it get the regions back, swapped out of band, so
+a relay's answer, a sync or a webhook shows within seconds without a reload.
+"""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET
-from django_htmx.http import HttpResponseStopPolling
+from django_htmx.http import trigger_client_event
 
-from cases.actions import (
-    DEBITURA_PORTAL_URL,
-    OPEN_STATES,
-    WORKABLE,
-    case_custom_terms_reason,
-    case_effective_lifecycle,
-)
+from cases.actions import OPEN_STATES, case_effective_lifecycle
 from cases.documents import case_uploads_shown
-from cases.forms import (
-    REFERENCE_PLACEHOLDER,
-    AcceptForm,
-    ActionForm,
-    ChatForm,
-    CloseForm,
-    DeclineForm,
-    DocumentUploadForm,
-    FeesConsentForm,
-    FeesForm,
-    NoteForm,
-    agency_settings_for_accept,
-    partner_reference_suggest,
-    welcome_message_for,
-    welcome_reference,
-)
-from cases.models import Case, LifecycleChoices, OutboxAction, TeamMember
+from cases.forms import REFERENCE_PLACEHOLDER, ActionForm, welcome_reference
+from cases.live import case_stamp
+from cases.models import Case, ChatMessage, LifecycleChoices, OutboxAction
+from cases.panel import case_panel, panel_states
 from cases.sync import case_children_request
-from cases.team import team_member_for
 from cases.unread import case_chat_seen
 from partnerportal.http import HtmxHttpRequest
-from partnerportal.templatetags.portal import external_url
-from payments.forms import payment_form_for_case
-
-
-@require_GET
-@login_required
-@permission_required("accounts.view_cases", raise_exception=True)
-def case_detail(request: HtmxHttpRequest, case_id: str) -> HttpResponse:
-    """One case: the money, the parties, what happened, and the agency's actions on their way."""
-    case = get_object_or_404(Case.objects.select_related("assigned_to"), id=case_id)
-    if case.first_opened_at is None:
-        Case.objects.filter(id=case.id, first_opened_at__isnull=True).update(first_opened_at=timezone.now())
-    refreshing = case_children_request(case=case)
-    case_chat_seen(case=case, user=request.user)
-    return render(request, "cases/case_detail.html", case_page_context(request, case, refreshing=refreshing))
-
-
-@require_GET
-@login_required
-@permission_required("accounts.view_cases", raise_exception=True)
-def case_children(request: HtmxHttpRequest, case_id: str) -> HttpResponse:
-    """The case's children and actions; polled by the case page until a queued refresh lands."""
-    case = get_object_or_404(Case, id=case_id)
-    context = {"case": case, "refreshing": case.children_stale, "poll": True, **case_children_context(case)}
-    response = render(request, "cases/_case_children.html", context)
-    if not case.children_stale and not context["open_actions"]:
-        # Nothing more will change by itself: tell htmx to stop polling (286) with the final HTML.
-        stop = HttpResponseStopPolling()
-        stop.content = response.content
-        return stop
-    return response
-
+from payments.models import Payment
 
 # What an open accept, decline or close makes the header say until Debitura has answered.
 PENDING_LABELS = {
@@ -81,10 +40,120 @@ PENDING_LABELS = {
     OutboxAction.Kind.DECLINE: "Decline pending",
     OutboxAction.Kind.CLOSE: "Close pending",
 }
+# How often an open page asks whether anything changed: sooner while something is on its way.
+POLL_BUSY_SECONDS = 3
+POLL_IDLE_SECONDS = 5
+
+
+@require_GET
+@login_required
+@permission_required("accounts.view_cases", raise_exception=True)
+def case_detail(request: HtmxHttpRequest, case_id: str) -> HttpResponse:
+    """One case: what can be done now, the money, the chat, what happened, and the actions on their way.
+
+    `?resend=<action id>` fills the form of a failed action with its values to edit and resend.
+    """
+    case = get_object_or_404(Case.objects.select_related("assigned_to"), id=case_id)
+    if case.first_opened_at is None:
+        Case.objects.filter(id=case.id, first_opened_at__isnull=True).update(first_opened_at=timezone.now())
+    refreshing = case_children_request(case=case)
+    case_chat_seen(case=case, user=request.user)
+    resend = _resend(request, case)
+    context = case_page_context(request, case, refreshing=refreshing, resend=resend)
+    return render(request, "cases/case_detail.html", context)
+
+
+def _resend(request: HtmxHttpRequest, case: Case) -> OutboxAction | None:
+    try:
+        action_id = uuid.UUID(request.GET.get("resend", ""))
+    except ValueError:
+        return None
+    return case.actions.filter(pk=action_id, state=OutboxAction.State.FAILED).first()
+
+
+@require_GET
+@login_required
+@permission_required("accounts.view_cases", raise_exception=True)
+def case_live(request: HtmxHttpRequest, case_id: str) -> HttpResponse:
+    """The poller's question "has the case changed since stamp `v`?": 204 when not; else the
+    regions, swapped out of band (the panel too when its forms change, `panel` being its key)."""
+    stamp = case_stamp(case_id)
+    if stamp is None:
+        return HttpResponse(status=404)
+    if stamp == request.GET.get("v"):
+        return HttpResponse(status=204)
+    regions = case_regions(request, case_id, stamp=stamp, panel=request.GET.get("panel", ""))
+    # Anything else on the page that shows this case may listen (e.g. an unread count).
+    return trigger_client_event(HttpResponse(regions), "case-changed", {"case": str(case_id)})
+
+
+# The `panel` of case_regions for a caller that knows the panel's forms stay as they are.
+KEEP_PANEL = "keep"
+
+
+def case_regions(
+    request: HtmxHttpRequest,
+    case_id: Any,
+    *,
+    stamp: str | None = None,
+    panel: str | None = None,
+    poller_oob: bool = False,
+) -> str:
+    """The poller with the case's new stamp, then every region out of band. `panel` is the key of
+    the action panel on screen: the whole panel is redrawn when its forms changed (or `panel` is
+    None), else only each action's state, so a form being typed in and the open entry stay."""
+    # The stamp before the content (read fresh here): a change in between shows next time.
+    stamp = stamp or case_stamp(case_id)
+    case = get_object_or_404(Case.objects.select_related("assigned_to"), id=case_id)
+    children = case_children_context(case)
+    context: dict[str, Any] = {
+        "case": case,
+        "oob": True,
+        "poller_oob": poller_oob,
+        "stamp": stamp,
+        "refreshing": case.children_stale,
+        **children,
+    }
+    if request.user.has_perm("accounts.work_cases"):
+        lifecycle, consent, actions = children["lifecycle"], children["consent"], children["actions"]
+        states = panel_states(case=case, lifecycle=lifecycle, consent=consent, actions=actions)
+        context["redraw_panel"] = panel != KEEP_PANEL and states["panel_key"] != panel
+        # No form is built unless the panel is redrawn: they cost queries (the accept form most).
+        context.update(_panel(request, case, children) if context["redraw_panel"] else states)
+    return render_to_string("cases/_live.html", context, request=request)
+
+
+def _panel(
+    request: HtmxHttpRequest,
+    case: Case,
+    children: dict[str, Any],
+    *,
+    bound: ActionForm | None = None,
+    resend: OutboxAction | None = None,
+) -> dict[str, Any]:
+    return case_panel(
+        request,
+        case,
+        lifecycle=children["lifecycle"],
+        consent=children["consent"],
+        actions=children["actions"],
+        bound=bound,
+        resend=resend,
+    )
+
+
+@require_GET
+@login_required
+@permission_required("accounts.view_cases", raise_exception=True)
+def case_children(request: HtmxHttpRequest, case_id: str) -> HttpResponse:
+    """The lower part of the case page (timeline, actions, payments, files), as it is now."""
+    case = get_object_or_404(Case, id=case_id)
+    context = {"case": case, **case_children_context(case)}
+    return render(request, "cases/_case_children.html", context)
 
 
 def case_children_context(case: Case) -> dict[str, Any]:
-    """Everything the polled part of the page shows: children, money paid, actions and their states."""
+    """Everything the page shows besides the forms: children, money paid, actions and their states."""
     # The newest 20, plus any older one still on its way (25 files sent at once all show).
     newest = case.actions.order_by("-created_at").values("pk")[:20]
     actions = list(
@@ -94,7 +163,7 @@ def case_children_context(case: Case) -> dict[str, Any]:
     )
     payments = list(case.payments.select_related("action").order_by("-date", "-id"))
     open_actions = [a for a in actions if a.state in OPEN_STATES]
-    lifecycle = case_effective_lifecycle(case=case)
+    lifecycle = case_effective_lifecycle(case=case, actions=actions)
     owed = case.gross_amount + case.interest_fees + case.reminder_fees + case.collection_fees
     # Only a children refresh writes these rows (and stamps children_synced_at): a case never
     # refreshed has none, so its page skips their queries.
@@ -104,9 +173,14 @@ def case_children_context(case: Case) -> dict[str, Any]:
     return {
         "timeline": list(case.timeline.order_by("-date", "-position")[:100]) if fetched else [],
         "chat_messages": chat_messages,
-        "unread_count": sum(1 for m in chat_messages if m.is_unread),
+        "chat_newest_first": chat_messages[::-1],
+        "unread_count": sum(1 for m in chat_messages if m.role != ChatMessage.Role.PARTNER and not m.is_seen),
         "payments": payments,
         "paid": owed - case.remainder,
+        # Recorded here and not yet confirmed by Debitura: not in its remainder yet.
+        "paid_pending": sum(
+            (p.amount for p in payments if p.state == Payment.State.PENDING and not p.remote_id), Decimal(0)
+        ),
         "files": files,
         "uploads": case_uploads_shown(actions=actions, files=files),
         "extensions": list(case.exclusivity_extensions.order_by("position")) if fetched else [],
@@ -122,6 +196,7 @@ def case_children_context(case: Case) -> dict[str, Any]:
             LifecycleChoices(lifecycle).label if lifecycle in LifecycleChoices.values else lifecycle,
         ),
         "consent": fees_consent_pending(actions),
+        "poll_seconds": POLL_BUSY_SECONDS if open_actions or case.children_stale else POLL_IDLE_SECONDS,
     }
 
 
@@ -143,81 +218,20 @@ def case_page_context(
     *,
     refreshing: bool = False,
     bound: ActionForm | None = None,
+    resend: OutboxAction | None = None,
 ) -> dict[str, Any]:
     """The whole case page; `bound` replaces the empty form of its kind (errors, confirmation)."""
+    stamp = case_stamp(case.pk)  # before the content: a change in between shows next time
     children = case_children_context(case)
-    context: dict[str, Any] = {"case": case, "refreshing": refreshing, **children}
-    if request.user.has_perm("accounts.work_cases"):
-        context.update(
-            action_forms(
-                request, case, lifecycle=children["lifecycle"], consent=children["consent"], bound=bound
-            )
-        )
-        context["payment_form"] = payment_form_for_case(
-            case=case, workable=children["lifecycle"] in WORKABLE, bound=bound
-        )
-    if request.user.has_perm("accounts.work_cases") and children["lifecycle"] != LifecycleChoices.MERGED:
-        context["upload_form"] = DocumentUploadForm()  # Debitura refuses files only on merged cases
-    return context
-
-
-def action_forms(
-    request: HtmxHttpRequest,
-    case: Case,
-    *,
-    lifecycle: str,
-    consent: OutboxAction | None,
-    bound: ActionForm | None = None,
-) -> dict[str, Any]:
-    """The action forms the case's (effective) lifecycle allows, empty unless `bound` is one of them."""
-    forms: dict[str, ActionForm] = {}
-    custom_terms = None
-    if lifecycle == LifecycleChoices.PENDING_VERIFICATION:
-        custom_terms = case_custom_terms_reason(case=case)
-        if not custom_terms:
-            forms["accept"] = bound if bound and bound.name == "accept" else accept_form_empty(request, case)
-        forms["decline"] = DeclineForm(case=case)
-    elif lifecycle in WORKABLE:
-        forms["note"] = NoteForm(case=case)
-        forms["chat"] = ChatForm(case=case)
-        forms["fees"] = FeesForm(case=case)
-        forms["close"] = CloseForm(case=case)
-        if consent is not None:
-            forms["fees_consent"] = FeesConsentForm(
-                case=case, refused=consent, initial={"action": consent.pk}
-            )
-    if bound is not None and bound.name in forms:
-        forms[bound.name] = bound
-    return {
-        "forms": forms,
-        "custom_terms": custom_terms,
-        # Debitura's link for this case only when it is a web address; else its portal's front page.
-        "debitura_url": external_url(case.solution_url) or DEBITURA_PORTAL_URL,
+    context: dict[str, Any] = {
+        "case": case,
+        "refreshing": refreshing,
+        "stamp": stamp,
+        **children,
     }
-
-
-def accept_form_empty(request: HtmxHttpRequest, case: Case) -> AcceptForm:
-    """The accept form pre-filled: suggested reference, the agency's welcome text, the agent as assignee."""
-    settings = agency_settings_for_accept()
-    team = list(TeamMember.objects.filter(active=True).order_by("name"))
-    mine = team_member_for(user=request.user)
-    reference = partner_reference_suggest(case=case, settings=settings)
-    user = request.user
-    full_name = user.get_full_name() if user.is_authenticated else ""
-    agent_name = (mine.name if mine else "") or full_name or user.get_username()
-    # The reference stays a placeholder in the text until it is sent (AcceptForm.clean).
-    welcome = welcome_message_for(
-        case=case, settings=settings, agency_reference=REFERENCE_PLACEHOLDER, agent_name=agent_name
-    )
-    return AcceptForm(
-        case=case,
-        team=team,
-        initial={
-            "welcome_message": welcome,
-            "partner_reference": reference,
-            "assigned_user_email": mine.email if mine else "",
-        },
-    )
+    if request.user.has_perm("accounts.work_cases"):
+        context.update(_panel(request, case, children, bound=bound, resend=resend))
+    return context
 
 
 def welcome_reference_context(case: Case, partner_reference: str) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import reswap, retarget
+from django_htmx.http import reswap
 
 from cases.actions import (
     ActionInvalid,
@@ -43,7 +43,7 @@ from cases.forms import (
     NoteForm,
 )
 from cases.models import Case, OutboxAction, TeamMember
-from cases.views import case_children_context, case_page_context, welcome_reference_context
+from cases.views import KEEP_PANEL, case_page_context, case_regions, welcome_reference_context
 from partnerportal.http import HtmxHttpRequest
 
 
@@ -79,44 +79,30 @@ def _act(
     return render(request, "cases/case_detail.html", case_page_context(request, case, bound=form))
 
 
-def case_children_oob(request: HtmxHttpRequest, case: Case) -> str:
-    """The polled part of the case page and the messages, swapped out of band after a queued action."""
-    return render_to_string(
-        "cases/_case_children.html",
-        {
-            "case": case,
-            "poll": True,
-            "oob": True,
-            "refreshing": case.children_stale,
-            **case_children_context(case),
-        },
-        request=request,
-    ) + render_to_string("cases/_case_messages.html", {}, request=request)
-
-
 def _queued(
     request: HtmxHttpRequest, case: Case, form: ActionForm, action: OutboxAction, *, whole_panel: bool
 ) -> HttpResponse:
-    messages.success(
-        request, f"{action.get_kind_display()} queued: it shows as pending until Debitura has answered."
-    )
     url = reverse("cases:detail", args=[case.pk])
     if not request.htmx:
+        messages.success(
+            request, f"{action.get_kind_display()} queued: it shows as pending until Debitura has answered."
+        )
         return HttpResponseRedirect(f"{url}#case-actions")  # after a POST, a GET: reload sends nothing
-    context = case_page_context(request, case)
-    extras = case_children_oob(request, case)
     if whole_panel:
-        # The lifecycle changed (or a consent was answered): other forms apply now.
-        panel = render_to_string("cases/case_detail.html#actions_panel", context, request=request)
-        response = HttpResponse(panel + extras)
-        return reswap(retarget(response, "#case-actions"), "outerHTML")
-    fresh = context["forms"].get(form.name)
-    body = (
-        render_to_string("cases/_action_form.html", {"case": case, "form": fresh}, request=request)
-        if fresh
-        else ""
-    )
-    return HttpResponse(body + extras)
+        # The lifecycle changed (or a consent was answered): other forms apply now. Everything
+        # comes out of band, the panel too, with the action's state where the agent acted.
+        return reswap(HttpResponse(case_regions(request, case.pk, poller_oob=True)), "none")
+    # The same form again, empty, and the rest of the page out of band: the action shows as
+    # pending in its entry, the log and the head.
+    fresh = form_empty(request, case, form.name)
+    body = render_to_string("cases/_action_form.html", {"case": case, "form": fresh}, request=request)
+    return HttpResponse(body + case_regions(request, case.pk, panel=KEEP_PANEL, poller_oob=True))
+
+
+def form_empty(request: HtmxHttpRequest, case: Case, name: str) -> ActionForm:
+    """A fresh form of the panel's kind `name` (new token), for after an action was queued."""
+    makers = {"note": NoteForm, "chat": ChatForm, "fees": FeesForm}
+    return makers[name](case=case)
 
 
 def _case(case_id: str) -> Case:

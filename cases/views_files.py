@@ -27,6 +27,7 @@ from cases.actions import ActionInvalid, case_file_upload
 from cases.documents import DocumentSizeLimit, case_file_open, document_served_as
 from cases.forms import DocumentUploadForm
 from cases.models import Case, CaseFile, OutboxAction
+from cases.panel import PanelItem
 from cases.views import case_page_context
 from debitura.errors import DebituraError, NotFound, TransientError
 from partnerportal.http import HtmxHttpRequest
@@ -86,7 +87,7 @@ def _file_upload(request: HtmxHttpRequest, case_id: str) -> HttpResponse:
     if not refused:
         return HttpResponseRedirect(reverse("cases:detail", args=[case.pk]) + "#case-files")
     context = case_page_context(request, case)
-    if "upload_form" in context:
+    if context.get("upload_form"):
         # A fresh token: the files queued from this form must not answer for the ones sent again.
         fresh = DocumentUploadForm(
             initial={
@@ -96,6 +97,9 @@ def _file_upload(request: HtmxHttpRequest, case_id: str) -> HttpResponse:
         )
         fresh.refused = refused
         context["upload_form"] = fresh
+        items: list[PanelItem] = context.get("panel_items", [])  # type: ignore[assignment]
+        for item in items:
+            item.open = item.name == "upload"  # where the refusals are said
     else:  # no form on this case (merged meanwhile): say it above the page
         for _name, message in refused:
             messages.error(request, message)

@@ -176,17 +176,6 @@ class PaymentConsentForm(ActionForm):
     action = forms.UUIDField(widget=forms.HiddenInput)
 
 
-def payment_form_for_case(
-    *, case: Case, workable: bool, bound: ActionForm | None = None
-) -> PaymentRecordForm | None:
-    """The case page's record form when the case takes payments (the bound one after an error)."""
-    if not workable:
-        return None
-    if isinstance(bound, PaymentRecordForm):
-        return bound
-    return PaymentRecordForm(case=case)
-
-
 def payment_consent_pending(payment: Payment) -> OutboxAction | None:
     """The payment's last change, when Debitura refused it until the agent consents to reopening."""
     action = payment.action

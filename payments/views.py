@@ -24,8 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cases.actions import ActionInvalid, NeedsConfirmation, payment_correct, payment_delete, payment_record
 from cases.models import Case, OutboxAction
-from cases.views import case_page_context
-from cases.views_actions import case_children_oob
+from cases.views import KEEP_PANEL, case_page_context, case_regions
 from partnerportal.http import HtmxHttpRequest
 from payments.forms import (
     LedgerFilterForm,
@@ -124,13 +123,15 @@ def payment_record_view(request: HtmxHttpRequest, case_id: str) -> HttpResponse:
 
 
 def _recorded(request: HtmxHttpRequest, case: Case, action: OutboxAction) -> HttpResponse:
-    messages.success(request, "Payment queued: it shows as pending until Debitura has confirmed it.")
     if not request.htmx:
+        messages.success(request, "Payment queued: it shows as pending until Debitura has confirmed it.")
         return HttpResponseRedirect(f"{reverse('cases:detail', args=[case.pk])}#case-payments")
+    # A fresh form where the agent acted, and the page out of band: the payment pending in the
+    # table and in the entry's state, the header's "pending" amount.
     fresh = render_to_string(
         "payments/_record_form.html", {"case": case, "form": PaymentRecordForm(case=case)}, request=request
     )
-    return HttpResponse(fresh + case_children_oob(request, case))
+    return HttpResponse(fresh + case_regions(request, case.pk, panel=KEEP_PANEL, poller_oob=True))
 
 
 # --- Correcting ----------------------------------------------------------------------------------

@@ -16,6 +16,7 @@
     form.dataset.enhanced = "1";
     var input = form.querySelector("input[type=file]");
     var queue = form.querySelector("[data-queue]");
+    var summary = form.querySelector("[data-summary]");
     var zone = form.querySelector("[data-dropzone]");
     var template = document.getElementById("upload-row");
     var csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
@@ -116,10 +117,18 @@
           return !row.dataset.state;
         });
         for (var i = 0; i < rows.length; i++) await sendOne(rows[i]);
-        if (rows.length && window.htmx) {
-          // The file list and the action log show the new rows as pending.
-          window.htmx.ajax("GET", form.dataset.childrenUrl, { target: "#case-children", swap: "outerHTML" });
+        // A queued file leaves this list: the Files table shows it from now on, pending until
+        // Debitura has it, then as Debitura's file (it follows the case live).
+        var queued = rows.filter(function (row) { return row.dataset.state === "queued"; });
+        queued.forEach(function (row) { row.remove(); });
+        queue.hidden = !queue.children.length;
+        if (queued.length) {
+          summary.textContent = queued.length + (queued.length === 1 ? " file" : " files") +
+            " queued at " + new Date().toTimeString().slice(0, 5) + ": see Files below for where each stands.";
+          summary.hidden = false;
         }
+        // Ask the page's poller to look now rather than at its next tick.
+        if (rows.length && window.htmx) window.htmx.trigger(document.body, "case-check");
       } finally {
         sending = false;
       }
@@ -150,9 +159,11 @@
     });
   }
 
-  function start() {
-    document.querySelectorAll("form.file-upload").forEach(enhance);
+  function start(root) {
+    (root && root.querySelectorAll ? root : document).querySelectorAll("form.file-upload").forEach(enhance);
   }
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", function () { start(); });
   else start();
+  // The form arrives again when the action panel is redrawn (the case's lifecycle changed).
+  document.addEventListener("htmx:load", function (event) { start(event.target); });
 })();

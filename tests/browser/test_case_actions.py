@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from cases.models import Case, OutboxAction
 from cases.outbox import outbox_relay_due
+from tests.browser.case_page import open_entry
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -52,6 +53,7 @@ def test_accepting_a_case_shows_it_pending_then_done_once_the_relay_ran(open_cas
 
 def test_declining_a_case_asks_for_confirmation_and_queues_a_close(open_case, pending_case, sync_client):
     page = open_case(pending_case)
+    open_entry(page, "Decline the case")
     form = page.locator("#action-decline")
     form.get_by_label("Reason").select_option(label="Outside our jurisdiction")
     form.get_by_label("Explanation").fill("Debtor moved to Peru")
@@ -68,6 +70,7 @@ def test_declining_a_case_asks_for_confirmation_and_queues_a_close(open_case, pe
 
 def test_closing_a_case_with_a_code(open_case, active_case, sync_client):
     page = open_case(active_case)
+    open_entry(page, "Close the case")
     form = page.locator("#action-close")
     form.get_by_label("Close code").select_option("UneconomicalToPursue")
     form.get_by_role("button", name="Close…").click()
@@ -81,6 +84,7 @@ def test_closing_a_case_with_a_code(open_case, active_case, sync_client):
 
 def test_adding_a_note_and_sending_a_chat_message(open_case, active_case, sync_client, emulator):
     page = open_case(active_case)
+    open_entry(page, "Add a note")
     note = page.locator("#action-note")
     note.get_by_label("Note").fill("Called the debtor; promised Friday.")
     note.get_by_role("button", name="Add note").click()

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from cases.models import CaseFile, OutboxAction
 from cases.outbox import outbox_relay_due
+from tests.browser.case_page import open_entry
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,6 +36,7 @@ def test_two_files_upload_with_progress_show_done_and_one_opens(
 ):
     sign_in(team_agent)
     page.goto(f"/cases/{active_case.id}/")
+    open_entry(page, "Add files")
     form = page.locator("#file-upload")
     expect(form).to_contain_text("Files are always visible to the creditor at Debitura.")
 
@@ -51,9 +53,10 @@ def test_two_files_upload_with_progress_show_done_and_one_opens(
     rows.nth(1).get_by_label("Document type").select_option("DebtorDocuments")
     form.get_by_role("button", name="Upload").click()
 
-    for i in range(2):
-        expect(rows.nth(i).locator(".upload-status")).to_contain_text("queued", timeout=10_000)
-        expect(rows.nth(i).locator("progress")).to_have_attribute("value", "100")
+    # Once queued, a file leaves the upload list for the Files table, where its state follows
+    # Debitura's answer: nothing keeps saying "queued" after Debitura has the file.
+    expect(form.locator("[data-summary]")).to_contain_text("2 files queued", timeout=10_000)
+    expect(rows).to_have_count(0)
     files = page.locator("#case-files")
     expect(files.locator('tr[data-upload-state="pending"]')).to_have_count(2)
     actions = OutboxAction.objects.filter(case=active_case, kind="file_upload").order_by("created_at")
@@ -88,6 +91,7 @@ def test_pressing_upload_again_after_an_interrupted_answer_queues_the_file_once(
 ):
     sign_in(team_agent)
     page.goto(f"/cases/{active_case.id}/")
+    open_entry(page, "Add files")
     form = page.locator("#file-upload")
     answers_lost = []
 
@@ -110,13 +114,14 @@ def test_pressing_upload_again_after_an_interrupted_answer_queues_the_file_once(
 
     form.get_by_role("button", name="Upload").click()
 
-    expect(status).to_contain_text("queued", timeout=10_000)
+    expect(form.locator("[data-summary]")).to_contain_text("1 file queued", timeout=10_000)
     assert OutboxAction.objects.filter(case=active_case, kind="file_upload").count() == 1
 
 
 def test_a_signed_out_agent_is_told_so_and_nothing_shows_as_queued(page, sign_in, team_agent, active_case):
     sign_in(team_agent)
     page.goto(f"/cases/{active_case.id}/")
+    open_entry(page, "Add files")
     form = page.locator("#file-upload")
     form.locator("input[type=file]").set_input_files(
         [{"name": "demand.pdf", "mimeType": "application/pdf", "buffer": PDF}]

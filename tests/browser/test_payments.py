@@ -13,6 +13,7 @@ from cases.outbox import outbox_relay_due
 from partnerportal.templatetags.portal import money
 from payments.models import Payment
 from payments.services import partner_revenue_shares, payment_split_preview
+from tests.browser.case_page import open_entry
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,6 +29,7 @@ def case_page(page, sign_in, team_agent, queued_relays, sync_client, monkeypatch
     def go(case: Case):
         sign_in(team_agent)
         page.goto(f"/cases/{case.id}/")
+        open_entry(page, "Record a payment")
         return page
 
     return go

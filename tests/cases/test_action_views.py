@@ -103,7 +103,10 @@ def test_a_chat_message_asks_for_confirmation_first_then_sends_once(client, team
     assert confirmed.status_code == again.status_code == 200
     assert OutboxAction.objects.filter(kind="chat").count() == 1
     body = confirmed.content.decode()
-    assert 'id="case-children" hx-swap-oob="true"' in body  # the action log, out of band, polling
+    # Out of band: the action log, the chat entry's state and the poller with the new stamp.
+    assert re.search(r'<div id="case-children"[^>]*hx-swap-oob="true"', body)
+    assert re.search(r'<div id="action-state-chat"[^>]*hx-swap-oob="true"', body)
+    assert re.search(r'<div id="case-live"[^>]*hx-swap-oob="true"', body)
     assert "action-state-pending" in body
 
 
@@ -142,7 +145,9 @@ def test_close_with_a_code_after_confirmation_is_queued_and_the_case_shows_close
     data = {"token": "tok-close-3", "close_code": "UneconomicalToPursue", "comment": "Too small"}
     assert "Close the case at Debitura?" in post(client, "close", active_case, data).content.decode()
     response = post(client, "close", active_case, {**data, "confirmed": "1"}, htmx=True)
-    assert response["HX-Retarget"] == "#case-actions"
+    # The lifecycle moves: the whole panel comes back out of band, nothing is swapped in place.
+    assert response["HX-Reswap"] == "none"
+    assert re.search(r'<section id="case-actions"[^>]*hx-swap-oob="true"', response.content.decode())
     assert OutboxAction.objects.get().payload == {
         "close_code": "UneconomicalToPursue",
         "comment": "Too small",

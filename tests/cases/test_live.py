@@ -37,6 +37,23 @@ def test_a_queued_action_and_each_of_its_state_changes_move_the_stamp(active_cas
     assert case_stamp(active_case.pk) != queued
 
 
+def test_a_relay_run_moves_the_stamp_at_each_outcome_though_it_writes_one_moment(
+    active_case, team_agent, queued_relays
+):
+    action = case_note_add(case=active_case, actor=team_agent, description="Called.")
+    stamps = {case_stamp(active_case.pk)}
+    moment = action.updated_at
+    for changes in (
+        {"state": "sending", "attempts": 1},
+        {"state": "pending"},
+        {"state": "sending", "attempts": 2},
+        {"state": "done"},
+    ):
+        OutboxAction.objects.filter(pk=action.pk).update(updated_at=moment, **changes)
+        stamps.add(case_stamp(active_case.pk))
+    assert len(stamps) == 5
+
+
 @pytest.mark.parametrize(
     "write",
     [

@@ -11,10 +11,10 @@ from django.urls import reverse
 
 from cases.actions import _team_email
 from cases.models import Case, TeamMember
+from cases.panel import accept_form_empty
 from cases.reassign import cases_reassign
 from cases.sync import cases_sync_incremental, team_sync
 from cases.team import team_member_for, team_member_link
-from cases.views import accept_form_empty
 
 pytestmark = pytest.mark.django_db
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from cases.live import case_stamp
 from cases.models import Case, OutboxAction
 
 pytestmark = pytest.mark.django_db
@@ -42,18 +45,43 @@ def test_opening_a_case_with_stale_children_shows_it_at_once_and_polls_for_the_r
         response = agent_client.get(reverse("cases:detail", args=[case.id]))
     html = response.content.decode()
     assert response.status_code == 200
-    assert "Fetching the latest timeline" in html
-    assert f'hx-get="{reverse("cases:children", args=[case.id])}"' in html
+    assert "Updating from Debitura" in html
+    assert f'hx-get="{reverse("cases:live", args=[case.id])}?v={case_stamp(case.id)}' in html
+    assert 'hx-trigger="every 3s' in html  # sooner while something is on its way
     assert len(callbacks) == 1  # the refresh task, queued after the response's transaction
     assert Case.objects.get(id=case.id).first_opened_at is not None
 
 
-def test_the_children_poll_stops_once_the_refresh_landed(agent_client, synced):
+def live(client, case, stamp, panel=""):
+    return client.get(
+        reverse("cases:live", args=[case.id]), {"v": stamp, "panel": panel}, headers={"HX-Request": "true"}
+    )
+
+
+def test_the_live_check_answers_204_while_the_case_is_unchanged_in_a_few_queries(
+    agent_client, synced, django_assert_max_num_queries
+):
     case = Case.objects.first()
+    stamp = case_stamp(case.id)
+    with django_assert_max_num_queries(5):  # session, user, two for the permission, the stamp
+        response = live(agent_client, case, stamp)
+    assert response.status_code == 204
+    assert response.content == b""
+
+
+def test_the_live_check_sends_the_regions_once_the_refresh_landed_and_slows_down(agent_client, synced):
+    case = Case.objects.first()
+    stamp = case_stamp(case.id)
     Case.objects.filter(id=case.id).update(children_stale=False, children_synced_at=timezone.now())
-    response = agent_client.get(reverse("cases:children", args=[case.id]))
-    assert response.status_code == 286  # htmx: stop polling
-    assert b"Fetching the latest" not in response.content
+    response = live(agent_client, case, stamp)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert response["HX-Trigger"] == f'{{"case-changed": {{"case": "{case.id}"}}}}'
+    assert f"?v={case_stamp(case.id)}" in html  # the poller with the new stamp
+    assert 'hx-trigger="every 5s' in html  # nothing on its way: every 5 s is enough
+    assert "Updating from Debitura" not in html
+    for region in ("case-head", "case-chat", "case-timeline", "case-children", "case-parties"):
+        assert re.search(rf'id="{region}"[^>]*hx-swap-oob="true"', html), region
 
 
 def test_the_case_page_shows_pending_and_failed_actions_with_debituras_words(agent_client, agent, synced):
@@ -101,3 +129,49 @@ def test_only_a_disputed_claim_is_flagged_as_disputed(agent_client, synced, stat
     Case.objects.filter(id=case.id).update(dispute_status=status)
     html = agent_client.get(reverse("cases:detail", args=[case.id])).content.decode()
     assert ("Disputed:" in html) is flagged
+
+
+def test_the_live_regions_keep_the_panel_while_its_forms_stay_and_redraw_it_when_they_change(
+    client, team_agent, pending_case
+):
+    from cases.actions import case_accept
+    from cases.panel import panel_states
+
+    client.force_login(team_agent)
+    stamp = case_stamp(pending_case.id)
+    key = panel_states(case=pending_case, lifecycle="PendingVerification", consent=None, actions=[])[
+        "panel_key"
+    ]
+    Case.objects.filter(id=pending_case.id).update(remainder=1)  # something changed, not the forms
+    html = live(client, pending_case, stamp, key).content.decode()
+    assert 'id="case-actions"' not in html  # the panel, with what the agent typed, stays
+    assert re.search(r'id="action-state-lifecycle"[^>]*hx-swap-oob="true"', html)
+
+    # An accept is queued elsewhere: the case is as good as active, the forms change.
+    case_accept(case=pending_case, actor=team_agent, welcome_message="Welcome, we take it from here.")
+    html = live(client, pending_case, case_stamp(pending_case.id) + "x", key).content.decode()
+    assert re.search(r'<section id="case-actions"[^>]*hx-swap-oob="true"', html)
+    assert 'id="action-note"' in html
+    assert 'id="action-accept"' not in html
+    assert "Accept pending" in html
+
+
+def test_a_failed_action_can_be_sent_again_from_its_values_without_javascript(
+    client, team_agent, active_case
+):
+    from cases.actions import case_note_add
+
+    action = case_note_add(case=active_case, actor=team_agent, description="Promised to pay <Friday>.")
+    OutboxAction.objects.filter(pk=action.pk).update(state="failed", last_error="Debitura was unhappy.")
+    client.force_login(team_agent)
+    url = reverse("cases:detail", args=[active_case.id])
+    html = client.get(url).content.decode()
+    assert "Debitura refused the note" in html
+    assert "Debitura was unhappy." in html
+    assert f'href="?resend={action.pk}#item-note"' in html
+
+    html = client.get(url, {"resend": str(action.pk)}).content.decode()
+    assert re.search(r'<details name="case-action" class="action-item" id="item-note" open', html)
+    assert "Promised to pay &lt;Friday&gt;.</textarea>" in html
+    # Anything else in ?resend is ignored.
+    assert client.get(url, {"resend": "not-a-uuid"}).status_code == 200
