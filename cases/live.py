@@ -19,6 +19,7 @@ from django.db.models import Count, IntegerField, Max, OuterRef, Q, QuerySet, Su
 from django.db.models.functions import Coalesce
 
 from cases.models import Case, CaseFile, ChatMessage, OutboxAction, TimelineItem
+from cases.unread import UNREAD
 from payments.models import Payment
 
 # Rows per state (done is what is left of the count).
@@ -35,6 +36,7 @@ _CASE_COLUMNS = (
     "partner_reference",
     "assigned_to_id",
     "gone_at",
+    "unread_messages",
 )
 
 
@@ -68,7 +70,7 @@ def _stamped(cases: QuerySet[Case]) -> QuerySet[Any, tuple[Any, ...]]:
         timeline_n=Coalesce(_per_case(TimelineItem.objects.all(), n=Count("pk")), 0, output_field=count),
         chat_n=Coalesce(_per_case(ChatMessage.objects.all(), n=Count("pk")), 0, output_field=count),
         chat_unseen=Coalesce(
-            _per_case(ChatMessage.objects.all(), n=Count("pk", filter=Q(is_seen=False))),
+            _per_case(ChatMessage.objects.all(), n=Count("pk", filter=UNREAD)),
             0,
             output_field=count,
         ),

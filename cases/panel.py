@@ -194,7 +194,8 @@ def accept_form_empty(
     """The accept form pre-filled: suggested reference, the agency's welcome text, the agent as assignee."""
     settings = agency_settings_for_accept()
     team = list(TeamMember.objects.filter(active=True).order_by("name"))
-    mine = team_member_for(user=request.user)
+    # The member linked to the agent is in the list already; team_member_for finds the others.
+    mine = next((m for m in team if m.user_id == request.user.pk), None) or team_member_for(user=request.user)
     user = request.user
     full_name = user.get_full_name() if user.is_authenticated else ""
     agent_name = (mine.name if mine else "") or full_name or user.get_username()

@@ -10,6 +10,7 @@ urlpatterns = [
     path("reassign/", views_list.cases_reassign_view, name="reassign"),
     path("views/", views_list.saved_views, name="saved_views"),
     path("views/<int:view_id>/delete", views_list.saved_view_delete, name="saved_view_delete"),
+    path("unread", views.unread_nav, name="unread_nav"),
     path("<uuid:case_id>/", views.case_detail, name="detail"),
     path("<uuid:case_id>/children", views.case_children, name="children"),
     path("<uuid:case_id>/live", views.case_live, name="live"),

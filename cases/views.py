@@ -27,7 +27,7 @@ from cases.actions import OPEN_STATES, case_effective_lifecycle
 from cases.documents import case_uploads_shown
 from cases.forms import REFERENCE_PLACEHOLDER, ActionForm, welcome_reference
 from cases.live import case_stamp
-from cases.models import Case, ChatMessage, LifecycleChoices, OutboxAction
+from cases.models import Case, LifecycleChoices, OutboxAction
 from cases.panel import case_panel, panel_states
 from cases.sync import case_children_request
 from cases.unread import case_chat_seen
@@ -57,10 +57,11 @@ def case_detail(request: HtmxHttpRequest, case_id: str) -> HttpResponse:
     if case.first_opened_at is None:
         Case.objects.filter(id=case.id, first_opened_at__isnull=True).update(first_opened_at=timezone.now())
     refreshing = case_children_request(case=case)
-    case_chat_seen(case=case, user=request.user)
+    # An agent opening the case has read its messages; they show as new this once.
+    new = case_chat_seen(case=case, user=request.user)
     resend = _resend(request, case)
     context = case_page_context(request, case, refreshing=refreshing, resend=resend)
-    return render(request, "cases/case_detail.html", context)
+    return render(request, "cases/case_detail.html", {**context, "chat_new": new})
 
 
 def _resend(request: HtmxHttpRequest, case: Case) -> OutboxAction | None:
@@ -82,7 +83,12 @@ def case_live(request: HtmxHttpRequest, case_id: str) -> HttpResponse:
         return HttpResponse(status=404)
     if stamp == request.GET.get("v"):
         return HttpResponse(status=204)
-    regions = case_regions(request, case_id, stamp=stamp, panel=request.GET.get("panel", ""))
+    # A message arriving on an agent's open page is read there: shown as new, counted as seen.
+    case = get_object_or_404(Case, id=case_id)
+    new = case_chat_seen(case=case, user=request.user)
+    regions = case_regions(
+        request, case_id, stamp=None if new else stamp, panel=request.GET.get("panel", ""), chat_new=new
+    )
     # Anything else on the page that shows this case may listen (e.g. an unread count).
     return trigger_client_event(HttpResponse(regions), "case-changed", {"case": str(case_id)})
 
@@ -98,6 +104,7 @@ def case_regions(
     stamp: str | None = None,
     panel: str | None = None,
     poller_oob: bool = False,
+    chat_new: list[str] | None = None,
 ) -> str:
     """The poller with the case's new stamp, then every region out of band. `panel` is the key of
     the action panel on screen: the whole panel is redrawn when its forms changed (or `panel` is
@@ -111,6 +118,7 @@ def case_regions(
         "oob": True,
         "poller_oob": poller_oob,
         "stamp": stamp,
+        "chat_new": chat_new or [],
         "refreshing": case.children_stale,
         **children,
     }
@@ -152,6 +160,14 @@ def case_children(request: HtmxHttpRequest, case_id: str) -> HttpResponse:
     return render(request, "cases/_case_children.html", context)
 
 
+@require_GET
+@login_required
+@permission_required("accounts.view_cases", raise_exception=True)
+def unread_nav(request: HtmxHttpRequest) -> HttpResponse:
+    """The navigation's count of unread creditor messages, asked again after a case changed."""
+    return render(request, "cases/_nav_unread.html")
+
+
 def case_children_context(case: Case) -> dict[str, Any]:
     """Everything the page shows besides the forms: children, money paid, actions and their states."""
     # The newest 20, plus any older one still on its way (25 files sent at once all show).
@@ -174,7 +190,8 @@ def case_children_context(case: Case) -> dict[str, Any]:
         "timeline": list(case.timeline.order_by("-date", "-position")[:100]) if fetched else [],
         "chat_messages": chat_messages,
         "chat_newest_first": chat_messages[::-1],
-        "unread_count": sum(1 for m in chat_messages if m.role != ChatMessage.Role.PARTNER and not m.is_seen),
+        # Unread by the one rule (ChatMessage.is_unread): viewers leave messages unread for agents.
+        "unread_ids": [str(m.pk) for m in chat_messages if m.is_unread],
         "payments": payments,
         "paid": owed - case.remainder,
         # Recorded here and not yet confirmed by Debitura: not in its remainder yet.

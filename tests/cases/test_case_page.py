@@ -19,6 +19,7 @@ from cases.models import (
     OutboxAction,
     TimelineItem,
 )
+from cases.unread import case_unread_recount
 from partnerportal.models import AgencySettings
 from payments.models import Payment
 from tests.fixtures.outbox import reload
@@ -96,15 +97,39 @@ def test_the_page_lists_children_with_unread_creditor_messages_and_the_exclusivi
     client, team_agent, active_case
 ):
     fill_children(active_case, team_agent)
+    case_unread_recount(case_id=active_case.pk)  # as the children refresh does
     client.force_login(team_agent)
     html = page(client, active_case)
     assert "Event 4" in html
     assert "letter-3.pdf" in html
     assert "chat-creditor" in html
     assert "chat-agency" in html
-    assert "1 unread" in html  # message 3 is the creditor's and unseen; 4 is ours
+    assert "1 new" in html  # message 3 is the creditor's and unseen; 4 is ours
+    assert html.count("· <strong>new</strong>") == 1
     assert "days left" in html
     assert html.count("→ until") == 5
+
+
+def test_unread_creditor_messages_are_new_once_for_the_agent_who_opens_the_case_and_unread_for_a_viewer(
+    client, team_agent, viewer, active_case
+):
+    fill_children(active_case, team_agent)
+    case_unread_recount(case_id=active_case.pk)  # as the children refresh does
+    client.force_login(viewer)
+    html = page(client, active_case)
+    assert "1 unread" in html
+    assert "· <strong>unread</strong>" in html
+    nav = '<span class="badge badge-warn" title="1 unread message from creditors on 1 case">1 unread</span>'
+    assert nav in html
+
+    client.force_login(team_agent)
+    assert "1 new" in page(client, active_case)
+    again = page(client, active_case)
+    assert "1 new" not in again
+    assert "<strong>unread</strong>" not in again
+    assert 'id="nav-unread"' in again
+    assert "unread</span>" not in again  # nothing left in the navigation either
+    assert Case.objects.get(pk=active_case.pk).unread_messages == 0
 
 
 def test_an_open_accept_shows_as_accept_pending_in_the_header(client, team_agent, pending_case):

@@ -60,7 +60,7 @@ def test_a_creditor_message_raises_the_count_and_an_agent_opening_the_case_clear
     assert page.status_code == 200
     case.refresh_from_db()
     assert case.unread_messages == 0
-    assert "unread" not in page.content.decode()  # the page says what it just made true
+    assert "<strong>unread</strong>" not in page.content.decode()  # the page says what it just made true
     newest = ChatMessage.objects.filter(case=case).order_by("-date_created").first()
     assert newest.message == "Any news on this one?"
     assert newest.seen_at is not None

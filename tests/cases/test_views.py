@@ -175,3 +175,35 @@ def test_a_failed_action_can_be_sent_again_from_its_values_without_javascript(
     assert "Promised to pay &lt;Friday&gt;.</textarea>" in html
     # Anything else in ?resend is ignored.
     assert client.get(url, {"resend": "not-a-uuid"}).status_code == 200
+
+
+def test_a_creditor_message_arriving_on_an_agents_open_page_shows_as_new_and_counts_as_seen(
+    client, team_agent, viewer, active_case
+):
+    import uuid
+
+    from cases.models import ChatMessage
+    from cases.unread import case_unread_recount
+
+    Case.objects.filter(pk=active_case.pk).update(children_synced_at=timezone.now(), children_stale=False)
+    stamp = case_stamp(active_case.id)
+    message = ChatMessage.objects.create(
+        id=uuid.uuid4(), case=active_case, role=1, message="Any news?", date_created=timezone.now()
+    )
+    case_unread_recount(case_id=active_case.id)
+
+    client.force_login(viewer)
+    html = live(client, active_case, stamp).content.decode()
+    assert "1 unread" in html  # a viewer reads without clearing anything
+    client.force_login(team_agent)
+    response = live(client, active_case, stamp)
+    html = response.content.decode()
+    assert "1 new" in html
+    assert re.search(rf'data-message="{message.pk}"', html)
+    assert Case.objects.get(pk=active_case.pk).unread_messages == 0
+    # The poller gets the stamp after the message was marked seen: no second round for it.
+    assert f"?v={case_stamp(active_case.id)}" in html
+    assert "case-changed" in response["HX-Trigger"]  # the navigation's count asks again
+    nav = client.get(reverse("cases:unread_nav")).content.decode()
+    assert 'id="nav-unread"' in nav
+    assert "unread</span>" not in nav
