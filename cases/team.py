@@ -12,20 +12,30 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Value
 
 from cases.models import Case, TeamMember
 
 
 def team_user_ids_by_email() -> dict[str, int]:
     """The portal user id for each team e-mail (lower-cased): the linked user, else the same e-mail's."""
-    users = get_user_model().objects.filter(is_active=True).exclude(email="").values_list("id", "email")
-    ids = {email.lower(): user_id for user_id, email in users}
-    links = TeamMember.objects.filter(user__isnull=False, user__is_active=True).values_list(
-        "email", "user_id"
+    # One query (the sync asks once a page): users by their e-mail first, the links after them,
+    # so that a link an administrator set overwrites the e-mail match.
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .exclude(email="")
+        .annotate(link=Value(0))
+        .order_by()
+        .values_list("email", "id", "link")
     )
-    ids.update((email.lower(), user_id) for email, user_id in links)
-    return ids
+    links = (
+        TeamMember.objects.filter(user__isnull=False, user__is_active=True)
+        .annotate(link=Value(1))
+        .order_by()
+        .values_list("email", "user_id", "link")
+    )
+    return {email.lower(): user_id for email, user_id, _ in users.union(links, all=True).order_by("link")}
 
 
 def team_member_for(*, user: Any) -> TeamMember | None:
