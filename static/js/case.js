@@ -5,6 +5,18 @@
 (function () {
   "use strict";
 
+  // Signed out meanwhile (the session ended): a poll or a form's answer is the login page the
+  // request was redirected to. Swap nothing, stop asking, and say so once above the page.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if (!xhr || !xhr.responseURL || new URL(xhr.responseURL).pathname.indexOf("/accounts/login/") !== 0) return;
+    event.detail.shouldSwap = false;
+    var poller = document.getElementById("case-live");
+    if (poller) poller.remove();
+    var notice = document.getElementById("case-signed-out");
+    if (notice) notice.hidden = false;
+  });
+
   document.addEventListener("htmx:load", function (event) {
     var root = event.target;
     if (!root || !root.querySelectorAll) return;

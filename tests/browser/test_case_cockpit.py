@@ -236,3 +236,16 @@ def test_a_viewer_sees_the_case_live_but_no_forms(page, sign_in, viewer, active_
     emulator.creditor_message(str(active_case.pk), "Seen by a viewer")
     case_refresh(case_id=str(active_case.pk), client=sync_client)
     expect(page.locator(".chat-log .chat").first).to_contain_text("Seen by a viewer", timeout=LIVE)
+
+
+def test_a_page_whose_session_ended_says_so_and_stops_asking(open_case, active_case, emulator, sync_client):
+    page = open_case(active_case)
+    expect(page.locator("#case-signed-out")).to_be_hidden()
+    page.context.clear_cookies()  # the session ended with the page open
+    emulator.creditor_message(str(active_case.pk), "After the session ended")
+    case_refresh(case_id=str(active_case.pk), client=sync_client)
+
+    expect(page.locator("#case-signed-out")).to_be_visible(timeout=LIVE)
+    expect(page.locator("#case-live")).to_have_count(0)
+    expect(page.get_by_label("Username")).to_have_count(0)  # no login form swapped into the page
+    expect(page.locator("#case-head")).to_contain_text(active_case.reference)
