@@ -128,7 +128,9 @@ def action_states(actions: list[OutboxAction], *, forms: set[str]) -> dict[str, 
             continue
         seen.add(key)  # only the newest counts: older ones are history, in the log
         if _shown(action, now):
-            states[key] = ActionState(action, resendable=name in forms and action.state == State.FAILED)
+            # A file cannot be put back into a file input: a failed upload is chosen again.
+            resendable = name in forms and action.state == State.FAILED and kind != Kind.FILE_UPLOAD
+            states[key] = ActionState(action, resendable=resendable)
     return states
 
 
