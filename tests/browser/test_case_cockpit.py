@@ -123,6 +123,21 @@ def test_a_confirmation_step_fits_its_entry_and_the_window(
     expect(step).not_to_contain_text("None")
 
 
+@pytest.mark.parametrize("entry", ["Accept the case", "Decline the case"])
+def test_the_confirmation_steps_of_a_new_assignment_fit_at_1280(open_case, pending_case, entry):
+    page = open_case(pending_case, width=1280, height=800)
+    details = open_entry(page, entry)
+    details.get_by_role("button", name="Accept…" if entry.startswith("Accept") else "Decline…").click()
+    step = details.locator(".confirm-step")
+    expect(step).to_be_visible()
+    expect(step).not_to_contain_text("None")
+    button = details.get_by_role("button", name=f"Confirm: {entry.lower()}")
+    button.scroll_into_view_if_needed()
+    outer, inner = details.bounding_box(), button.bounding_box()
+    assert inner["x"] + inner["width"] <= outer["x"] + outer["width"] <= 1280
+    assert inner["y"] + inner["height"] <= outer["y"] + outer["height"]
+
+
 def test_a_failed_accept_brings_back_the_accept_form_with_debituras_words_and_resends(
     open_case, pending_case, team_agent, emulator, sync_client
 ):
