@@ -41,7 +41,7 @@ def test_the_reference_shows_in_the_header_and_is_found_as_soon_as_the_accept_is
     assert Case.objects.get(id=pending_case.id).partner_reference == REFERENCE
     client.force_login(team_agent)
     page = client.get(reverse("cases:detail", args=[pending_case.id])).content.decode()
-    assert f"Agency reference <strong>{REFERENCE}</strong>" in page
+    assert f'Agency reference <strong data-field="partner_reference">{REFERENCE}</strong>' in page
     assert found(client, team_agent)
 
 
