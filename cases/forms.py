@@ -334,12 +334,15 @@ class CloseForm(ActionForm):
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, case=case, **kwargs)
         # Debitura's payment rules are checked as soon as a code is picked (htmx), not only after
-        # the confirmation step; the submit checks them again.
+        # the confirmation step; the submit checks them again. Only the field's feedback is
+        # swapped: a comment typed while the check is on its way stays.
+        feedback = f"#{self['close_code'].auto_id}-feedback"
         self.fields["close_code"].widget.attrs.update(
             {
                 "hx-post": reverse("cases:close", args=[case.pk]),
                 "hx-trigger": "change",
-                "hx-target": "#action-close",
+                "hx-target": feedback,
+                "hx-select": feedback,
                 "hx-swap": "outerHTML",
                 "hx-vals": '{"check": "close_code"}',
             }

@@ -264,3 +264,17 @@ def test_a_page_whose_session_ended_says_so_and_stops_asking(open_case, active_c
     expect(page.locator("#case-live")).to_have_count(0)
     expect(page.get_by_label("Username")).to_have_count(0)  # no login form swapped into the page
     expect(page.locator("#case-head")).to_contain_text(active_case.reference)
+
+
+def test_closing_as_paid_says_debituras_rule_as_the_code_is_picked_and_keeps_the_comment(
+    open_case, active_case
+):
+    Case.objects.filter(pk=active_case.pk).update(remainder=Decimal("100"))
+    page = open_case(active_case)
+    details = open_entry(page, "Close the case")
+    expect(details.get_by_label("Close code")).to_have_value("")  # nothing chosen for the agent
+    details.get_by_label("Close code").select_option("Paid")
+    details.get_by_label("Comment").fill("Typed while the check was on its way")
+    expect(details).to_contain_text("Paid needs payments covering the outstanding")
+    expect(details.get_by_label("Comment")).to_have_value("Typed while the check was on its way")
+    assert not OutboxAction.objects.exists()
