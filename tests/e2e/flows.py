@@ -20,6 +20,66 @@ list_overflows = pytest.mark.xfail(
 )
 
 
+# How long a flow waits for the relay and the page's live update on a loaded machine.
+WAIT_MS = 60_000
+
+
+def open_case(page: Any, case: dict[str, Any]) -> None:
+    """The case page, by its link (as the list and the search would lead there)."""
+    page.goto(f"/cases/{case['id']}/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(case["reference"])
+
+
+def case_header(page: Any) -> Any:
+    """The case's head: reference, status, references, assignee and the money line."""
+    return page.locator("#case-head")
+
+
+def money(page: Any, label: str) -> Any:
+    """One amount of the head's money line, by its label ("Paid", "Reminder fees"…)."""
+    return (
+        case_header(page)
+        .locator(".money-line > div")
+        .filter(has=page.locator("dt", has_text=label))
+        .locator("dd")
+    )
+
+
+def lifecycle_badge(page: Any) -> Any:
+    return page.locator("#case-status [data-lifecycle]")
+
+
+def action_panel(page: Any) -> Any:
+    return page.get_by_role("region", name="Act on the case")
+
+
+def open_action(page: Any, title: str) -> Any:
+    """Open the action panel's entry by its summary ("Accept the case", "Add a note"…); the entry."""
+    entry = page.locator("details.action-item", has=page.locator(":scope > summary", has_text=title))
+    if entry.get_attribute("open") is None:
+        entry.locator(":scope > summary").click()
+    expect(entry).to_have_attribute("open", "")
+    return entry
+
+
+def action_form(page: Any, title: str) -> Any:
+    """An action's form by its title; the panel entry holding it is opened first when there is one."""
+    if page.locator("details.action-item > summary", has_text=title).count():
+        open_action(page, title)
+    # Named by aria-label on the case page; by its heading elsewhere (the payment's page).
+    heading = page.get_by_role("heading", name=re.compile(rf"^{re.escape(title)}\b"))
+    form = page.get_by_role("form", name=title).or_(page.locator("form").filter(has=heading))
+    expect(form).to_be_visible()
+    return form
+
+
+def confirm_step(form: Any) -> Any:
+    """The confirmation an outward action asks for before it is queued."""
+    step = form.get_by_role("region", name="Confirm")
+    expect(step).to_be_visible()
+    return step
+
+
 def results(page: Any) -> Any:
     """The case list's rows."""
     return page.locator("#case-results table tbody tr")
