@@ -73,6 +73,14 @@ def action_form(page: Any, title: str) -> Any:
     return form
 
 
+def expect_done(page: Any, key: str, words: str) -> None:
+    """The panel says the agent's action is done where it was taken ("lifecycle" for accept,
+    decline and close; else the entry's name), in the panel's words ("Note added"…)."""
+    state = page.locator(f"#action-state-{key}")
+    expect(state.locator(".state-done")).to_contain_text(words, timeout=WAIT_MS)
+    expect(state).not_to_contain_text(re.compile(r"pending|failed", re.IGNORECASE))
+
+
 def confirm_step(form: Any) -> Any:
     """The confirmation an outward action asks for before it is queued."""
     step = form.get_by_role("region", name="Confirm")

@@ -23,6 +23,7 @@ from tests.e2e.flows import (
     action_panel,
     case_header,
     confirm_step,
+    expect_done,
     lifecycle_badge,
     money,
     open_action,
@@ -88,9 +89,9 @@ def test_accepting_with_an_agency_reference_then_finding_the_case_by_it(
     assert after["lifecycle"] == "Active"
     assert fees(after) == fees(before)  # nothing the agent did not touch
     assert emulator_api.get(f"/cases/by-partner-reference/{reference}")["id"] == case["id"]
-    assert writes_since(emulator_api, case["id"], mark) == [("POST", f"/cases/{case['id']}/start")]
 
     expect(lifecycle_badge(page)).to_have_text("Active", timeout=WAIT_MS)  # live, no reload
+    expect_done(page, "lifecycle", "Accepted")
     expect(case_header(page)).to_contain_text(reference)
     expect(page.get_by_role("button", name="Accept…")).to_have_count(0)
     check(page)
@@ -103,6 +104,8 @@ def test_accepting_with_an_agency_reference_then_finding_the_case_by_it(
     search.press("Enter")  # an exact agency reference opens its case
     expect(page).to_have_url(re.compile(rf"/cases/{case['id']}/$"))
     check(page)
+    # Still once, now that the page shows it done: nothing was sent again.
+    assert writes_since(emulator_api, case["id"], mark) == [("POST", f"/cases/{case['id']}/start")]
     check.verify()
 
 
@@ -128,13 +131,15 @@ def test_declining_closes_the_case_at_debitura_with_the_matching_code(
     assert close["body"]["closeCode"] == "DebtorUntraceable"
     assert explanation in close["body"]["comment"]
     assert emulator_api.case(case["id"])["lifecycle"] == "Closed"
-    assert writes_since(emulator_api, case["id"], mark) == [("POST", f"/cases/{case['id']}/close")]
 
     expect(lifecycle_badge(page)).to_have_text("Closed", timeout=WAIT_MS)
+    expect_done(page, "lifecycle", "Declined")
     expect(action_panel(page)).not_to_contain_text(re.compile(r"pending", re.IGNORECASE))
     expect(page.get_by_role("button", name=re.compile(r"^(Accept|Decline)"))).to_have_count(0)
     expect(action_titles(page)).to_have_text(["Add files"])
     check(page)
+    # Still once, now that the page shows it done: nothing was sent again.
+    assert writes_since(emulator_api, case["id"], mark) == [("POST", f"/cases/{case['id']}/close")]
     check.verify()
 
 
@@ -151,11 +156,13 @@ def test_a_note_reaches_the_timeline_once(browser_as, emulator_api, stack_cases,
     sent = emulator_api.wait_for_write("POST", f"/cases/{case['id']}/notes")
     assert sent["body"]["description"] == note
     assert [i for i in emulator_api.timeline(case["id"]) if i["description"] == note]
-    assert writes_since(emulator_api, case["id"], mark) == [("POST", f"/cases/{case['id']}/notes")]
 
     expect(page.get_by_role("main").get_by_text(note).first).to_be_visible(timeout=WAIT_MS)
+    expect_done(page, "note", "Note added")
     expect(form.get_by_label("Note", exact=True)).to_have_value("")  # ready for the next one
     check(page)
+    # Still once, now that the page shows it done: nothing was sent again.
+    assert writes_since(emulator_api, case["id"], mark) == [("POST", f"/cases/{case['id']}/notes")]
     check.verify()
 
 
@@ -177,10 +184,12 @@ def test_a_chat_message_reaches_the_creditor_once(browser_as, emulator_api, stac
     assert sent["body"]["message"] == message
     assert sent["idempotencyKey"]
     assert [c["message"] for c in emulator_api.chats(case["id"])].count(message) == 1
-    assert writes_since(emulator_api, case["id"], mark) == [("POST", f"/cases/{case['id']}/chats")]
 
     expect(page.get_by_role("main").get_by_text(message).first).to_be_visible(timeout=WAIT_MS)
+    expect_done(page, "chat", "Message sent")
     check(page)
+    # Still once, now that the page shows it done: nothing was sent again.
+    assert writes_since(emulator_api, case["id"], mark) == [("POST", f"/cases/{case['id']}/chats")]
     check.verify()
 
 
@@ -206,13 +215,15 @@ def test_changing_one_fee_sends_it_and_keeps_the_others(browser_as, emulator_api
     assert digits(put["body"]["reminderFees"]) == new_reminder
     after = emulator_api.case(case["id"])
     assert fees(after) == (interest, new_reminder, collection)
-    assert writes_since(emulator_api, case["id"], mark) == [("PUT", f"/cases/{case['id']}/fees")]
 
     # The head follows without a reload (#9).
+    expect_done(page, "fees", "Fees updated")
     expect(money(page, "Reminder fees")).to_have_text(
         money_text(new_reminder, before["currency"]), timeout=WAIT_MS
     )
     check(page)
+    # Still once, now that the page shows it done: nothing was sent again.
+    assert writes_since(emulator_api, case["id"], mark) == [("PUT", f"/cases/{case['id']}/fees")]
     check.verify()
 
 
@@ -242,6 +253,7 @@ def test_recording_correcting_and_deleting_a_payment(browser_as, emulator_api, s
     payments = page.get_by_role("region", name="Payments")
     row = payments.locator("tbody tr").filter(has_text=money_text(100, currency))
     expect(row).to_contain_text(f"Debitura id {remote[0]['id']}", timeout=WAIT_MS)
+    expect_done(page, "payment", "Payment recorded")
     # The head agrees with the payments below it and with Debitura (#9).
     expect(money(page, "Paid")).to_have_text(money_text(100, currency), timeout=WAIT_MS)
     expect(money(page, "Remainder")).to_have_text(money_text(after["remainder"], currency), timeout=WAIT_MS)
@@ -275,8 +287,8 @@ def test_recording_correcting_and_deleting_a_payment(browser_as, emulator_api, s
     expect(page.get_by_role("region", name="Payments").locator("tbody tr")).to_have_count(0, timeout=WAIT_MS)
     expect(money(page, "Paid")).to_have_text(money_text(0, currency))
     expect(money(page, "Remainder")).to_have_text(money_text(remainder, currency))
-    assert [m for m, _ in writes_since(emulator_api, case["id"], mark)] == ["POST", "PUT", "DELETE"]
     check(page)
+    assert [m for m, _ in writes_since(emulator_api, case["id"], mark)] == ["POST", "PUT", "DELETE"]
     check.verify()
 
 
@@ -294,10 +306,10 @@ def test_uploading_a_file_then_opening_it(browser_as, emulator_api, stack_cases,
     emulator_api.wait_for_write("POST", f"/cases/{case['id']}/files")
     remote = [f for f in emulator_api.files(case["id"]) if f["fileName"] == name]
     assert len(remote) == 1
-    assert writes_since(emulator_api, case["id"], mark) == [("POST", f"/cases/{case['id']}/files")]
     files = page.get_by_role("region", name="Files", exact=True)
     link = files.get_by_role("link", name=name)
     expect(link).to_have_count(1, timeout=WAIT_MS)  # one row: the upload became Debitura's file
+    expect_done(page, "upload", "File sent")
     expect(files).not_to_contain_text(re.compile(r"queued|pending", re.IGNORECASE), timeout=WAIT_MS)
     check(page)
 
@@ -309,6 +321,8 @@ def test_uploading_a_file_then_opening_it(browser_as, emulator_api, stack_cases,
     assert answer.value.status == 200
     assert answer.value.headers["content-type"] == "image/png"
     assert answer.value.body() == PNG
+    # Still once, now that the page shows it done: nothing was sent again.
+    assert writes_since(emulator_api, case["id"], mark) == [("POST", f"/cases/{case['id']}/files")]
     check.verify()
 
 
@@ -330,10 +344,12 @@ def test_closing_a_case_asks_for_a_code_and_leaves_no_forms(browser_as, emulator
     close = emulator_api.wait_for_write("POST", f"/cases/{case['id']}/close")
     assert close["body"]["closeCode"] == "DebtorUntraceable"
     assert emulator_api.case(case["id"])["lifecycle"] == "Closed"
-    assert writes_since(emulator_api, case["id"], mark) == [("POST", f"/cases/{case['id']}/close")]
 
     expect(lifecycle_badge(page)).to_have_text("Closed", timeout=WAIT_MS)
+    expect_done(page, "lifecycle", "Closed")
     expect(action_panel(page)).not_to_contain_text(re.compile(r"pending", re.IGNORECASE))
     expect(action_titles(page)).to_have_text(["Add files"])  # a closed case takes files only
     check(page)
+    # Still once, now that the page shows it done: nothing was sent again.
+    assert writes_since(emulator_api, case["id"], mark) == [("POST", f"/cases/{case['id']}/close")]
     check.verify()
