@@ -25,6 +25,7 @@ def test_a_stamp_stays_the_same_while_nothing_changes_and_costs_one_query(
     with django_assert_num_queries(1):
         assert case_stamp(active_case.pk) == first
     assert case_stamp(uuid.uuid4()) is None
+    assert case_stamp("not-a-case") is None
 
 
 def test_a_queued_action_and_each_of_its_state_changes_move_the_stamp(active_case, team_agent, queued_relays):
