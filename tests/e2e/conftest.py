@@ -20,7 +20,17 @@ from tests.fixtures.stack import PASSWORDS, EmulatorControl, Stack, running_stac
 # Fresh cases made at the emulator for the flows, by name: Pending Verification ones for the
 # flows that accept or decline, Active ones (accepted at Debitura as set-up) for the others.
 PENDING = ("accept", "decline", "pending-shot")
-ACTIVE = ("note", "chat", "fees", "payments", "upload", "close", "creditor-message", "active-shot")
+ACTIVE = (
+    "note",
+    "chat",
+    "fees",
+    "payments",
+    "upload",
+    "close",
+    "creditor-message",
+    "creditor-message-list",
+    "active-shot",
+)
 # Playwright's 5 s for a page to reach a state is short on two loaded cores (an htmx swap after
 # a 300 ms debounce took longer); states that wait on the relay say so with flows.WAIT_MS.
 expect.set_options(timeout=20_000)

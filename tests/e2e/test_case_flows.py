@@ -353,3 +353,27 @@ def test_closing_a_case_asks_for_a_code_and_leaves_no_forms(browser_as, emulator
     # Still once, now that the page shows it done: nothing was sent again.
     assert writes_since(emulator_api, case["id"], mark) == [("POST", f"/cases/{case['id']}/close")]
     check.verify()
+
+
+def test_a_creditor_message_arrives_on_the_open_case_page_without_a_reload(
+    browser_as, emulator_api, stack_cases, check
+):
+    case = stack_cases["creditor-message"]
+    message = "We spoke to the debtor, who will pay the rest on Friday."
+    page = browser_as("agent")
+    open_case(page, case)
+    chat = page.locator("#case-chat")
+    expect(chat).to_be_visible()
+    expect(chat).not_to_contain_text(message)
+
+    emulator_api.creditor_message(case["id"], message)
+    sent = [c for c in emulator_api.chats(case["id"]) if c["message"] == message]
+    assert len(sent) == 1
+    assert not sent[0]["isSeen"]
+
+    # Debitura's chat.created webhook, the worker's re-fetch, then the page's own poll.
+    arrived = chat.locator("li", has_text=message)
+    expect(arrived).to_be_visible(timeout=WAIT_MS)
+    expect(arrived).to_contain_text("Creditor")
+    check(page)
+    check.verify()

@@ -152,12 +152,12 @@ def test_a_viewer_sees_cases_but_no_actions(browser_as, emulator_api, stack_case
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 12 (unread messages): the list does not show the unread count h5 keeps (list: h3)",
+    reason="issue 12 (unread messages): the list's rows do not show a case's unread messages (the list: h3)",
 )
-def test_a_creditor_message_arriving_shows_in_the_list_and_on_the_case_without_a_reload(
+def test_a_creditor_message_marks_its_case_in_the_list_until_an_agent_opens_it(
     browser_as, emulator_api, stack_cases, check
 ):
-    case = stack_cases["creditor-message"]
+    case = stack_cases["creditor-message-list"]
     message = "The debtor called us and promised to pay the rest on Friday."
     page = browser_as("agent")
     page.goto("/cases/")
