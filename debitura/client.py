@@ -790,7 +790,9 @@ def client_from_settings(*, share: tuple[str, float] | None = None) -> DebituraC
 
     if not settings.DEBITURA_API_KEY:
         raise ImproperlyConfigured("DEBITURA_API_KEY (or DEBITURA_API_KEY_FILE) is not set.")
-    throttle = throttle_for(settings.CELERY_BROKER_URL, settings.DEBITURA_API_KEY)
+    throttle = throttle_for(
+        settings.CELERY_BROKER_URL, settings.DEBITURA_API_KEY, directory=Path(settings.VAR_DIR)
+    )
     return DebituraClient(
         settings.DEBITURA_BASE_URL,
         settings.DEBITURA_API_KEY,

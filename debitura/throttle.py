@@ -2,7 +2,8 @@
 
 `acquire()` blocks until every window has room, so callers never see our own limiter as an
 error. RedisThrottle shares the windows between all worker processes (sorted sets updated by one
-Lua script, keyed by a hash of the API key); MemoryThrottle serves a single process. `share()`
+Lua script, keyed by a hash of the API key); without Redis, FileThrottle shares them between the
+processes of one machine (a SQLite file under VAR_DIR); MemoryThrottle serves a single process. `share()`
 carves a capped slice out of the same budget for background work, e.g. a refresh queue that may
 use at most a quarter:
 
@@ -13,15 +14,18 @@ use at most a quarter:
 from __future__ import annotations
 
 import bisect
+import contextlib
 import hashlib
 import math
 import os
+import sqlite3
 import threading
 import time
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from redis import exceptions as redis_errors
@@ -232,12 +236,140 @@ class RedisThrottle(SlidingWindowThrottle):
             ) from exc
 
 
-def throttle_for(broker_url: str, api_key: str) -> SlidingWindowThrottle:
-    """RedisThrottle when the Celery broker is Redis (workers share it), else the process MemoryThrottle."""
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS request (bucket TEXT NOT NULL, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS request_bucket_at ON request (bucket, at);
+CREATE TABLE IF NOT EXISTS tally (bucket TEXT PRIMARY KEY, counted INTEGER NOT NULL, latest REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS slid (
+  bucket TEXT NOT NULL, seconds INTEGER NOT NULL, mark REAL NOT NULL, out INTEGER NOT NULL,
+  PRIMARY KEY (bucket, seconds)
+);
+"""
+
+
+class FileThrottle(SlidingWindowThrottle):
+    """The windows in a SQLite file, shared by every process on this machine using the same key.
+
+    Without Redis each worker process kept its own window, so a worker with two processes could
+    send twice the limit. Here every check-and-count is one write transaction (BEGIN IMMEDIATE)
+    on a file all processes open. Counting a day's window row by row would cost 100,000 rows a
+    request at the limit, so each window keeps how many requests have slid out of it so far
+    (`slid`), and a check reads only the rows that slid out since the last one.
+    """
+
+    def __init__(
+        self,
+        path: Path | str,
+        api_key: str,
+        windows: Sequence[Window] = DEBITURA_WINDOWS,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        super().__init__(windows, clock=clock, sleep=sleep)
+        self.path = Path(path)
+        self.key = _key_hash(api_key)
+        self._lock = threading.Lock()
+        self._connection: tuple[int, sqlite3.Connection] | None = None
+
+    def __repr__(self) -> str:
+        return f"FileThrottle(path={str(self.path)!r})"
+
+    def _open(self) -> sqlite3.Connection:
+        # One connection per process: a forked child must not use its parent's.
+        if self._connection is None or self._connection[0] != os.getpid():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            connection.execute("PRAGMA journal_mode=WAL")
+            # A count lost to a power cut lets a few requests more through in the next minute at
+            # worst; Debitura answers those with a 429, which the client honours.
+            connection.execute("PRAGMA synchronous=OFF")
+            connection.executescript(_SCHEMA)
+            self._connection = (os.getpid(), connection)
+        return self._connection[1]
+
+    def _try_acquire(self, weight: int, now: float) -> float:
+        with self._lock:
+            db = self._open()
+            try:
+                db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise TransientError(
+                    f"The rate limiter's file is unavailable ({type(exc).__name__}).", ambiguous=False
+                ) from exc
+            try:
+                wait = self._check(db, weight, now)
+                db.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+                raise
+            return wait
+
+    def _check(self, db: sqlite3.Connection, weight: int, now: float) -> float:
+        names = [f"{self.key}:{bucket.name}" for bucket in self.buckets]
+        marks = ",".join("?" * len(names))
+        tallies = dict(
+            db.execute(f"SELECT bucket, counted FROM tally WHERE bucket IN ({marks})", names).fetchall()  # noqa: S608
+        )
+        (latest,) = db.execute(f"SELECT max(latest) FROM tally WHERE bucket IN ({marks})", names).fetchone()  # noqa: S608
+        # Another process may have counted with a later clock reading: never go back before it, or
+        # a request stamped before a window's mark would never slide out of it.
+        now = max(now, self.clock(), latest if latest is not None else now)
+        wait = 0.0
+        for bucket, name in zip(self.buckets, names, strict=True):
+            for window in bucket.windows:
+                inside = tallies.get(name, 0) - self._slide(db, name, window.seconds, now)
+                over = inside + weight - window.limit
+                if over > 0:
+                    # Room appears when the over-th oldest request in the window slides out.
+                    row = db.execute(
+                        "SELECT at FROM request WHERE bucket = ? AND at > ? ORDER BY at LIMIT 1 OFFSET ?",
+                        (name, now - window.seconds, over - 1),
+                    ).fetchone()
+                    wait = max(wait, (row[0] if row else now) + window.seconds - now)
+            # Older than the longest window: out of every window, and counted so in each one's `out`.
+            db.execute("DELETE FROM request WHERE bucket = ? AND at <= ?", (name, now - bucket.horizon))
+        if wait > 0:
+            return wait
+        for name in names:
+            db.executemany("INSERT INTO request (bucket, at) VALUES (?, ?)", [(name, now)] * weight)
+            db.execute(
+                "INSERT INTO tally (bucket, counted, latest) VALUES (?, ?, ?) ON CONFLICT (bucket) "
+                "DO UPDATE SET counted = counted + excluded.counted, latest = excluded.latest",
+                (name, weight, now),
+            )
+        return 0.0
+
+    @staticmethod
+    def _slide(db: sqlite3.Connection, name: str, seconds: int, now: float) -> int:
+        """How many of the bucket's requests have slid out of a `seconds` window by `now`; reads
+        only those that slid out since the last check."""
+        mark, out = db.execute(
+            "SELECT mark, out FROM slid WHERE bucket = ? AND seconds = ?", (name, seconds)
+        ).fetchone() or (-math.inf, 0)
+        cut = now - seconds
+        if cut > mark:
+            (left,) = db.execute(
+                "SELECT count(*) FROM request WHERE bucket = ? AND at > ? AND at <= ?", (name, mark, cut)
+            ).fetchone()
+            out += left
+            db.execute(
+                "INSERT OR REPLACE INTO slid (bucket, seconds, mark, out) VALUES (?, ?, ?, ?)",
+                (name, seconds, cut, out),
+            )
+        return int(out)
+
+
+def throttle_for(broker_url: str, api_key: str, *, directory: Path | None = None) -> SlidingWindowThrottle:
+    """RedisThrottle when the Celery broker is Redis (workers share it); else a FileThrottle in
+    `directory`, shared by this machine's processes; else (no directory) the process's MemoryThrottle."""
     if broker_url.startswith(("redis://", "rediss://")):
         import redis
 
         return RedisThrottle(redis.Redis.from_url(broker_url, socket_timeout=5), api_key)
+    if directory is not None:
+        return FileThrottle(Path(directory) / "debitura-throttle.sqlite3", api_key)
     # One store per key and process, so every client in the process (and its shares) counts together.
     slot = (os.getpid(), _key_hash(api_key))
     with _memory_lock:

@@ -12,7 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from debitura import client as client_module
 from debitura.client import DebituraClient, client_from_settings, get_client, reset_client
 from debitura.errors import TransientError
-from debitura.throttle import MemoryThrottle, RedisThrottle
+from debitura.throttle import FileThrottle, RedisThrottle
 from tests.contract import contract_hooks
 
 pytestmark = pytest.mark.usefixtures("fresh_client_singleton")
@@ -72,19 +72,25 @@ def test_a_redis_broker_gives_the_shared_rate_limiter(settings: Any) -> None:
     assert isinstance(get_client()._throttle, RedisThrottle)
 
 
-def test_other_brokers_give_the_in_process_rate_limiter(settings: Any) -> None:
+def test_without_redis_the_processes_of_the_machine_share_a_file_rate_limiter(
+    settings: Any, tmp_path: Any
+) -> None:
     settings.CELERY_BROKER_URL = "filesystem://"
-    assert isinstance(get_client()._throttle, MemoryThrottle)
+    settings.VAR_DIR = tmp_path
+    throttle: Any = get_client()._throttle
+    assert isinstance(throttle, FileThrottle)
+    assert throttle.path == tmp_path / "debitura-throttle.sqlite3"
 
 
-def test_a_client_for_background_work_gets_a_capped_share(settings: Any) -> None:
+def test_a_client_for_background_work_gets_a_capped_share(settings: Any, tmp_path: Any) -> None:
     settings.CELERY_BROKER_URL = "filesystem://"
+    settings.VAR_DIR = tmp_path
     background = client_from_settings(share=("children", 0.25))
     throttle: Any = background._throttle
     assert [bucket.name for bucket in throttle.buckets] == ["all", "children"]
     assert [window.limit for window in throttle.buckets[1].windows] == [500, 5_000, 25_000]
     # Same store as the main client's limiter, so both count against one budget.
-    assert throttle._logs is get_client()._throttle._logs  # type: ignore[attr-defined]
+    assert throttle.path == get_client()._throttle.path  # type: ignore[attr-defined]
 
 
 def test_the_gateway_works_over_a_real_loopback_socket(emulator_server: Any) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -10,6 +13,7 @@ import pytest
 from debitura.errors import TransientError
 from debitura.throttle import (
     DEBITURA_WINDOWS,
+    FileThrottle,
     MemoryThrottle,
     RedisThrottle,
     SlidingWindowThrottle,
@@ -28,13 +32,17 @@ def memory(clock: FakeClock, windows: tuple[Window, ...] = SMALL) -> MemoryThrot
     return MemoryThrottle(windows, clock=clock, sleep=clock.sleep)
 
 
-@pytest.fixture(params=["memory", "redis"])
-def make_throttle(request: pytest.FixtureRequest, fake_clock: FakeClock):
-    """Build either implementation on the fake clock; the Redis one needs the local Redis."""
+@pytest.fixture(params=["memory", "file", "redis"])
+def make_throttle(request: pytest.FixtureRequest, fake_clock: FakeClock, tmp_path: Path):
+    """Build each implementation on the fake clock; the Redis one needs the local Redis."""
 
     def build(windows: tuple[Window, ...] = SMALL, api_key: str = "key-1") -> SlidingWindowThrottle:
         if request.param == "memory":
             return memory(fake_clock, windows)
+        if request.param == "file":
+            return FileThrottle(
+                tmp_path / "throttle.sqlite3", api_key, windows, clock=fake_clock, sleep=fake_clock.sleep
+            )
         client = request.getfixturevalue("redis_client")
         prefix = request.getfixturevalue("redis_prefix")
         return RedisThrottle(
@@ -231,13 +239,70 @@ def test_redis_keys_expire_after_the_longest_window(
     assert 3600 <= int(redis_client.ttl(key)) <= 3601  # type: ignore[arg-type]
 
 
-def test_a_redis_broker_selects_the_shared_throttle() -> None:
-    assert isinstance(throttle_for("redis://127.0.0.1:6379/0", "k"), RedisThrottle)
+def test_a_redis_broker_selects_the_shared_throttle(tmp_path: Path) -> None:
+    assert isinstance(throttle_for("redis://127.0.0.1:6379/0", "k", directory=tmp_path), RedisThrottle)
+    assert isinstance(throttle_for("filesystem://", "k", directory=tmp_path), FileThrottle)
     assert isinstance(throttle_for("filesystem://", "k"), MemoryThrottle)
     assert isinstance(throttle_for("memory://", "k"), MemoryThrottle)
 
 
-def test_clients_in_one_process_share_one_memory_throttle() -> None:
+# Run by each of two processes: as many requests as it can get at once from the shared minute
+# window (of a share whose limit is 20), without waiting; prints how many it got.
+GRAB = """
+import sys, time
+from pathlib import Path
+from debitura.throttle import throttle_for
+throttle = throttle_for("filesystem://", "key-1", directory=Path(sys.argv[1])).share("test", 0.01)
+granted = sum(throttle._try_acquire(1, time.time()) == 0 for _ in range(int(sys.argv[2])))
+print(granted)
+"""
+
+
+def _grab(directory: Path, count: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", GRAB, str(directory), str(count)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+
+
+def test_two_processes_without_redis_share_one_window(tmp_path: Path) -> None:
+    # The share's minute limit is 20 (1% of 2,000): two processes asking 15 each get 20 between them.
+    processes = [_grab(tmp_path, 15), _grab(tmp_path, 15)]
+    granted = [int(process.communicate(timeout=120)[0]) for process in processes]
+
+    assert sum(granted) == 20, granted
+
+
+def test_a_second_run_starts_with_the_first_runs_window(tmp_path: Path) -> None:
+    first = _grab(tmp_path, 20)
+    assert int(first.communicate(timeout=120)[0]) == 20
+    second = _grab(tmp_path, 5)
+    assert int(second.communicate(timeout=120)[0]) == 0
+
+
+def test_the_file_throttle_decides_as_the_memory_throttle_does_step_by_step(tmp_path: Path) -> None:
+    # The file keeps how many requests slid out of each window instead of counting them again:
+    # over a long run of requests at random moments both must answer alike, wait for wait.
+    import random
+
+    rng = random.Random(3)
+    windows = (Window(10, 5), Window(60, 12), Window(300, 40))
+    clock = FakeClock()
+    in_memory = MemoryThrottle(windows, clock=clock, sleep=clock.sleep)
+    on_file = FileThrottle(tmp_path / "t.sqlite3", "key-1", windows, clock=clock, sleep=clock.sleep)
+    answers = []
+    for _ in range(600):
+        clock.advance(rng.choice((0.0, 0.1, 0.5, 1.0, 2.5, 7.0)))
+        weight = rng.choice((1, 1, 1, 2))
+        answers.append((in_memory._try_acquire(weight, clock()), on_file._try_acquire(weight, clock())))
+    assert all(memory_wait == pytest.approx(file_wait) for memory_wait, file_wait in answers)
+    assert sum(wait == 0 for wait, _ in answers) > 100  # both granted and refused along the way
+    assert sum(wait > 0 for wait, _ in answers) > 100
+
+
+def test_clients_in_one_process_share_one_memory_throttle() -> None:  # without a directory
     first = throttle_for("filesystem://", "key-shared")
     assert throttle_for("memory://", "key-shared") is first
     assert throttle_for("filesystem://", "another-key") is not first
