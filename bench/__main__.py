@@ -25,6 +25,12 @@ def main() -> int:
     print(f"\nCase list server time at {sizes} cached cases (median of {case_list.REPEAT}; "
           "first visit: Django's cache cleared; tab counts are always live):")  # fmt: skip
     print(table(case_list.main()))
+    from bench import relay
+
+    database = os.environ.get("BENCH_DATABASE_URL", "SQLite")
+    print(f"\nThe outbox relay against the same actions posted with the bare client ({relay.ACTIONS} "
+          f"actions, median of {relay.ROUNDS}; database: {database}):")  # fmt: skip
+    print(table(relay.main()))
     print(f"\n(benchmarks took {time.perf_counter() - started:.0f} s)")
     return 0
 

@@ -107,3 +107,12 @@ def best_of(repeat: int, work: Callable[[], Any]) -> tuple[float, float]:
 def table(rows: list[tuple[str, str]]) -> str:
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"  {name.ljust(width)}  {value}" for name, value in rows)
+
+
+def command(child: Callable[[str], dict[str, Any]], main: Callable[[], list[tuple[str, str]]]) -> None:
+    """A benchmark module run as a program: `python -m bench.x` prints its table; `python -m
+    bench.x child ARG` is the child process main() starts, and prints its figures as JSON."""
+    if sys.argv[1:2] == ["child"]:
+        print(json.dumps(child(sys.argv[2])))
+    else:
+        print(table(main()))

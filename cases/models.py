@@ -569,7 +569,9 @@ class OutboxAction(models.Model):
     class Meta:
         ordering = ["created_at"]
         indexes = [
-            models.Index(fields=["state", "next_attempt_at"], name="outbox_due"),
+            # The relay's claim reads the due rows off this index in its ORDER BY, so it stops
+            # at the first few a case's earlier rows do not hold back instead of sorting them all.
+            models.Index(fields=["state", "next_attempt_at", "created_at"], name="outbox_due_order"),
             models.Index(fields=["case", "created_at"], name="outbox_case_order"),
         ]
 

@@ -11,10 +11,13 @@ from __future__ import annotations
 import dataclasses
 import enum
 import logging
+import os
 import random
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
@@ -22,14 +25,16 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import transaction
-from django.db.models import Exists, F, OuterRef
+from django.db import DatabaseError, connections, transaction
+from django.db.models import Exists, F, Max, OuterRef
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from cases.documents import case_file_upload_undo, case_file_uploaded
-from cases.models import OutboxAction
+from cases.models import Case, ChatMessage, OutboxAction, TimelineItem
 from cases.references import case_reference_give, case_reference_take_back
+from cases.sync import CHILD_PARTS, case_read_back, chat_store
 from debitura.client import DebituraClient, get_client
 from debitura.enums import CloseCode, CommissionPaymentStatus, DocumentType, Lifecycle, PaymentRecipient
 from debitura.errors import (
@@ -42,7 +47,8 @@ from debitura.errors import (
     ValidationFailed,
 )
 from debitura.serialization import json_native
-from debitura.types import PaymentCreated, PaymentInput
+from debitura.types import Chat, Note, PaymentCreated, PaymentInput, Timeline, TimelineActor
+from debitura.types import TimelineItem as TimelineEntry
 from payments.models import Payment
 
 log = logging.getLogger(__name__)
@@ -51,7 +57,10 @@ Kind = OutboxAction.Kind
 State = OutboxAction.State
 OPEN_STATES = (State.PENDING, State.SENDING)
 
-LEASE_SECONDS = 300
+# A claimed row's heartbeat is renewed every LEASE_SECONDS / HEARTBEATS_PER_LEASE while its send
+# is alive; one not renewed for LEASE_SECONDS belongs to a dead worker and is taken back.
+LEASE_SECONDS = 20
+HEARTBEATS_PER_LEASE = 4
 BACKOFF_BASE_SECONDS = 10.0
 BACKOFF_CAP_SECONDS = 900.0
 SWEEP_GRACE_SECONDS = 60
@@ -344,16 +353,23 @@ def _same_note(action: OutboxAction, item: Any) -> bool:
     return bool((item.description or "").strip() == action.payload["description"].strip())
 
 
-def _before_note(action: OutboxAction, client: DebituraClient) -> int:
-    """How many notes with this text the timeline holds before ours is sent."""
-    return sum(_same_note(action, item) for item in client.get_timeline(str(action.case_id)).items)
+def _before_note(
+    action: OutboxAction, client: DebituraClient, known: Timeline | None = None
+) -> tuple[int, Timeline]:
+    """How many notes with this text the timeline holds before ours is sent, and the timeline.
+
+    `known` is the timeline as this relay run left it a moment ago (read before the case's
+    previous note and completed with that note): it spares a read.
+    """
+    timeline = known if known is not None else client.get_timeline(str(action.case_id))
+    return sum(_same_note(action, item) for item in timeline.items), timeline
 
 
 def _check_note(action: OutboxAction, client: DebituraClient) -> bool:
     before = action.payload.get(BEFORE)
     if before is None:
         return False  # nothing was sent: the count is taken before the first send
-    return _before_note(action, client) > before
+    return _before_note(action, client)[0] > before
 
 
 def _same_file(action: OutboxAction, remote: Any) -> bool:
@@ -364,9 +380,9 @@ def _same_file(action: OutboxAction, remote: Any) -> bool:
     )
 
 
-def _before_file(action: OutboxAction, client: DebituraClient) -> list[str]:
+def _before_file(action: OutboxAction, client: DebituraClient, known: Any = None) -> tuple[list[str], None]:
     """The ids of files like ours that the case holds before ours is sent."""
-    return sorted(f.id for f in client.list_files(str(action.case_id)) if _same_file(action, f))
+    return sorted(f.id for f in client.list_files(str(action.case_id)) if _same_file(action, f)), None
 
 
 def _check_file(action: OutboxAction, client: DebituraClient) -> bool:
@@ -405,6 +421,54 @@ def _check_fees(action: OutboxAction, client: DebituraClient) -> bool:
 
 
 # --- Local consequences: confirm or roll back the optimistic change ------------------------------
+
+
+def _fold_note(action: OutboxAction, result: Any, listing: Timeline | None) -> Timeline | None:
+    """The note joins the local timeline as Debitura's answer describes it; returns the timeline
+    as Debitura lists it now (the one read before the send, with the note), None without one."""
+    if not isinstance(result, Note):
+        return None
+    by = result.created_by.user_name if result.created_by else None
+    when = result.event_date or result.created_at or timezone.now()
+    title, description = result.title or "Note", result.description or str(action.payload["description"])
+    ours = TimelineEntry(
+        date=when,
+        type="Note",
+        title=title,
+        description=description,
+        actor=TimelineActor(type="CollectionPartner", name=by),
+    )
+    timeline = TimelineItem.objects.filter(case_id=action.case_id)
+    if listing is not None or not timeline.filter(type="Note", date=when, description=description).exists():
+        last = timeline.aggregate(last=Max("position"))["last"]
+        # A refresh of the whole timeline writing at the same moment wins (it has the note).
+        TimelineItem.objects.bulk_create(
+            [
+                TimelineItem(
+                    case_id=action.case_id,
+                    position=0 if last is None else last + 1,
+                    date=when,
+                    type="Note",
+                    title=title[:500],
+                    description=description,
+                    actor_type="CollectionPartner",
+                    actor_name=by or "",
+                )
+            ],
+            ignore_conflicts=True,
+        )
+    if listing is None:
+        return None
+    return replace(listing, items=tuple(sorted([*listing.items, ours], key=lambda entry: entry.date or when)))
+
+
+def _confirm_chat(action: OutboxAction, result: Any) -> None:
+    """The message joins the local chat as Debitura answered it (never taken from another case)."""
+    if (
+        isinstance(result, Chat)
+        and not ChatMessage.objects.filter(id=result.id).exclude(case_id=action.case_id).exists()
+    ):
+        chat_store(case=action.case, remote=result)
 
 
 def _confirm_payment_create(action: OutboxAction, result: Any) -> None:
@@ -493,22 +557,59 @@ class Handler:
     # A refusal that means the effect is already there (deleting a payment that is gone).
     already_done: Callable[[PermanentError], bool] | None = None
     # What the case holds before the first send, kept in the payload under BEFORE, so that the
-    # check tells our effect from a look-alike already there (the creditor's own proof.pdf).
-    before: Callable[[OutboxAction, DebituraClient], Any] | None = None
+    # check tells our effect from a look-alike already there (the creditor's own proof.pdf). It
+    # returns what to keep and the listing (of the child named by `listing`) it read, or was
+    # given as the run knows it.
+    before: Callable[[OutboxAction, DebituraClient, Any], tuple[Any, Any]] | None = None
+    listing: str | None = None
+    # Puts that listing together with Debitura's answer (None when an earlier attempt read the
+    # listing): the child as it is now, without reading it again.
+    fold: Callable[[OutboxAction, Any, Any], Any] | None = None
+    # What is read back from Debitura once the row is done ("case" and CHILD_PARTS): what the
+    # action changed that its answer does not carry (confirm writes what it does carry). `blind`
+    # is read instead when there was no answer to apply: the effect was found after an unclear
+    # failure, or the answer could not be read. The rest of the case follows through the sync
+    # and the children queue, as any change at Debitura does.
+    reads: frozenset[str] = frozenset()
+    blind: frozenset[str] = frozenset()
 
+
+CASE = frozenset({"case"})
+CASE_AND_PAYMENTS = frozenset({"case", "payments"})
+EVERYTHING = frozenset({"case", *CHILD_PARTS})
 
 HANDLERS: dict[str, Handler] = {
-    Kind.ACCEPT: Handler(_send_accept, _check_accept, undo=_undo_accept, redo=_redo_accept),
-    Kind.DECLINE: Handler(_send_close, _check_closed),
-    Kind.CLOSE: Handler(_send_close, _check_closed),
-    Kind.NOTE: Handler(_send_note, _check_note, before=_before_note),
-    Kind.CHAT: Handler(_send_chat),
-    Kind.FEES: Handler(_send_fees, _check_fees),
+    # Starting a case changes it throughout: lifecycle, the welcome chat, exclusivity, validation.
+    Kind.ACCEPT: Handler(
+        _send_accept, _check_accept, undo=_undo_accept, redo=_redo_accept, reads=EVERYTHING, blind=EVERYTHING
+    ),
+    Kind.DECLINE: Handler(_send_close, _check_closed, reads=CASE, blind=CASE),
+    Kind.CLOSE: Handler(_send_close, _check_closed, reads=CASE, blind=CASE),
+    Kind.NOTE: Handler(
+        _send_note,
+        _check_note,
+        before=_before_note,
+        listing="timeline",
+        fold=_fold_note,
+        blind=frozenset({"timeline"}),
+    ),
+    Kind.CHAT: Handler(_send_chat, confirm=_confirm_chat, blind=frozenset({"chats"})),
+    Kind.FEES: Handler(_send_fees, _check_fees, reads=CASE, blind=CASE),
     Kind.PAYMENT_CREATE: Handler(
-        _send_payment_create, confirm=_confirm_payment_create, undo=_undo_payment_create, redo=_redo_payment
+        _send_payment_create,
+        confirm=_confirm_payment_create,
+        undo=_undo_payment_create,
+        redo=_redo_payment,
+        reads=CASE,
+        blind=CASE_AND_PAYMENTS,
     ),
     Kind.PAYMENT_UPDATE: Handler(
-        _send_payment_update, confirm=_confirm_payment_update, undo=_undo_payment_update, redo=_redo_payment
+        _send_payment_update,
+        confirm=_confirm_payment_update,
+        undo=_undo_payment_update,
+        redo=_redo_payment,
+        reads=CASE,
+        blind=CASE_AND_PAYMENTS,
     ),
     Kind.PAYMENT_DELETE: Handler(
         _send_payment_delete,
@@ -516,9 +617,16 @@ HANDLERS: dict[str, Handler] = {
         undo=_undo_payment_delete,
         redo=_redo_payment,
         already_done=_is_gone,
+        reads=CASE,
+        blind=CASE_AND_PAYMENTS,
     ),
     Kind.FILE_UPLOAD: Handler(
-        _send_file, _check_file, confirm=case_file_uploaded, undo=case_file_upload_undo, before=_before_file
+        _send_file,
+        _check_file,
+        confirm=case_file_uploaded,
+        undo=case_file_upload_undo,
+        before=_before_file,
+        blind=frozenset({"files"}),
     ),
 }
 
@@ -538,8 +646,15 @@ def _due(now: datetime) -> Any:
     )
 
 
-def _claim(now: datetime, action_id: str | None = None) -> OutboxAction | None:
-    """Take one due row (that row, when an id is given) by moving it to SENDING.
+# Due rows a relay claims at once (one per case: only a case's first open row is due), sent one
+# after another; one claim costs a write transaction, so several rows share it.
+CLAIM_BATCH = 5
+
+
+def _claim_batch(
+    now: datetime, action_id: str | None = None, *, limit: int = CLAIM_BATCH
+) -> list[OutboxAction]:
+    """Take up to `limit` due rows (that row only, when an id is given) by moving them to SENDING.
 
     On PostgreSQL the candidates are locked with SKIP LOCKED so concurrent claimers spread out;
     the conditional UPDATE is the claim itself and is race-free on every database.
@@ -548,30 +663,124 @@ def _claim(now: datetime, action_id: str | None = None) -> OutboxAction | None:
         due = _due(now)
         if action_id is not None:
             due = due.filter(pk=action_id)
-        candidates = list(due.select_for_update(skip_locked=True).values_list("pk", flat=True)[:5])
-        for pk in candidates:
-            claimed = OutboxAction.objects.filter(pk=pk, state=State.PENDING).update(
-                state=State.SENDING, attempts=F("attempts") + 1, sent_at=now, updated_at=now
-            )
-            if claimed:
-                return OutboxAction.objects.select_related("case").get(pk=pk)
-    return None
+        candidates = list(due.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit])
+        if not candidates:
+            return []
+        OutboxAction.objects.filter(pk__in=candidates, state=State.PENDING).update(
+            state=State.SENDING, attempts=F("attempts") + 1, sent_at=now, heartbeat_at=now, updated_at=now
+        )
+        claimed = {
+            a.pk: a for a in OutboxAction.objects.filter(pk__in=candidates, state=State.SENDING, sent_at=now)
+        }
+    return [claimed[pk] for pk in candidates if pk in claimed]
+
+
+def _claim(now: datetime, action_id: str | None = None) -> OutboxAction | None:
+    """Take one due row (that row, when an id is given); see _claim_batch."""
+    batch = _claim_batch(now, action_id, limit=1)
+    return batch[0] if batch else None
+
+
+def _unclaim(actions: list[OutboxAction], now: datetime) -> None:
+    """Hand back claimed rows that were never sent (the relay stopped before them)."""
+    for action in actions:
+        OutboxAction.objects.filter(pk=action.pk, state=State.SENDING, attempts=action.attempts).update(
+            state=State.PENDING, next_attempt_at=now, updated_at=now
+        )
 
 
 def outbox_release_expired(*, now: datetime | None = None) -> int:
-    """Rows stuck in SENDING past the lease: the worker died mid-send, so the outcome is unknown."""
+    """Rows in SENDING whose heartbeat stopped a lease ago: the worker died mid-send, so the
+    outcome is unknown. They are due at once, checked before anything is sent again."""
     now = now or timezone.now()
     lease = timedelta(seconds=_setting("OUTBOX_LEASE_SECONDS", LEASE_SECONDS))
-    released = OutboxAction.objects.filter(state=State.SENDING, sent_at__lt=now - lease).update(
-        state=State.PENDING,
-        uncertain=True,
-        next_attempt_at=now,
-        updated_at=now,
-        last_error="The send was interrupted; Debitura will be checked before sending again.",
+    expired = OutboxAction.objects.annotate(alive_at=Coalesce("heartbeat_at", "sent_at")).filter(
+        state=State.SENDING, alive_at__lt=now - lease
     )
+    with transaction.atomic():
+        ids = list(expired.values_list("pk", flat=True))
+        released = OutboxAction.objects.filter(pk__in=ids, state=State.SENDING).update(
+            state=State.PENDING,
+            uncertain=True,
+            next_attempt_at=now,
+            updated_at=now,
+            last_error="The send was interrupted; Debitura will be checked before sending again.",
+        )
+        for pk in ids:
+            transaction.on_commit(partial(_queue, str(pk)))
     if released:
-        log.warning("outbox released %d rows whose lease expired", released)
+        log.warning("outbox released %d rows whose worker stopped answering", released)
     return released
+
+
+class Lease:
+    """A claimed row this process is sending; `lost` turns True once it was taken back (its
+    heartbeat had stopped for a lease), and nothing more is sent for it then."""
+
+    def __init__(self, action: OutboxAction, now: datetime) -> None:
+        self.pk, self.attempts = action.pk, action.attempts
+        # Stamps count on from the claim's `now`, so a relay run at a given moment (tests, a
+        # catch-up) stays consistent with itself.
+        self.now, self.started = now, time.monotonic()
+        self.lost = False
+
+    def stamp(self) -> datetime:
+        return self.now + timedelta(seconds=time.monotonic() - self.started)
+
+
+class _Heartbeats:
+    """One thread per process renews the heartbeat of every row the process is sending.
+
+    The thread writes on a connection of its own, so a row is only registered when its claim is
+    committed (not inside a caller's transaction, as in tests). Its connection is closed after
+    each round: a test database can be dropped and a server restarted in between.
+    """
+
+    def __init__(self) -> None:
+        self._leases: dict[Any, Lease] = {}
+        self._lock = threading.Lock()
+        self._thread: tuple[int, threading.Thread] | None = None
+
+    @contextmanager
+    def hold(self, actions: list[OutboxAction], now: datetime) -> Iterator[dict[Any, Lease]]:
+        """Renew these claimed rows until the block ends; their leases by primary key."""
+        leases = {action.pk: Lease(action, now) for action in actions}
+        if transaction.get_connection().in_atomic_block:
+            yield leases
+            return
+        with self._lock:
+            self._leases.update(leases)
+            if self._thread is None or self._thread[0] != os.getpid() or not self._thread[1].is_alive():
+                thread = threading.Thread(target=self._run, name="outbox-heartbeat", daemon=True)
+                self._thread = (os.getpid(), thread)
+                thread.start()
+        try:
+            yield leases
+        finally:
+            with self._lock:
+                for pk in leases:
+                    self._leases.pop(pk, None)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(_setting("OUTBOX_LEASE_SECONDS", LEASE_SECONDS) / HEARTBEATS_PER_LEASE)
+            with self._lock:
+                leases = list(self._leases.values())
+            if not leases:
+                continue
+            try:
+                for lease in leases:
+                    renewed = OutboxAction.objects.filter(
+                        pk=lease.pk, state=State.SENDING, attempts=lease.attempts
+                    ).update(heartbeat_at=lease.stamp())
+                    lease.lost = lease.lost or not renewed
+            except DatabaseError:
+                log.warning("outbox heartbeat failed; trying again", exc_info=True)
+            finally:
+                connections.close_all()  # this thread's connections only
+
+
+_heartbeats = _Heartbeats()
 
 
 # --- Relaying ----------------------------------------------------------------------------------
@@ -597,15 +806,40 @@ def _finish(action: OutboxAction, now: datetime, **changes: Any) -> bool:
     return True
 
 
-def _done(action: OutboxAction, now: datetime, handler: Handler, result: Any, response: Any) -> bool:
+def _done(
+    action: OutboxAction,
+    now: datetime,
+    handler: Handler,
+    result: Any,
+    response: Any,
+    *,
+    listing: Any = None,
+    read_backs: ReadBacks | None = None,
+) -> bool:
     with transaction.atomic():
+        _done_commit_without_flush_wait()
         if not _finish(
             action, now, state=State.DONE, done_at=now, uncertain=False, last_error="", response=response
         ):
             return False
+        if handler.fold is not None and handler.listing is not None:
+            folded = handler.fold(action, result, listing)
+            if folded is not None and read_backs is not None:
+                read_backs.know(str(action.case_id), handler.listing, folded)
         if handler.confirm is not None:
             handler.confirm(action, result)
     return True
+
+
+def _done_commit_without_flush_wait() -> None:
+    """On PostgreSQL, let a done row's commit return before its WAL reaches the disk (one disk
+    flush less per action). A server crash can then lose the DONE, never the claim or the count
+    taken before the send (those commits wait): the row is sending again, is taken back after
+    the lease, and the check finds the effect or the Idempotency-Key replays it; nothing is sent
+    twice. The claim and the count must wait: without them a send could go out again unchecked."""
+    if transaction.get_connection().vendor == "postgresql":
+        with transaction.get_connection().cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
 
 
 def _retry(action: OutboxAction, now: datetime, exc: Exception, *, ambiguous: bool) -> bool:
@@ -643,26 +877,92 @@ def _queue(action_id: str | None, *, countdown: float | None = None) -> None:
         relay_outbox.delay(action_id)
 
 
-def _refresh(action: OutboxAction, client: DebituraClient) -> None:
-    """Bring the local case back to Debitura's truth; a failure here changes nothing about the row."""
-    from cases.sync import case_refresh
-
-    try:
-        case_refresh(case_id=str(action.case_id), client=client)
-    except Exception:
-        log.warning("outbox refresh after action=%s case=%s failed", action.pk, action.case_id, exc_info=True)
+# What actions on one case relayed within this many seconds change is read back once.
+FOLD_SECONDS = 2.0
 
 
-def _send(action: OutboxAction, client: DebituraClient, now: datetime) -> Outcome:
+@dataclass
+class _Owed:
+    since: float
+    parts: set[str] = dataclasses.field(default_factory=set)
+    known: dict[str, Any] = dataclasses.field(default_factory=dict)  # child -> listing as it is now
+
+
+class ReadBacks:
+    """What relayed actions left to read back from Debitura, folded per case: the parts each
+    action changed are read once for all of the case's actions relayed within FOLD_SECONDS.
+    It also keeps a child the run knows as it is now (the timeline read before a note, plus the
+    note), in which the case's next note counts its look-alikes instead of reading it again."""
+
+    def __init__(self, client: DebituraClient) -> None:
+        self.client = client
+        self._owed: dict[str, _Owed] = {}
+
+    def add(self, case_id: str, parts: frozenset[str]) -> None:
+        """An action on the case reached Debitura; `parts` is what it changed and must be read."""
+        self._owed.setdefault(case_id, _Owed(time.monotonic())).parts.update(parts)
+
+    def know(self, case_id: str, part: str, listing: Any) -> None:
+        self._owed.setdefault(case_id, _Owed(time.monotonic())).known[part] = listing
+
+    def known(self, case_id: str, part: str | None) -> Any:
+        owed = self._owed.get(case_id)
+        return owed.known.get(part) if owed is not None and part is not None else None
+
+    def flush(self, *, older_than: float = 0.0) -> None:
+        """Read back what is owed for `older_than` seconds or longer and forget what is known;
+        a failure here changes nothing about the rows (the sync and the children queue bring
+        the case later)."""
+        moment = time.monotonic()
+        due = {case_id: owed for case_id, owed in self._owed.items() if moment - owed.since >= older_than}
+        if not due:
+            return
+        # A case whose children were never fetched shows none of them: read it whole, once.
+        never = {
+            str(pk)
+            for pk in Case.objects.filter(pk__in=due, children_synced_at__isnull=True).values_list(
+                "pk", flat=True
+            )
+        }
+        for case_id, owed in due.items():
+            del self._owed[case_id]
+            parts = EVERYTHING if case_id in never else owed.parts
+            try:
+                if parts:
+                    case_read_back(case_id=case_id, parts=parts, client=self.client)
+            except Exception:
+                log.warning("outbox read-back of case=%s failed", case_id, exc_info=True)
+
+
+def _reads(action: OutboxAction, outcome: Outcome) -> frozenset[str]:
+    """What to read back after this outcome: nothing changed at Debitura on a refusal, but the
+    local copy it was checked against may be out of date, so the case is read again."""
+    handler = HANDLERS[action.kind]
+    if outcome is Outcome.FAILED:
+        return CASE
+    if outcome is Outcome.DONE and not (
+        isinstance(action.response, dict) and "unreadable" in action.response
+    ):
+        return handler.reads
+    return handler.blind if outcome in (Outcome.DONE, Outcome.FOUND) else frozenset()
+
+
+def _send(
+    action: OutboxAction, client: DebituraClient, now: datetime, lease: Lease, read_backs: ReadBacks
+) -> Outcome:
     handler = HANDLERS[action.kind]
     try:
         if action.uncertain and handler.check is not None and handler.check(action, client):
             response = {"effectFound": True, "checkedAt": now.isoformat()}
             return Outcome.FOUND if _done(action, now, handler, None, response) else Outcome.LOST
+        listing = None
         if handler.before is not None and BEFORE not in action.payload:
-            payload = {**action.payload, BEFORE: handler.before(action, client)}
-            if not _finish(action, now, payload=payload):
+            known = read_backs.known(str(action.case_id), handler.listing)
+            kept, listing = handler.before(action, client, known)
+            if not _finish(action, now, payload={**action.payload, BEFORE: kept}):
                 return Outcome.LOST
+        if lease.lost:
+            return Outcome.LOST  # taken back while we looked: its new owner sends it
         result = handler.send(action, client)
     except TransientError as exc:
         return Outcome.RETRY if _retry(action, now, exc, ambiguous=exc.ambiguous) else Outcome.LOST
@@ -680,7 +980,8 @@ def _send(action: OutboxAction, client: DebituraClient, now: datetime) -> Outcom
         # Our own fault (storage, database): keep the row, uncertain, and let backoff pace it.
         log.exception("outbox action=%s kind=%s raised", action.pk, action.kind)
         return Outcome.RETRY if _retry(action, now, exc, ambiguous=True) else Outcome.LOST
-    return Outcome.DONE if _done(action, now, handler, result, jsonable(result)) else Outcome.LOST
+    done = _done(action, now, handler, result, jsonable(result), listing=listing, read_backs=read_backs)
+    return Outcome.DONE if done else Outcome.LOST
 
 
 def _permanent(action: OutboxAction, now: datetime, handler: Handler, exc: PermanentError) -> Outcome:
@@ -690,10 +991,23 @@ def _permanent(action: OutboxAction, now: datetime, handler: Handler, exc: Perma
     return Outcome.FAILED if _fail(action, now, handler, exc.message, body) else Outcome.LOST
 
 
-def outbox_relay_one(*, action: OutboxAction, client: DebituraClient, now: datetime | None = None) -> Outcome:
-    """Send one claimed (SENDING) row, record the outcome, and refresh the case after an answer."""
+def outbox_relay_one(
+    *,
+    action: OutboxAction,
+    client: DebituraClient,
+    now: datetime | None = None,
+    read_backs: ReadBacks | None = None,
+    lease: Lease | None = None,
+) -> Outcome:
+    """Send one claimed (SENDING) row, record the outcome, and read back what it changed (now,
+    or folded with the case's other actions when `read_backs` is given)."""
     now = now or timezone.now()
-    outcome = _send(action, client, now)
+    owed = read_backs or ReadBacks(client)
+    if lease is not None:
+        outcome = _send(action, client, now, lease, owed)
+    else:
+        with _heartbeats.hold([action], now) as leases:
+            outcome = _send(action, client, now, leases[action.pk], owed)
     log.info(
         "outbox send action=%s kind=%s case=%s attempt=%d outcome=%s",
         action.pk,
@@ -703,7 +1017,9 @@ def outbox_relay_one(*, action: OutboxAction, client: DebituraClient, now: datet
         outcome,
     )
     if outcome in (Outcome.DONE, Outcome.FOUND, Outcome.FAILED):
-        _refresh(action, client)
+        owed.add(str(action.case_id), _reads(action, outcome))
+    if read_backs is None:
+        owed.flush()
     return outcome
 
 
@@ -714,21 +1030,44 @@ def outbox_relay_due(
     now: datetime | None = None,
     limit: int = 100,
 ) -> RelayReport:
-    """Claim and send due rows (the given one first) until none is due or `limit` were sent."""
+    """Claim and send due rows (the given one first) until none is due or `limit` were sent.
+
+    What the actions on a case change is read back once for those relayed within FOLD_SECONDS.
+    """
     client = client or get_client()
     report = RelayReport()
+    read_backs = ReadBacks(client)
     outbox_release_expired(now=now)
     wanted = first_action_id
-    while report.attempted < limit:
-        moment = now or timezone.now()
-        action = _claim(moment, wanted)
-        if action is None and wanted is not None:
+    try:
+        while report.attempted < limit:
+            moment = now or timezone.now()
+            batch = _claim_batch(
+                moment, wanted, limit=1 if wanted else min(CLAIM_BATCH, limit - report.attempted)
+            )
+            if not batch and wanted is not None:
+                wanted = None
+                continue
+            if not batch:
+                break
             wanted = None
-            continue
-        if action is None:
-            break
-        wanted = None
-        report.add(outbox_relay_one(action=action, client=client, now=moment))
+            with _heartbeats.hold(batch, moment) as leases:
+                for number, action in enumerate(batch):
+                    try:
+                        outcome = outbox_relay_one(
+                            action=action,
+                            client=client,
+                            now=moment,
+                            read_backs=read_backs,
+                            lease=leases[action.pk],
+                        )
+                    except BaseException:
+                        _unclaim(batch[number + 1 :], moment)
+                        raise
+                    report.add(outcome)
+                    read_backs.flush(older_than=FOLD_SECONDS)
+    finally:
+        read_backs.flush()
     return report
 
 

@@ -12,7 +12,7 @@ import hashlib
 import logging
 import queue
 import threading
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Collection, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -822,21 +822,31 @@ def case_refresh(*, case_id: str, client: DebituraClient | None = None, children
     return Case.objects.get(id=case.id)
 
 
-def case_children_refresh(*, case: Case, client: DebituraClient | None = None) -> None:
-    """Replace a case's timeline, chat, payments, files, exclusivity chain and validation items."""
+# A case's children, each one request: what case_children_refresh fetches, in this order.
+CHILD_PARTS = ("timeline", "chats", "payments", "files", "exclusivity", "validation")
+
+
+def _children_fetch(client: DebituraClient, case_id: str, parts: Sequence[str]) -> dict[str, Any]:
+    fetch: dict[str, Callable[[str], Any]] = {
+        "timeline": client.get_timeline,
+        "chats": client.list_chats,
+        "payments": client.list_payments,
+        "files": client.list_files,
+        "exclusivity": client.get_exclusive_period,
+        "validation": client.get_case_validation,
+    }
+    return {part: fetch[part](case_id) for part in CHILD_PARTS if part in parts}
+
+
+def _children_write(case: Case, fetched: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Replace the fetched children of a case (call inside a transaction); returns the case
+    columns they decide, for the caller's update of the case row."""
     from payments.sync import payments_replace
 
-    client = client or get_client()
-    case_id = str(case.id)
-    timeline = client.get_timeline(case_id)
-    chats = client.list_chats(case_id)
-    payments = client.list_payments(case_id)
-    files = client.list_files(case_id)
-    exclusivity = client.get_exclusive_period(case_id)
-    validation = client.get_case_validation(case_id)
-    now = timezone.now()
-    with transaction.atomic():
-        _refuse_to_move(case, chats, files)
+    _refuse_to_move(case, fetched.get("chats", ()), fetched.get("files", ()))
+    columns: dict[str, Any] = {}
+    if "timeline" in fetched:
+        timeline = fetched["timeline"]
         TimelineItem.objects.filter(case=case).delete()
         TimelineItem.objects.bulk_create(
             TimelineItem(
@@ -851,23 +861,16 @@ def case_children_refresh(*, case: Case, client: DebituraClient | None = None) -
             )
             for position, item in enumerate(timeline.items)
         )
+        if timeline.current_engagement_phase:  # Debitura names it on Active cases only
+            columns["engagement_phase"] = timeline.current_engagement_phase
+    if "chats" in fetched:
+        chats = fetched["chats"]
         ChatMessage.objects.filter(case=case).exclude(id__in=[chat.id for chat in chats]).delete()
         for chat in chats:
-            user = chat.user
-            ChatMessage.objects.update_or_create(
-                id=chat.id,
-                defaults={
-                    "case": case,
-                    "date_created": chat.date_created,
-                    "role": int(chat.role or 0),
-                    "role_label": _s(chat.role_label),
-                    "message": _s(chat.message),
-                    "is_seen": chat.is_seen,
-                    "author_email": _s(user.email if user else None),
-                    "author_name": " ".join(filter(None, [user.first_name, user.last_name])) if user else "",
-                },
-            )
+            chat_store(case=case, remote=chat)
         case_unread_recount(case_id=case.id)
+    if "files" in fetched:
+        files = fetched["files"]
         CaseFile.objects.filter(case=case).exclude(id__in=[f.id for f in files]).delete()
         for remote_file in files:
             CaseFile.objects.update_or_create(
@@ -883,8 +886,9 @@ def case_children_refresh(*, case: Case, client: DebituraClient | None = None) -
                     "date_created": remote_file.date_created,
                 },
             )
+    if "exclusivity" in fetched:
+        exclusivity = fetched["exclusivity"]
         ExclusivityExtension.objects.filter(case=case).delete()
-        ValidationItem.objects.filter(case=case).delete()
         if exclusivity is not None:
             ExclusivityExtension.objects.bulk_create(
                 ExclusivityExtension(
@@ -896,13 +900,52 @@ def case_children_refresh(*, case: Case, client: DebituraClient | None = None) -
                 )
                 for position, ext in enumerate(exclusivity.extensions)
             )
+        columns.update(
+            exclusivity_start=exclusivity.engagement_start_date if exclusivity else None,
+            exclusivity_status=_s(exclusivity.status) if exclusivity else "",
+        )
+        if exclusivity is not None and exclusivity.current_end_date is not None:
+            columns["exclusive_period_end"] = exclusivity.current_end_date
+    if "validation" in fetched:
+        validation = fetched["validation"]
+        ValidationItem.objects.filter(case=case).delete()
         ValidationItem.objects.bulk_create(
             ValidationItem(
                 case=case, resolution_area=_s(item.resolution_area), description=_s(item.description)
             )
             for item in validation.items
         )
-        payments_replace(case=case, remotes=payments, now=now)
+        columns["creditor_responded_at"] = validation.creditor_responded_at
+    if "payments" in fetched:
+        payments_replace(case=case, remotes=fetched["payments"], now=now)
+    return columns
+
+
+def chat_store(*, case: Case, remote: types.Chat) -> None:
+    """Write one chat message as Debitura sent it (the caller has checked no other case holds its id)."""
+    user = remote.user
+    ChatMessage.objects.update_or_create(
+        id=remote.id,
+        defaults={
+            "case": case,
+            "date_created": remote.date_created,
+            "role": int(remote.role or 0),
+            "role_label": _s(remote.role_label),
+            "message": _s(remote.message),
+            "is_seen": remote.is_seen,
+            "author_email": _s(user.email if user else None),
+            "author_name": " ".join(filter(None, [user.first_name, user.last_name])) if user else "",
+        },
+    )
+
+
+def case_children_refresh(*, case: Case, client: DebituraClient | None = None) -> None:
+    """Replace a case's timeline, chat, payments, files, exclusivity chain and validation items."""
+    client = client or get_client()
+    fetched = _children_fetch(client, str(case.id), CHILD_PARTS)
+    now = timezone.now()
+    with transaction.atomic():
+        columns = _children_write(case, fetched, now)
         Case.objects.filter(id=case.id).update(
             children_synced_at=now,
             children_stale=False,
@@ -912,13 +955,38 @@ def case_children_refresh(*, case: Case, client: DebituraClient | None = None) -
             children_priority=ChildPriority.OPEN
             if case.lifecycle in OPEN_LIFECYCLES
             else ChildPriority.CLOSED,
-            engagement_phase=_s(timeline.current_engagement_phase) or case.engagement_phase,
-            exclusivity_start=exclusivity.engagement_start_date if exclusivity else None,
-            exclusivity_status=_s(exclusivity.status) if exclusivity else "",
-            exclusive_period_end=(exclusivity.current_end_date if exclusivity else None)
-            or case.exclusive_period_end,
-            creditor_responded_at=validation.creditor_responded_at,
+            **columns,
         )
+
+
+def case_children_store(*, case_id: str, fetched: dict[str, Any]) -> None:
+    """Write some children of a case that were fetched (or put together) elsewhere, as the relay
+    does with a listing it read before its send plus Debitura's answer. Call inside a transaction."""
+    # Payments take the case's currency where Debitura leaves it out; the rest need only its id.
+    case = Case.objects.only("id", "currency").get(id=case_id) if "payments" in fetched else Case(id=case_id)
+    columns = _children_write(case, fetched, timezone.now())
+    if columns:
+        Case.objects.filter(id=case.id).update(**columns)
+
+
+def case_read_back(*, case_id: str, parts: Collection[str], client: DebituraClient) -> None:
+    """Re-read what an agent's action changed: the case itself ("case") and/or some of its
+    children (CHILD_PARTS). With every part it is case_refresh; a partial read leaves the case's
+    place in the children queue as it is (the rest may be stale)."""
+    if {"case", *CHILD_PARTS} <= set(parts):
+        case_refresh(case_id=case_id, client=client)
+        return
+    if "case" in parts:
+        try:
+            cases_upsert_page(remotes=[client.get_case(case_id)])
+        except NotFound:
+            Case.objects.filter(id=case_id, gone_at__isnull=True).update(gone_at=timezone.now())
+            return
+    children = [part for part in CHILD_PARTS if part in parts]
+    if children:
+        fetched = _children_fetch(client, case_id, children)
+        with transaction.atomic():
+            case_children_store(case_id=case_id, fetched=fetched)
 
 
 class ChildrenConflict(Exception):
@@ -934,11 +1002,13 @@ def _refuse_to_move(case: Case, chats: Sequence[types.Chat], files: Sequence[typ
         (ChatMessage, "chat message", [chat.id for chat in chats]),
         (CaseFile, "file", [f.id for f in files]),
     ):
-        elsewhere = model.objects.filter(id__in=ids).exclude(case=case).select_related("case").first()
-        if elsewhere is not None:
+        elsewhere = (
+            model.objects.filter(id__in=ids).exclude(case_id=case.id).values_list("id", "case__reference")
+        )
+        for child_id, reference in elsewhere[:1]:
             raise ChildrenConflict(
-                f"Debitura lists {label} {elsewhere.pk} on this case, but it belongs to case "
-                f"{elsewhere.case.reference} here; it was not moved."
+                f"Debitura lists {label} {child_id} on this case, but it belongs to case {reference} here; "
+                "it was not moved."
             )
 
 

@@ -269,7 +269,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
     "sync-team": {"task": "cases.sync_team", "schedule": 3600.0},
     "prune-webhook-events": {"task": "cases.prune_webhook_events", "schedule": crontab(hour=3, minute=15)},
-    "sweep-outbox": {"task": "cases.sweep_outbox", "schedule": 30.0, "options": {"expires": 30.0}},
+    "sweep-outbox": {"task": "cases.sweep_outbox", "schedule": 10.0, "options": {"expires": 10.0}},
 }
 
 # --- Debitura ---------------------------------------------------------------------------------
@@ -293,9 +293,10 @@ if DEBITURA_CHILDREN_SHARE > 1:
     raise ImproperlyConfigured("DEBITURA_CHILDREN_SHARE_PERCENT must be between 1 and 100.")
 
 # --- Outbox: how agents' actions are relayed to Debitura -----------------------------------------
-# A row left "sending" longer than this is taken as crashed mid-send and checked before resending;
-# it must exceed the Debitura timeout plus a check and a refresh.
-OUTBOX_LEASE_SECONDS = float(env_int("OUTBOX_LEASE_SECONDS", 300, minimum=DEBITURA_TIMEOUT_SECONDS * 3))
+# A worker renews the heartbeat of the row it sends four times a lease; a row whose heartbeat
+# stopped this long ago belongs to a dead worker and is checked before it is sent again. The
+# sweep (every 10 s) takes such rows back within lease + 10 s.
+OUTBOX_LEASE_SECONDS = float(env_int("OUTBOX_LEASE_SECONDS", 20, minimum=4))
 OUTBOX_BACKOFF_BASE_SECONDS = float(env_int("OUTBOX_BACKOFF_BASE_SECONDS", 10, minimum=1))
 OUTBOX_BACKOFF_CAP_SECONDS = float(
     env_int("OUTBOX_BACKOFF_CAP_SECONDS", 900, minimum=int(OUTBOX_BACKOFF_BASE_SECONDS))

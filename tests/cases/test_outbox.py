@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
+import time
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -364,6 +366,121 @@ def test_a_claimed_row_cannot_be_claimed_again(active_case, team_agent):
     assert reload(action).attempts == 1
 
 
+# --- Reading back what an action changed ---------------------------------------------------------
+
+
+def _requests(emulator: Any) -> list[str]:
+    return [f"{r.method} {r.template}" for r in emulator.request_log]
+
+
+@pytest.fixture
+def fetched_case(active_case, synced):
+    """The active case with its children fetched, as an agent who opened it has it."""
+    from cases.sync import case_children_refresh
+
+    case_children_refresh(case=active_case, client=synced)
+    active_case.refresh_from_db()
+    return active_case
+
+
+def test_a_note_costs_its_look_alike_count_and_its_post_and_shows_on_the_timeline_at_once(
+    fetched_case, team_agent, relay, emulator
+):
+    from cases.models import TimelineItem
+
+    _note(fetched_case, team_agent)
+    emulator.request_log.clear()
+
+    relay()
+
+    assert _requests(emulator) == ["GET /cases/{id}/timeline", "POST /cases/{id}/notes"]
+    newest = TimelineItem.objects.filter(case=fetched_case).order_by("-date", "-position").first()
+    assert (newest.type, newest.description) == ("Note", "Visited the debtor's office.")
+
+
+def test_a_chat_message_costs_one_request_and_joins_the_local_chat_from_debituras_answer(
+    fetched_case, team_agent, relay, emulator
+):
+    from cases.models import ChatMessage
+
+    action = case_chat_send(case=fetched_case, actor=team_agent, message="We called the debtor today.")
+    emulator.request_log.clear()
+
+    relay()
+
+    assert _requests(emulator) == ["POST /cases/{id}/chats"]
+    assert ChatMessage.objects.get(id=reload(action).response["id"]).message == "We called the debtor today."
+
+
+def test_a_payment_reads_back_the_case_for_its_remainder_and_nothing_else(
+    fetched_case, team_agent, relay, emulator
+):
+    action = record(fetched_case, team_agent, "25.00")
+    emulator.request_log.clear()
+
+    relay()
+
+    assert _requests(emulator) == ["POST /cases/{id}/payments", "GET /cases/{id}"]
+    fetched_case.refresh_from_db()
+    assert fetched_case.remainder == emulator.state.cases[str(fetched_case.pk)].remainder
+    payment = Payment.objects.get(pk=reload(action).payload["payment_id"])
+    assert (payment.state, payment.remote_id is not None) == (Payment.State.CONFIRMED, True)
+
+
+def test_a_case_whose_children_were_never_fetched_is_read_whole_after_an_action(
+    active_case, team_agent, relay, emulator
+):
+    from cases.models import TimelineItem
+
+    assert active_case.children_synced_at is None
+    _note(active_case, team_agent)
+    emulator.request_log.clear()
+
+    relay()
+
+    assert len(emulator.request_log) == 2 + 7  # the note and its count, then the case and six children
+    active_case.refresh_from_db()
+    assert active_case.children_synced_at is not None
+    assert TimelineItem.objects.filter(case=active_case, description="Visited the debtor's office.").exists()
+
+
+def test_read_backs_of_several_actions_on_one_case_are_folded_into_one(
+    fetched_case, team_agent, relay, emulator
+):
+    record(fetched_case, team_agent, "25.00")
+    _fees(fetched_case, team_agent)
+    record(fetched_case, team_agent, "26.00")
+    emulator.request_log.clear()
+
+    relay()
+
+    assert _requests(emulator).count("GET /cases/{id}") == 1
+    assert len(emulator.request_log) == 4  # three sends and one read of the case
+    fetched_case.refresh_from_db()
+    assert fetched_case.interest_fees == Decimal("3.30")
+
+
+def test_a_note_found_after_an_unclear_failure_reads_the_timeline_it_could_not_take_from_an_answer(
+    fetched_case, team_agent, relay, emulator
+):
+    from cases.models import TimelineItem
+
+    action = _note(fetched_case, team_agent)
+    emulator.set_faults(drop_rate=1.0, paths=["/cases/{id}/notes"], methods=["POST"])
+    relay()
+    emulator.clear_faults()
+    emulator.request_log.clear()
+
+    assert relay(now=LATER).counts == {Outcome.FOUND: 1}
+
+    assert _requests(emulator) == ["GET /cases/{id}/timeline", "GET /cases/{id}/timeline"]
+    assert reload(action).state == State.DONE
+    assert (
+        TimelineItem.objects.filter(case=fetched_case, description="Visited the debtor's office.").count()
+        == 1
+    )
+
+
 # --- Leases, sweeps, administration ------------------------------------------------------------
 
 
@@ -375,7 +492,7 @@ def test_a_row_left_sending_by_a_dead_worker_is_checked_after_its_lease_and_not_
     claimed = outbox._claim(NOW, str(action.pk))
     assert claimed is not None
     # As the relay does: count the look-alikes, send the note, and then the worker dies.
-    before = outbox._before_note(claimed, synced)
+    before, _ = outbox._before_note(claimed, synced)
     assert outbox._finish(claimed, NOW, payload={**claimed.payload, outbox.BEFORE: before})
     synced.create_note(str(active_case.pk), description=action.payload["description"])
 
@@ -386,6 +503,65 @@ def test_a_row_left_sending_by_a_dead_worker_is_checked_after_its_lease_and_not_
     assert reload(action).state == State.DONE
     assert action.attempts == 2
     assert len(posts(emulator, "/cases/{id}/notes")) == 1
+
+
+def test_a_row_whose_heartbeat_goes_on_is_not_taken_back_however_long_ago_it_was_claimed(
+    active_case, team_agent, relay, settings
+):
+    settings.OUTBOX_LEASE_SECONDS = 20
+    action = _note(active_case, team_agent)
+    assert outbox._claim(NOW, str(action.pk)) is not None
+    # The worker's heartbeat renewed the row a few seconds ago, five minutes after the claim.
+    OutboxAction.objects.filter(pk=action.pk).update(heartbeat_at=NOW + timedelta(minutes=5))
+
+    assert outbox.outbox_release_expired(now=NOW + timedelta(minutes=5, seconds=19)) == 0
+    assert outbox.outbox_release_expired(now=NOW + timedelta(minutes=5, seconds=21)) == 1
+    assert (reload(action).state, action.uncertain) == (State.PENDING, True)
+
+
+def test_a_row_taken_back_is_queued_at_once(
+    active_case, team_agent, queued_relays, settings, django_capture_on_commit_callbacks
+):
+    settings.OUTBOX_LEASE_SECONDS = 20
+    action = _note(active_case, team_agent)
+    outbox._claim(NOW, str(action.pk))
+    queued_relays.ids.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox.outbox_release_expired(now=NOW + timedelta(seconds=21))
+
+    assert queued_relays.ids == [str(action.pk)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_heartbeat_renews_a_slow_send_and_stops_with_it(
+    active_case, team_agent, synced, settings, monkeypatch
+):
+    settings.OUTBOX_LEASE_SECONDS = 4  # a beat a second
+    action = _note(active_case, team_agent)
+    claimed = outbox._claim(NOW, str(action.pk))
+    beats: list[Any] = []
+    send = outbox.HANDLERS[OutboxAction.Kind.NOTE].send
+
+    def slow_send(row: OutboxAction, client: Any) -> Any:
+        # Debitura takes its time: the send lasts until the heartbeat has renewed the row twice.
+        deadline = time.monotonic() + 30
+        while len(beats) < 2 and time.monotonic() < deadline:
+            stamp = OutboxAction.objects.get(pk=row.pk).heartbeat_at
+            if stamp != NOW and stamp not in beats:
+                beats.append(stamp)
+            threading.Event().wait(0.05)
+        return send(row, client)
+
+    monkeypatch.setitem(
+        outbox.HANDLERS, OutboxAction.Kind.NOTE, dataclasses.replace(outbox.HANDLERS["note"], send=slow_send)
+    )
+
+    assert outbox.outbox_relay_one(action=claimed, client=synced, now=NOW) == Outcome.DONE
+
+    assert NOW < beats[0] < beats[1]  # stamps count on from the claim's moment
+    assert outbox.outbox_release_expired(now=beats[1] + timedelta(seconds=3)) == 0
+    assert reload(action).state == State.DONE
 
 
 def test_an_unsent_note_is_sent_even_when_the_timeline_already_has_the_same_text(

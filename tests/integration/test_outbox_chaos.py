@@ -10,32 +10,23 @@ every row must be done and the emulator must hold each effect exactly once.
 from __future__ import annotations
 
 import logging
-import os
 import random
-import signal
-import subprocess
-import sys
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.files.base import ContentFile
 
 from cases import actions
-from cases.models import Case, OutboxAction, TeamMember
-from cases.sync import cases_sync_incremental
-from debitura.client import DebituraClient
-from debitura.throttle import NoThrottle
+from cases.models import Case, OutboxAction
+from tests.integration.workers import synced_with_team, worker_env, workers_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
 ACTIONS = 200
 KILL_AT_DONE = (50, 115)
 DEADLINE_SECONDS = 240
@@ -56,59 +47,6 @@ class Plan:
     payments_before: dict[str, Counter[Decimal]] = field(default_factory=dict)
     accepted: list[str] = field(default_factory=list)
     closed: list[str] = field(default_factory=list)
-
-
-class Workers:
-    """A `celery worker -B` process group that can be killed outright and started again."""
-
-    def __init__(self, env: dict[str, str], queue: str, log_path: Path, beat_path: Path) -> None:
-        self.env, self.queue, self.log_path, self.beat_path = env, queue, log_path, beat_path
-        self.process: subprocess.Popen[bytes] | None = None
-        self.starts = 0
-
-    def start(self) -> None:
-        self.starts += 1
-        with self.log_path.open("a") as log_file:
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "partnerportal",
-                    "worker",
-                    "--pool",
-                    "prefork",
-                    "--concurrency",
-                    "2",
-                    "--queues",
-                    self.queue,
-                    "--beat",
-                    "--schedule",
-                    str(self.beat_path),
-                    "--loglevel",
-                    "INFO",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--without-heartbeat",
-                    "--hostname",
-                    f"{self.queue}-{self.starts}@%h",
-                ],
-                cwd=ROOT,
-                env=self.env,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: one killpg takes the pool and beat
-            )
-
-    def kill(self) -> None:
-        assert self.process is not None
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.kill()
 
 
 def _plan(agent: Any, rng: random.Random, emulator: Any) -> Plan:
@@ -209,31 +147,17 @@ def test_two_hundred_actions_through_faults_and_two_worker_kills_apply_exactly_o
 ):
     emulator = emulator_server.emulator
     emulator.set_rate_limits(per_minute=1_000_000, per_hour=10_000_000, per_day=100_000_000)
-    with DebituraClient(emulator_server.url, emulator.api_key, throttle=NoThrottle()) as client:
-        run = cases_sync_incremental(client=client)
-    assert not run.error, run.error
-    member = next(u for u in emulator.state.users.values() if u.active)
-    TeamMember.objects.create(id=member.id, name=member.name, email=member.email, user=agent)
+    synced_with_team(emulator_server, agent)
 
-    queue = f"outbox-chaos-{uuid.uuid4().hex[:10]}"
-    settings.MEDIA_ROOT = tmp_path / "media"
-    from cases.tasks import relay_outbox
-
-    send = relay_outbox.apply_async
-    # This process queues to the test's own queue (the workers' default), not to a demo worker's.
-    monkeypatch.setattr(relay_outbox, "delay", lambda *args: send(args=args, queue=queue))
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.integration.worker_settings",
-        "OUTBOX_TEST_DB_NAME": str(settings.DATABASES["default"]["NAME"]),
-        "OUTBOX_TEST_QUEUE": queue,
-        "MEDIA_ROOT": str(tmp_path / "media"),
-        "DEBITURA_BASE_URL": emulator_server.url,
-        "DEBITURA_API_KEY": emulator.api_key,
-        "DEBITURA_TIMEOUT_SECONDS": "1",
-        "LOG_LEVEL": "INFO",
-    }
-    workers = Workers(env, queue, tmp_path / "worker.log", tmp_path / "beat-schedule")
+    env = worker_env(
+        name="outbox-chaos",
+        settings=settings,
+        server=emulator_server,
+        tmp_path=tmp_path,
+        monkeypatch=monkeypatch,
+        DEBITURA_TIMEOUT_SECONDS="1",
+    )
+    workers = workers_for(env, tmp_path)
     # 30% of the writes fail: 10% a 500 (before the effect), 10% a timeout and 10% a dropped
     # connection (both after the effect), from a fixed seed. Reads (the checks before a resend
     # and the refresh after success) are left alone: each timeout costs a second of wall time.

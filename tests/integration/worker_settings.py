@@ -7,8 +7,9 @@ from tests.settings import *  # noqa: F403
 from tests.settings import DATABASES
 
 DATABASES["default"]["NAME"] = os.environ["OUTBOX_TEST_DB_NAME"]
-# Longer than the client's read timeout (DEBITURA_TIMEOUT_SECONDS=1) plus a check and a refresh.
-OUTBOX_LEASE_SECONDS = float(os.environ.get("OUTBOX_LEASE_SECONDS", "8"))
+# Short: a live send keeps its row by its heartbeat (a beat a second), a killed worker's rows come
+# back after four seconds without one.
+OUTBOX_LEASE_SECONDS = float(os.environ.get("OUTBOX_LEASE_SECONDS", "4"))
 OUTBOX_BACKOFF_BASE_SECONDS = 0.5
 OUTBOX_BACKOFF_CAP_SECONDS = 4.0
 OUTBOX_SWEEP_GRACE_SECONDS = 3
