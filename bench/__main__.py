@@ -31,6 +31,12 @@ def main() -> int:
     print(f"\nThe outbox relay against the same actions posted with the bare client ({relay.ACTIONS} "
           f"actions, median of {relay.ROUNDS}; database: {database}):")  # fmt: skip
     print(table(relay.main()))
+    from bench import children
+
+    every, run = f"{children.BEAT_SECONDS:.0f} s", f"{children.SECONDS:.0f} s"
+    print(f"\nThe children queue on a first import of {children.CASES:,} cases, the beat's task every "
+          f"{every} for {run}, through the production rate limiter:")  # fmt: skip
+    print(table(children.main()))
     print(f"\n(benchmarks took {time.perf_counter() - started:.0f} s)")
     return 0
 

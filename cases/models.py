@@ -255,6 +255,12 @@ class Case(models.Model):
             models.Index(
                 fields=["children_stale", "-children_priority", "remote_updated_at"], name="case_child_queue"
             ),
+            # The first import's progress: cases whose children were never fetched, and the rate.
+            models.Index(
+                fields=["children_synced_at"],
+                condition=models.Q(gone_at__isnull=True),
+                name="case_children_synced",
+            ),
             # Only cases with unread messages: the navigation's total reads these few rows.
             models.Index(
                 fields=["is_test_case", "unread_messages"],
@@ -459,6 +465,46 @@ class SyncRun(models.Model):
     @property
     def succeeded(self) -> bool:
         return self.finished_at is not None and not self.error
+
+
+class ChildrenProgress(models.Model):
+    """How far the children (timeline, chat, payments, files ...) of every case have been fetched:
+    one row, measured by the children queue after each batch, read by the pages' notices."""
+
+    done = models.PositiveIntegerField(default=0, help_text="Visible cases whose children were fetched.")
+    total = models.PositiveIntegerField(default=0, help_text="Visible cases.")
+    per_minute = models.FloatField(default=0.0, help_text="Cases a minute: measured lately, else expected.")
+    measured = models.BooleanField(default=False, help_text="The rate was measured, not expected.")
+    measured_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "children progress"
+
+    def __str__(self) -> str:
+        return f"{self.done} of {self.total} cases with their children"
+
+    @property
+    def incomplete(self) -> bool:
+        return self.done < self.total
+
+    @property
+    def percent(self) -> int:
+        return self.done * 100 // self.total if self.total else 100
+
+    @property
+    def minutes_left(self) -> float | None:
+        return (self.total - self.done) / self.per_minute if self.per_minute > 0 else None
+
+    @property
+    def left_in_words(self) -> str:
+        """The estimate as a person says it: "about 2 h 5 min", "about 12 min"."""
+        minutes = self.minutes_left
+        if minutes is None:
+            return "an unknown time"
+        if minutes < 1:
+            return "less than a minute"
+        hours, rest = divmod(round(minutes), 60)
+        return f"about {hours} h {rest} min" if hours else f"about {rest} min"
 
 
 class WebhookEvent(models.Model):

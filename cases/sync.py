@@ -12,6 +12,7 @@ import hashlib
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Collection, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -20,7 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import OperationalError, connection, connections, transaction
-from django.db.models import Max, Q
+from django.db.models import Count, F, Max, Min, Q
 from django.utils import timezone
 
 from cases.bulk import upsert_plan
@@ -28,8 +29,10 @@ from cases.models import (
     Case,
     CaseFile,
     ChatMessage,
+    ChildrenProgress,
     ExclusivityExtension,
     LifecycleChoices,
+    OutboxAction,
     SyncRun,
     TeamMember,
     TimelineItem,
@@ -779,8 +782,69 @@ def cases_sync_full(*, client: DebituraClient | None = None, page_size: int = PA
     return _run_finish(run)
 
 
+# The rate is measured over the last ten minutes; pages read the progress at most every 15 s.
+CHILDREN_RATE_MINUTES = 10
+CHILDREN_PROGRESS_CACHE_SECONDS = 15
+
+
+def children_progress_measure(*, now: datetime | None = None) -> ChildrenProgress:
+    """Count the visible cases whose children were fetched at least once and the rate at which
+    the rest follows (over the last minutes, or before anything was measured what the rate limit
+    allows at the idle share), and keep it in the one ChildrenProgress row the pages read.
+
+    Run by the children queue after each batch: pages never count the case table themselves.
+    """
+    from cases.counts import case_counts
+
+    now = now or timezone.now()
+    total = sum(case_counts(include_test=True).values())  # the count triggers keep it: a few rows
+    since = now - timedelta(minutes=CHILDREN_RATE_MINUTES)
+    recent_filter = Q(children_synced_at__gte=since, gone_at__isnull=True)
+    # One read of the children_synced_at index: the never fetched, and those of the last minutes.
+    counts = Case.objects.filter(
+        Q(children_synced_at__isnull=True) | Q(children_synced_at__gte=since)
+    ).aggregate(
+        left=Count("id", filter=Q(children_synced_at__isnull=True, gone_at__isnull=True)),
+        recent=Count("id", filter=recent_filter),
+        first=Min("children_synced_at", filter=recent_filter),
+    )
+    if counts["recent"] > 1:
+        # Since the first refresh in the window, not the whole window (an import that began a
+        # minute ago is not ten times as slow as it is), and at least one beat of the queue (a
+        # batch is done within seconds of its start, then waits for the next).
+        span = max((now - counts["first"]).total_seconds(), CHILDREN_BEAT_SECONDS) / 60
+        per_minute, measured = counts["recent"] / span, True
+    else:
+        per_minute, measured = _children_budget(True, 60) / CHILD_REQUESTS_PER_CASE, False
+    progress, _ = ChildrenProgress.objects.update_or_create(
+        id=1,
+        defaults={
+            "done": max(0, total - counts["left"]),
+            "total": total,
+            "per_minute": per_minute,
+            "measured": measured,
+            "measured_at": now,
+        },
+    )
+    return progress
+
+
+def children_progress() -> ChildrenProgress:
+    """How far the children of every case have been fetched, as the children queue last measured
+    it (one row, kept 15 s in Django's cache); nothing to say before it first measured."""
+    from django.core.cache import cache
+
+    cached = cache.get("cases:children-progress")
+    if isinstance(cached, ChildrenProgress):
+        return cached
+    progress = ChildrenProgress.objects.filter(id=1).first() or ChildrenProgress(id=1)
+    cache.set("cases:children-progress", progress, CHILDREN_PROGRESS_CACHE_SECONDS)
+    return progress
+
+
 def sync_status() -> dict[str, Any]:
-    """What the header badge shows: the last successful sync, a running one, the last failure."""
+    """What the header badge shows: the last successful sync, a running one, the last failure,
+    and how far the first fetch of every case's children is."""
     latest = SyncRun.objects.order_by("-started_at").first()
     last_ok = SyncRun.objects.filter(finished_at__isnull=False, error="").order_by("-started_at").first()
     running = (
@@ -802,6 +866,7 @@ def sync_status() -> dict[str, Any]:
         "running": running,
         "failing_since": failing_since,
         "error": latest.error if latest is not None and latest.error else "",
+        "progress": children_progress(),
     }
 
 
@@ -1071,21 +1136,72 @@ def _children_queue(now: datetime) -> Any:
     )
 
 
-def cases_children_refresh_batch(*, client: DebituraClient | None = None, limit: int = 20) -> int:
-    """Refresh the children of the next stale cases in queue order; returns how many were tried.
+# The beat queues a children batch every 20 s (partnerportal.settings); a batch works this long at
+# most, so batches follow one another instead of piling up.
+CHILDREN_BEAT_SECONDS = 20.0
+CHILDREN_BATCH_SECONDS = 18.0
 
-    The client passed in (or the background client) spends only a share of the rate limit.
+
+def agents_waiting(*, now: datetime | None = None) -> bool:
+    """Whether an agent's action is on its way to Debitura (due, or being sent)."""
+    now = now or timezone.now()
+    return OutboxAction.objects.filter(
+        Q(state=OutboxAction.State.SENDING) | Q(state=OutboxAction.State.PENDING, next_attempt_at__lte=now)
+    ).exists()
+
+
+def cases_children_refresh_batch(
+    *, client: DebituraClient | None = None, limit: int | None = None, seconds: float = CHILDREN_BATCH_SECONDS
+) -> int:
+    """Refresh the children of the next stale cases in queue order, for `seconds` at most (and
+    `limit` cases, when given); returns how many were tried.
+
+    Without a client each case goes through the background client, chosen case by case: while an
+    agent's action is waiting it keeps to DEBITURA_CHILDREN_SHARE of the rate limit, otherwise it
+    may use DEBITURA_CHILDREN_IDLE_SHARE, the part agents leave unused. Both count in one bucket,
+    so when an agent acts, the queue waits until its own share has room again.
     """
-    client = client or children_client()
-    ids = list(_children_queue(timezone.now()).values_list("id", flat=True)[:limit])
+    deadline = time.monotonic() + seconds
     done = 0
-    for case_id in ids:
-        case = Case.objects.filter(id=case_id, children_stale=True).first()
-        if case is None:  # another worker got there first
-            continue
-        case_children_refresh_isolated(case=case, client=client)
-        done += 1
+    while limit is None or done < limit:
+        chunk = 20 if limit is None else min(20, limit - done)
+        ids = list(_children_queue(timezone.now()).values_list("id", flat=True)[:chunk])
+        if not ids:
+            break
+        for case_id in ids:
+            if done and time.monotonic() > deadline:
+                return done
+            spare = not agents_waiting()
+            # No more than the share allows in the batch's time: a batch never sleeps long in
+            # the rate limiter, holding a worker that an agent's action may need.
+            if client is None and (done + 1) * CHILD_REQUESTS_PER_CASE > _children_budget(spare, seconds):
+                return done
+            case = Case.objects.filter(id=case_id, children_stale=True).first()
+            if case is None:  # another worker got there first
+                continue
+            case_children_refresh_isolated(case=case, client=client or children_client(spare=spare))
+            done += 1
     return done
+
+
+def cases_children_queue_run(*, seconds: float = CHILDREN_BATCH_SECONDS) -> int:
+    """The beat's children task: a batch, then the progress the pages show, measured again."""
+    done = cases_children_refresh_batch(seconds=seconds)
+    if (
+        done
+        or ChildrenProgress.objects.filter(id=1, done__lt=F("total")).exists()
+        or not ChildrenProgress.objects.exists()
+    ):
+        children_progress_measure()
+    return done
+
+
+def _children_budget(spare: bool, seconds: float) -> float:
+    """Requests the children queue may make in `seconds` at its share of the per-minute limit."""
+    from debitura.throttle import DEBITURA_WINDOWS
+
+    share = settings.DEBITURA_CHILDREN_IDLE_SHARE if spare else settings.DEBITURA_CHILDREN_SHARE
+    return DEBITURA_WINDOWS[0].limit * share * seconds / DEBITURA_WINDOWS[0].seconds
 
 
 def case_children_request(*, case: Case, max_age: timedelta = timedelta(minutes=3)) -> bool:
@@ -1108,22 +1224,24 @@ def case_children_request(*, case: Case, max_age: timedelta = timedelta(minutes=
     return True
 
 
-_children_client: tuple[int, DebituraClient] | None = None
+_children_clients: dict[tuple[int, bool], DebituraClient] = {}
 
 
-def children_client() -> DebituraClient:
-    """A client whose requests count against a capped share of the key's rate limit."""
+def children_client(*, spare: bool = False) -> DebituraClient:
+    """A client whose requests count against a capped share of the key's rate limit: the
+    children share, or with `spare` the larger one for when no agent's action is waiting."""
     import os
 
     from debitura.client import client_from_settings
 
-    global _children_client
-    if _children_client is None or _children_client[0] != os.getpid():
-        _children_client = (
-            os.getpid(),
-            client_from_settings(share=("children", settings.DEBITURA_CHILDREN_SHARE)),
-        )
-    return _children_client[1]
+    slot = (os.getpid(), spare)
+    if slot not in _children_clients:
+        idle, busy = settings.DEBITURA_CHILDREN_IDLE_SHARE, settings.DEBITURA_CHILDREN_SHARE
+        # While agents act, the minute keeps to the children share; the hour and the day keep to
+        # the idle one, or an import that ran at the idle share for an hour would stop for the next.
+        share = idle if spare else (busy, idle, idle)
+        _children_clients[slot] = client_from_settings(share=("children", share))
+    return _children_clients[slot]
 
 
 # --- The team -----------------------------------------------------------------------------------

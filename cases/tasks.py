@@ -51,9 +51,9 @@ def sync_full() -> None:
 @shared_task(name="cases.refresh_children_batch", ignore_result=True)
 def refresh_children_batch() -> None:
     """Work through the child-refresh queue within its share of the rate limit."""
-    from cases.sync import cases_children_refresh_batch
+    from cases.sync import cases_children_queue_run
 
-    cases_children_refresh_batch()
+    cases_children_queue_run()
 
 
 @shared_task(
@@ -82,11 +82,13 @@ def refresh_case(case_id: str) -> None:
 def refresh_case_children(case_id: str) -> None:
     """Refresh one case's children now: an agent is looking at it."""
     from cases.models import Case
-    from cases.sync import case_children_refresh_isolated, children_client
+    from cases.sync import case_children_refresh_isolated, get_client
 
     case = Case.objects.filter(id=case_id, children_stale=True).first()
     if case is not None:  # already refreshed by someone else: nothing to do (debounce)
-        case_children_refresh_isolated(case=case, client=children_client())
+        # An agent waits for it: the whole budget, not the background queue's share (which a
+        # first import may be using up).
+        case_children_refresh_isolated(case=case, client=get_client())
 
 
 @shared_task(

@@ -12,7 +12,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -779,11 +779,12 @@ _singleton: tuple[int, DebituraClient] | None = None
 _singleton_lock = threading.Lock()
 
 
-def client_from_settings(*, share: tuple[str, float] | None = None) -> DebituraClient:
+def client_from_settings(*, share: tuple[str, float | Sequence[float]] | None = None) -> DebituraClient:
     """A new client configured from Django settings (DEBITURA_* and CELERY_BROKER_URL).
 
     `share=("children", 0.25)` caps this client's requests at that fraction of the key's
-    limits (they still count against the whole budget), for background queues.
+    limits (they still count against the whole budget), for background queues; a sequence gives
+    one fraction per window, shortest first.
     """
     from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured

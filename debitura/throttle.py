@@ -103,12 +103,17 @@ class SlidingWindowThrottle(ABC):
                 return
             self.sleep(wait)
 
-    def share(self, name: str, fraction: float) -> Self:
-        """A throttle on the same store that also caps its own use at `fraction` of each limit."""
-        if not 0 < fraction <= 1:
-            raise ValueError("fraction must be in (0, 1].")
+    def share(self, name: str, fraction: float | Sequence[float]) -> Self:
+        """A throttle on the same store that also caps its own use at `fraction` of each limit
+        (one fraction per window, shortest first, when a sequence is given)."""
         base = self.buckets[0]
-        windows = tuple(Window(w.seconds, max(1, math.floor(w.limit * fraction))) for w in base.windows)
+        fractions = [fraction] * len(base.windows) if isinstance(fraction, int | float) else list(fraction)
+        if len(fractions) != len(base.windows) or not all(0 < f <= 1 for f in fractions):
+            raise ValueError("fraction must be in (0, 1], one for each window when several are given.")
+        windows = tuple(
+            Window(w.seconds, max(1, math.floor(w.limit * f)))
+            for w, f in zip(base.windows, fractions, strict=True)
+        )
         clone = self._clone()
         clone.buckets = (*self.buckets, Bucket(name, windows))
         return clone

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -248,3 +249,132 @@ def test_a_transient_failure_stops_the_batch_without_blaming_the_case(emulator, 
 
     case.refresh_from_db()
     assert (case.children_error, case.children_failures, case.children_stale) == ("", 0, True)
+
+
+# --- The unused part of the rate limit ---------------------------------------------------------------
+
+
+@pytest.fixture
+def chosen_shares(monkeypatch, synced):
+    """Which background client each case went through: True for the idle share, else False."""
+    import cases.sync
+
+    chosen: list[bool] = []
+
+    def client(*, spare: bool = False):
+        chosen.append(spare)
+        return synced
+
+    monkeypatch.setattr(cases.sync, "children_client", client)
+    return chosen
+
+
+def test_with_no_agent_action_waiting_the_queue_uses_the_idle_share(chosen_shares):
+    assert cases_children_refresh_batch(limit=3) == 3
+    assert chosen_shares == [True, True, True]
+
+
+def test_while_an_agent_action_waits_the_queue_keeps_to_its_share(chosen_shares, active_case, team_agent):
+    from cases.actions import case_note_add
+
+    case_note_add(case=active_case, actor=team_agent, description="Called the debtor.")
+
+    assert cases_children_refresh_batch(limit=2) == 2
+    assert chosen_shares == [False, False]
+
+
+def test_a_batch_goes_on_until_its_time_is_spent(emulator, synced):
+    assert cases_children_refresh_batch(client=synced, seconds=0) == 1  # one case, then the time is up
+    stale = Case.objects.filter(children_stale=True).count()
+    assert cases_children_refresh_batch(client=synced) == stale  # 18 s is plenty for the rest
+    assert not Case.objects.filter(children_stale=True).exists()
+
+
+# --- How far the first import is -------------------------------------------------------------------
+
+
+@pytest.fixture
+def fresh_progress():
+    from django.core.cache import cache
+
+    cache.delete("cases:children-progress")
+    yield
+    cache.delete("cases:children-progress")
+
+
+def test_progress_counts_the_cases_whose_children_arrived_and_measures_the_rate(
+    emulator, synced, fresh_progress
+):
+    from cases.sync import children_progress, children_progress_measure
+
+    total = Case.objects.count()
+    cases_children_refresh_batch(client=synced, limit=10)
+    children_progress_measure()
+
+    progress = children_progress()
+
+    assert (progress.done, progress.total, progress.percent) == (10, total, 10 * 100 // total)
+    assert progress.measured
+    assert progress.per_minute == 30  # ten within the first beat (20 s) of the import
+    assert progress.left_in_words == f"about {round((total - 10) / 30)} min"
+
+
+def test_before_anything_arrived_the_estimate_comes_from_the_rate_limit(synced, fresh_progress, settings):
+    from cases.sync import children_progress_measure
+
+    settings.DEBITURA_CHILDREN_IDLE_SHARE = 0.9
+    progress = children_progress_measure()
+
+    assert (progress.done, progress.measured) == (0, False)
+    assert progress.per_minute == 2000 * 0.9 / CHILD_REQUESTS_PER_CASE  # 300 cases a minute
+    assert progress.incomplete
+
+
+def test_a_batch_spends_no_more_than_its_share_of_the_minute_in_its_time(chosen_shares, settings):
+    settings.DEBITURA_CHILDREN_IDLE_SHARE, settings.DEBITURA_CHILDREN_SHARE = 0.09, 0.03
+    # In 10 s: 9% of 2,000 a minute is 30 requests, five cases of six.
+    assert cases_children_refresh_batch(seconds=10) == 5
+
+
+def test_with_an_agent_action_waiting_a_batch_spends_the_smaller_share(
+    chosen_shares, settings, active_case, team_agent
+):
+    from cases.actions import case_note_add
+
+    settings.DEBITURA_CHILDREN_IDLE_SHARE, settings.DEBITURA_CHILDREN_SHARE = 0.09, 0.03
+    case_note_add(case=active_case, actor=team_agent, description="Called the debtor.")
+
+    assert cases_children_refresh_batch(seconds=10) == 1  # 3% of 2,000 in 10 s: ten requests
+
+
+def test_the_background_clients_keep_the_minute_to_their_share_and_the_hour_to_the_idle_one(
+    settings, tmp_path, monkeypatch
+):
+    import cases.sync
+    from cases.sync import children_client
+
+    settings.VAR_DIR, settings.CELERY_BROKER_URL = tmp_path, "filesystem://"
+    monkeypatch.setattr(cases.sync, "_children_clients", {})
+
+    def limits(spare: bool) -> list[int]:
+        throttle: Any = children_client(spare=spare)._throttle
+        return [window.limit for window in throttle.buckets[1].windows]
+
+    assert limits(True) == [1800, 18_000, 90_000]
+    # An import that ran at the idle share for an hour does not stop for the next one when an
+    # agent acts: only the minute drops to the children share.
+    assert limits(False) == [500, 18_000, 90_000]
+
+
+def test_the_beats_task_measures_the_progress_after_a_batch_and_stops_once_all_arrived(
+    debitura_is_emulator, fresh_progress, django_assert_max_num_queries
+):
+    from cases.models import ChildrenProgress
+    from cases.sync import cases_children_queue_run
+
+    assert cases_children_queue_run() == Case.objects.count()
+    progress = ChildrenProgress.objects.get()
+    assert (progress.done, progress.incomplete) == (Case.objects.count(), False)
+
+    with django_assert_max_num_queries(3):  # nothing stale, the row says done: no count
+        assert cases_children_queue_run() == 0

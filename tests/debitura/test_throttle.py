@@ -140,6 +140,20 @@ def test_a_share_counts_against_the_whole_budget_too(make_throttle, fake_clock: 
     assert fake_clock.sleeps == [pytest.approx(60)]
 
 
+def test_a_larger_share_of_the_same_name_counts_in_the_smaller_ones_bucket(
+    make_throttle, fake_clock: FakeClock
+) -> None:
+    # The children queue uses 90% while agents are idle; when an agent acts it drops to 25% and
+    # waits until its own requests in the window are under that again.
+    base = make_throttle((Window(60, 100),))
+    idle, busy = base.share("children", 0.9), base.share("children", 0.25)
+    for _ in range(90):
+        idle.acquire()
+    assert fake_clock.sleeps == []
+    busy.acquire()
+    assert fake_clock.sleeps == [pytest.approx(60)]
+
+
 def test_a_full_budget_also_holds_back_the_share(make_throttle, fake_clock: FakeClock) -> None:
     throttle = make_throttle((Window(60, 4),))
     background = throttle.share("refresh", 0.5)

@@ -89,3 +89,43 @@ def test_the_dashboard_counts_match_the_case_table_without_reading_it(agent_clie
     labels = dict(Case._meta.get_field("lifecycle").flatchoices)
     assert rows == {labels[row["lifecycle"]]: row["n"] for row in expected}
     assert response.context["case_count"] == sum(row["n"] for row in expected)
+
+
+@pytest.fixture
+def progress_uncached():
+    from django.core.cache import cache
+
+    cache.delete("cases:children-progress")
+    yield
+    cache.delete("cases:children-progress")
+
+
+def test_while_case_details_arrive_the_header_dashboard_and_ledger_say_how_far(
+    client, supervisor, synced, progress_uncached
+):
+    from cases.models import Case
+    from cases.sync import cases_children_refresh_batch, children_progress_measure
+
+    client.force_login(supervisor)
+    total = Case.objects.count()
+    cases_children_refresh_batch(client=synced, limit=5)
+    children_progress_measure()
+
+    assert f"Case details {5 * 100 // total}%" in badge(client)
+    dashboard = client.get(reverse("dashboard")).content.decode()
+    assert f"files of\n  5 of {total} cases so far" in dashboard
+    assert "Until then those cases show no payments" in dashboard
+    ledger = client.get(reverse("payments:ledger")).content.decode()
+    assert "Payments of the other cases are not in this ledger yet." in ledger
+
+
+def test_once_every_case_has_its_details_nothing_more_is_said(client, supervisor, synced, progress_uncached):
+    from cases.sync import cases_children_refresh_batch, children_progress_measure
+
+    client.force_login(supervisor)
+    cases_children_refresh_batch(client=synced)
+    children_progress_measure()
+
+    assert "Case details" not in badge(client)
+    assert "still arriving" not in client.get(reverse("dashboard")).content.decode()
+    assert "still arriving" not in client.get(reverse("payments:ledger")).content.decode()
