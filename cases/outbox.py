@@ -652,9 +652,16 @@ CLAIM_BATCH = 5
 
 
 def _claim_batch(
-    now: datetime, action_id: str | None = None, *, limit: int = CLAIM_BATCH
+    now: datetime,
+    action_id: str | None = None,
+    *,
+    limit: int = CLAIM_BATCH,
+    among: list[Any] | None = None,
+    counted: dict[Any, Any] | None = None,
 ) -> list[OutboxAction]:
-    """Take up to `limit` due rows (that row only, when an id is given) by moving them to SENDING.
+    """Take up to `limit` due rows (that row only, when an id is given; only those `among`, when
+    given) by moving them to SENDING, and write the look-alike counts taken for them (`counted`,
+    see _count_before_claim) into their payload in the same commit.
 
     On PostgreSQL the candidates are locked with SKIP LOCKED so concurrent claimers spread out;
     the conditional UPDATE is the claim itself and is race-free on every database.
@@ -663,6 +670,8 @@ def _claim_batch(
         due = _due(now)
         if action_id is not None:
             due = due.filter(pk=action_id)
+        if among is not None:
+            due = due.filter(pk__in=among)
         candidates = list(due.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit])
         if not candidates:
             return []
@@ -672,7 +681,37 @@ def _claim_batch(
         claimed = {
             a.pk: a for a in OutboxAction.objects.filter(pk__in=candidates, state=State.SENDING, sent_at=now)
         }
+        for pk, (kept, _listing) in (counted or {}).items():
+            action = claimed.get(pk)
+            if action is not None and BEFORE not in action.payload:
+                action.payload = {**action.payload, BEFORE: kept}
+                OutboxAction.objects.filter(pk=pk).update(payload=action.payload)
     return [claimed[pk] for pk in candidates if pk in claimed]
+
+
+def _count_before_claim(
+    now: datetime, action_id: str | None, limit: int, client: DebituraClient, read_backs: ReadBacks
+) -> tuple[list[Any], dict[Any, Any]]:
+    """The due rows a claim would take, and for those that count look-alikes before their first
+    send (notes, uploads) the count, taken now, outside any transaction: the claim then writes it
+    in its own commit instead of one more commit per action (a disk flush each on PostgreSQL).
+    The count is as old as the claim's batch is long (a fraction of a second), as a count taken
+    just before the send would be. A row whose count cannot be taken now takes it after the claim."""
+    due = _due(now)
+    if action_id is not None:
+        due = due.filter(pk=action_id)
+    rows = list(due.values_list("pk", "case_id", "kind", "payload")[:limit])
+    counted: dict[Any, Any] = {}
+    for pk, case_id, kind, payload in rows:
+        handler = HANDLERS[kind]
+        if handler.before is None or BEFORE in payload:
+            continue
+        row = OutboxAction(pk=pk, case_id=case_id, kind=kind, payload=payload)
+        try:
+            counted[pk] = handler.before(row, client, read_backs.known(str(case_id), handler.listing))
+        except Exception:
+            log.info("outbox count before the claim of action=%s failed; counted after it", pk, exc_info=True)
+    return [pk for pk, *_ in rows], counted
 
 
 def _claim(now: datetime, action_id: str | None = None) -> OutboxAction | None:
@@ -948,14 +987,19 @@ def _reads(action: OutboxAction, outcome: Outcome) -> frozenset[str]:
 
 
 def _send(
-    action: OutboxAction, client: DebituraClient, now: datetime, lease: Lease, read_backs: ReadBacks
+    action: OutboxAction,
+    client: DebituraClient,
+    now: datetime,
+    lease: Lease,
+    read_backs: ReadBacks,
+    listing: Any = None,
 ) -> Outcome:
+    """Check (an uncertain row), count the look-alikes (unless the claim did), send, record."""
     handler = HANDLERS[action.kind]
     try:
         if action.uncertain and handler.check is not None and handler.check(action, client):
             response = {"effectFound": True, "checkedAt": now.isoformat()}
             return Outcome.FOUND if _done(action, now, handler, None, response) else Outcome.LOST
-        listing = None
         if handler.before is not None and BEFORE not in action.payload:
             known = read_backs.known(str(action.case_id), handler.listing)
             kept, listing = handler.before(action, client, known)
@@ -998,16 +1042,17 @@ def outbox_relay_one(
     now: datetime | None = None,
     read_backs: ReadBacks | None = None,
     lease: Lease | None = None,
+    listing: Any = None,
 ) -> Outcome:
     """Send one claimed (SENDING) row, record the outcome, and read back what it changed (now,
     or folded with the case's other actions when `read_backs` is given)."""
     now = now or timezone.now()
     owed = read_backs or ReadBacks(client)
     if lease is not None:
-        outcome = _send(action, client, now, lease, owed)
+        outcome = _send(action, client, now, lease, owed, listing)
     else:
         with _heartbeats.hold([action], now) as leases:
-            outcome = _send(action, client, now, leases[action.pk], owed)
+            outcome = _send(action, client, now, leases[action.pk], owed, listing)
     log.info(
         "outbox send action=%s kind=%s case=%s attempt=%d outcome=%s",
         action.pk,
@@ -1042,9 +1087,9 @@ def outbox_relay_due(
     try:
         while report.attempted < limit:
             moment = now or timezone.now()
-            batch = _claim_batch(
-                moment, wanted, limit=1 if wanted else min(CLAIM_BATCH, limit - report.attempted)
-            )
+            size = 1 if wanted else min(CLAIM_BATCH, limit - report.attempted)
+            among, counted = _count_before_claim(moment, wanted, size, client, read_backs)
+            batch = _claim_batch(moment, wanted, limit=size, among=among, counted=counted) if among else []
             if not batch and wanted is not None:
                 wanted = None
                 continue
@@ -1060,6 +1105,7 @@ def outbox_relay_due(
                             now=moment,
                             read_backs=read_backs,
                             lease=leases[action.pk],
+                            listing=counted.get(action.pk, (None, None))[1],
                         )
                     except BaseException:
                         _unclaim(batch[number + 1 :], moment)

@@ -427,6 +427,27 @@ def test_a_payment_reads_back_the_case_for_its_remainder_and_nothing_else(
     assert (payment.state, payment.remote_id is not None) == (Payment.State.CONFIRMED, True)
 
 
+def test_a_notes_look_alike_count_is_written_by_its_claim_not_by_a_commit_of_its_own(
+    fetched_case, team_agent, relay, emulator, monkeypatch
+):
+    action = _note(fetched_case, team_agent)
+    finishes: list[dict[str, Any]] = []
+    finish = outbox._finish
+
+    def recorded(row: Any, now: Any, **changes: Any) -> bool:
+        finishes.append(changes)
+        return finish(row, now, **changes)
+
+    monkeypatch.setattr(outbox, "_finish", recorded)
+
+    relay()
+
+    assert reload(action).payload[outbox.BEFORE] == 0
+    assert [sorted(changes) for changes in finishes] == [
+        ["done_at", "last_error", "response", "state", "uncertain"]
+    ]  # the done row only: the count went with the claim
+
+
 def test_a_case_whose_children_were_never_fetched_is_read_whole_after_an_action(
     active_case, team_agent, relay, emulator
 ):
