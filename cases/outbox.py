@@ -681,11 +681,14 @@ def _claim_batch(
         claimed = {
             a.pk: a for a in OutboxAction.objects.filter(pk__in=candidates, state=State.SENDING, sent_at=now)
         }
+        counts = []
         for pk, (kept, _listing) in (counted or {}).items():
             action = claimed.get(pk)
             if action is not None and BEFORE not in action.payload:
                 action.payload = {**action.payload, BEFORE: kept}
-                OutboxAction.objects.filter(pk=pk).update(payload=action.payload)
+                counts.append(action)
+        if counts:
+            OutboxAction.objects.bulk_update(counts, ["payload"])
     return [claimed[pk] for pk in candidates if pk in claimed]
 
 
