@@ -221,6 +221,8 @@ CELERY_BROKER_URL = env_url(
 )
 _FS_BROKER = CELERY_BROKER_URL.startswith("filesystem://")
 if _FS_BROKER:
+    # kombu's transport, writing each message whole before a worker can see it (see the module).
+    CELERY_BROKER_TRANSPORT = "partnerportal.broker:Transport"
     _broker_dir = VAR_DIR / "celery" / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),

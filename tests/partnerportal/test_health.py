@@ -28,6 +28,8 @@ def test_healthz_is_503_when_the_broker_is_unreachable(client, monkeypatch):
     # Order matters for the undo: the configuration is read (and later restored) before the
     # environment variable that would shadow it is set.
     monkeypatch.setattr(celery_app.conf, "broker_url", "redis://127.0.0.1:9/0")
+    # The file-system broker's own transport class (CELERY_BROKER_TRANSPORT) would win over the URL.
+    monkeypatch.setattr(celery_app.conf, "broker_transport", None)
     monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:9/0")
     monkeypatch.setattr(celery_app.conf, "broker_connection_timeout", 1)
     response = client.get(reverse("healthz"))
