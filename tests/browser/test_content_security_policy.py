@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from accounts.roles import ADMINISTRATOR
 from cases.sync import cases_sync_incremental
+from tests.browser.case_page import open_entry
 from tests.cases.test_list import fresh_cache  # noqa: F401 (an autouse fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -130,3 +131,20 @@ def test_inline_script_that_slipped_into_an_htmx_swap_is_refused(page, sign_in, 
     refused = " ".join(violations.console)
     for what in ("Executing inline script", "Executing inline event handler", "Running the JavaScript URL"):
         assert f"{what} violates the following Content Security Policy directive" in refused
+
+
+def test_an_action_form_swapped_in_after_its_textarea_was_resized_causes_no_violation(
+    page, sign_in, team_agent, active_case, queued_relays, violations
+):
+    sign_in(team_agent)
+    page.goto(f"/cases/{active_case.id}/")
+    entry = open_entry(page, "Add a note")
+    note = entry.get_by_role("textbox", name="Note")
+    note.fill("Called the debtor.")
+    # Dragging a textarea's corner gives it an inline style (allowed: the browser's own doing);
+    # htmx must not copy that attribute onto the form it swaps in, which the policy refuses.
+    note.evaluate("(element) => { element.style.height = '150px'; }")
+    entry.get_by_role("button", name="Add note").click()
+    expect(entry.locator("#action-state-note")).to_contain_text("on its way to Debitura")
+
+    assert violations.all() == []

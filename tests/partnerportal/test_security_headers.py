@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -42,10 +43,14 @@ def test_every_page_refuses_inline_script_and_style_framing_and_plugins(
 
 
 @pytest.mark.django_db
-def test_htmx_is_told_not_to_inject_its_style_nor_to_eval(agent_client):
+def test_htmx_is_told_not_to_inject_its_style_nor_to_eval_nor_to_copy_style_attributes(agent_client):
     html = agent_client.get("/").content.decode()
-    config = """content='{"includeIndicatorStyles": false, "allowEval": false}'"""
-    assert f'<meta name="htmx-config" {config}>' in html
+    found = re.search(r"""<meta name="htmx-config" content='([^']*)'>""", html)
+    assert found, "no htmx-config"
+    config = json.loads(found.group(1))
+    assert config["includeIndicatorStyles"] is False
+    assert config["allowEval"] is False
+    assert "style" not in config["attributesToSettle"]
 
 
 # What the policy refuses, as it would appear in a template or a script that builds markup.
