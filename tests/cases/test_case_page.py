@@ -110,6 +110,22 @@ def test_the_page_lists_children_with_unread_creditor_messages_and_the_exclusivi
     assert html.count("→ until") == 5
 
 
+@pytest.mark.parametrize("status", ["Expired", "Terminated"])
+def test_the_head_says_an_exclusive_period_that_is_over_is_over_though_its_end_date_is_ahead(
+    client, team_agent, active_case, status
+):
+    # A case closed before its end date: Debitura says the period expired (or was terminated).
+    end = timezone.now() + timedelta(days=200)
+    Case.objects.filter(pk=active_case.pk).update(
+        lifecycle="Closed", exclusive_period_end=end, exclusivity_status=status
+    )
+    client.force_login(team_agent)
+    head = page(client, active_case).split('id="case-head"')[1].split("</header>")[0]
+    assert f"until {end:%Y-%m-%d}" in head
+    assert "days left" not in head
+    assert status.lower() in head
+
+
 def test_unread_creditor_messages_are_new_once_for_the_agent_who_opens_the_case_and_unread_for_a_viewer(
     client, team_agent, viewer, active_case
 ):
