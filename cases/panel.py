@@ -253,6 +253,8 @@ def panel_states(
         "panel_key": panel_key(names, consent=consent),
         "panel_states": [(name, states.get(name)) for name in names if name != "chat"],
         "chat_state": states.get("chat"),
+        # Whether the composer (and its state line) is on the page: not while the case takes no messages.
+        "chat_composer": "chat" in names,
         "lifecycle_state": states.get("lifecycle"),
     }
 

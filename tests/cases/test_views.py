@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
 import pytest
 from django.urls import reverse
@@ -207,3 +208,21 @@ def test_a_creditor_message_arriving_on_an_agents_open_page_shows_as_new_and_cou
     nav = client.get(reverse("cases:unread_nav")).content.decode()
     assert 'id="nav-unread"' in nav
     assert "unread</span>" not in nav
+
+
+@pytest.mark.parametrize("lifecycle", ["PendingVerification", "Active", "Closed"])
+def test_every_region_the_live_check_sends_has_its_place_on_the_page(
+    client, team_agent, cases_by_lifecycle, lifecycle
+):
+    # htmx logs an error (oobErrorNoTarget) for every out-of-band element the page has no place for.
+    case = cases_by_lifecycle(lifecycle)[0]
+    client.force_login(team_agent)
+    html = client.get(reverse("cases:detail", args=[case.id])).content.decode()
+    panel = unquote(re.search(r'hx-get="[^"]*live[^"]*panel=([^"]*)"', html).group(1))
+    stamp = case_stamp(case.id)
+    Case.objects.filter(id=case.id).update(remainder=1)  # something changed, not the forms
+    regions = live(client, case, stamp, panel).content.decode()
+    sent = re.findall(r'id="([^"]+)"[^>]*hx-swap-oob="true"', regions)
+
+    assert sent
+    assert [region for region in sent if f'id="{region}"' not in html] == []
