@@ -11,6 +11,7 @@ from django.utils import timezone
 from cases.filters import assignable_users
 from cases.forms import ActionForm, AmountField
 from cases.models import Case, LifecycleChoices, OutboxAction
+from partnerportal.templatetags.portal import money
 from payments.models import Payment
 from payments.services import LedgerFilters
 
@@ -89,9 +90,11 @@ class PaymentFieldsForm(ActionForm):
             and data.get("amount") is not None
             and abs(creditor + partner - data["amount"]) > PAYOUT_TOLERANCE
         ):
+            currency = self.case.currency
             self.add_error(
                 "payout_creditor",
-                f"The two parts add up to {creditor + partner}, not the amount {data['amount']}.",
+                f"The two parts add up to {money(creditor + partner, currency)}, "
+                f"not the amount {money(data['amount'], currency)}.",
             )
         return data
 
