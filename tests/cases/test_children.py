@@ -20,7 +20,7 @@ from cases.sync import (
     children_backoff,
 )
 from payments.models import Payment
-from tests.fixtures.cases import change_cases, hide_case
+from tests.fixtures.cases import change_cases, hide_case, list_a_payment_twice
 
 pytestmark = pytest.mark.django_db
 
@@ -151,14 +151,6 @@ def test_case_refresh_marks_a_case_debitura_no_longer_shows_as_gone(emulator, sy
 # --- One bad case never holds up the queue ---------------------------------------------------------
 
 
-def _poison_with_a_payment_listed_twice(emulator, case_id: str) -> None:
-    """Debitura lists one payment twice on the case: storing both breaks the (case, id) uniqueness."""
-    with emulator.state.lock:
-        remote = _remote(emulator, case_id)
-        payment = remote.payments[0] if remote.payments else next(iter(emulator.state.payments.values()))
-        remote.payments[:] = [*remote.payments, payment] if remote.payments else [payment, payment]
-
-
 def _queue_behind(poisoned: Case, count: int) -> list[Case]:
     """Mark `count` other cases stale behind the poisoned one, which an agent opened (first in line)."""
     Case.objects.update(children_stale=False)
@@ -172,7 +164,7 @@ def _queue_behind(poisoned: Case, count: int) -> list[Case]:
 
 def test_a_case_whose_children_cannot_be_stored_does_not_stop_the_ten_behind_it(emulator, synced):
     poisoned = Case.objects.filter(lifecycle="Active").order_by("id").first()
-    _poison_with_a_payment_listed_twice(emulator, str(poisoned.id))
+    list_a_payment_twice(emulator, str(poisoned.id))
     behind = _queue_behind(poisoned, 10)
 
     assert cases_children_refresh_batch(client=synced, limit=11) == 11
@@ -189,7 +181,7 @@ def test_a_case_whose_children_cannot_be_stored_does_not_stop_the_ten_behind_it(
 
 def test_a_failed_case_waits_out_its_backoff_and_each_failure_doubles_it_up_to_the_cap(emulator, synced):
     poisoned = Case.objects.filter(lifecycle="Active").order_by("id").first()
-    _poison_with_a_payment_listed_twice(emulator, str(poisoned.id))
+    list_a_payment_twice(emulator, str(poisoned.id))
     _queue_behind(poisoned, 1)
     cases_children_refresh_batch(client=synced, limit=2)
     before = sum(emulator.stats()["requests"].values())
