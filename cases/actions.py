@@ -273,6 +273,7 @@ def case_accept(
     case: Case,
     actor: Any,
     welcome_message: str,
+    welcome_template: str = "",
     partner_reference: str = "",
     assigned_user_email: str | None = None,
     interest_fees: Decimal | None = None,
@@ -283,7 +284,8 @@ def case_accept(
     """Accept (start) a Pending Verification case with a welcome message to the creditor.
 
     A fee left as None keeps the case's current one: the relay sends the fee the case has then,
-    because Debitura sets a fee left out of the request to 0.
+    because Debitura sets a fee left out of the request to 0. `welcome_template` is the message as
+    the agent wrote it, with the reference's placeholder; kept locally for "edit and resend".
     """
     custom_terms = case_custom_terms_reason(case=case)
     if custom_terms:
@@ -309,6 +311,7 @@ def case_accept(
         )
     payload = {
         "welcome_message": welcome_message,
+        "welcome_template": welcome_template,
         "user_email": user_email,
         "partner_reference": partner_reference,
         "assigned_user_email": assigned_user_email,

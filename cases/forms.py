@@ -241,12 +241,21 @@ class AcceptForm(ActionForm):
     interest_fees = amount_field("Interest", required=False)
     reminder_fees = amount_field("Reminder fees", required=False)
     collection_fees = amount_field("Collection fees", required=False)
+    # The fees as the form was drawn: a fee still at that value was not touched, even if the
+    # case's fee changed (a sync) between drawing and sending; it is not sent.
+    interest_fees_drawn = forms.CharField(widget=forms.HiddenInput, required=False, max_length=40)
+    reminder_fees_drawn = forms.CharField(widget=forms.HiddenInput, required=False, max_length=40)
+    collection_fees_drawn = forms.CharField(widget=forms.HiddenInput, required=False, max_length=40)
 
     def __init__(self, *args: Any, case: Case, team: list[TeamMember], **kwargs: Any) -> None:
         # The fees start from the case's: an accept changes only the fees the agent changes.
         initial = kwargs.setdefault("initial", {})
         for name in FEE_FIELDS:
             initial.setdefault(name, getattr(case, name))
+            current = getattr(case, name)
+            initial.setdefault(
+                f"{name}_drawn", "" if current is None else str(amount_as_written(current, case.currency))
+            )
         super().__init__(*args, case=case, **kwargs)
         field = self.fields["assigned_user_email"]
         assert isinstance(field, forms.ChoiceField)
@@ -268,9 +277,22 @@ class AcceptForm(ActionForm):
         return reference
 
     def _fee(self, name: str) -> Decimal | None:
-        # None means "the case's current fee": empty, or the value the form started from.
+        # None means "the case's current fee": empty, or the value the form was drawn with.
         value: Decimal | None = self.cleaned_data[name]
-        return None if value is None or value == getattr(self.case, name) else value
+        if value is None:
+            return None
+        return None if value == self._drawn(name) else value
+
+    def _drawn(self, name: str) -> Decimal | None:
+        """The fee the form showed when drawn; the case's current one if the page did not say."""
+        text = str(self.data.get(f"{name}_drawn", "")).strip() if self.is_bound else ""
+        if AMOUNT_TEXT.fullmatch(text):
+            try:
+                return Decimal(text)
+            except InvalidOperation:
+                pass
+        current: Decimal | None = getattr(self.case, name)
+        return current
 
     def clean_interest_fees(self) -> Decimal | None:
         return self._fee("interest_fees")
@@ -285,6 +307,8 @@ class AcceptForm(ActionForm):
         data = super().clean() or {}
         message = data.get("welcome_message")
         if message and "partner_reference" in data:
+            # Kept with the action, so "edit and resend" gets the placeholder back, not the reference.
+            data["welcome_template"] = message
             reference = welcome_reference(case=self.case, partner_reference=data["partner_reference"])
             data["welcome_message"] = message.replace(REFERENCE_PLACEHOLDER, reference)
             if len(data["welcome_message"]) > 5000:

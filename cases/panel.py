@@ -9,6 +9,7 @@ under the chat); closed cases take files only, merged ones nothing. Each entry i
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -139,11 +140,14 @@ def resend_initial(action: OutboxAction) -> dict[str, Any]:
     p = action.payload
     kind = Kind(action.kind)
     if kind == Kind.ACCEPT:
-        message = p.get("welcome_message", "")
         reference = p.get("partner_reference") or ""
-        if reference:
-            # The reference given then becomes the placeholder again: a new one is filled in.
-            message = message.replace(reference, REFERENCE_PLACEHOLDER)
+        # The message as the agent wrote it, with the placeholder a new reference fills in.
+        message = p.get("welcome_template") or p.get("welcome_message", "")
+        if reference and not p.get("welcome_template"):
+            # An action queued before the template was kept: the reference as a word of its own
+            # becomes the placeholder again (not "12" inside "2012").
+            pattern = rf"(?<![\w-]){re.escape(reference)}(?![\w-])"
+            message = re.sub(pattern, lambda _: REFERENCE_PLACEHOLDER, message)
         initial = {
             "welcome_message": message,
             "partner_reference": reference,

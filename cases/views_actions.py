@@ -123,6 +123,7 @@ def action_accept(request: HtmxHttpRequest, case_id: str) -> HttpResponse:
             case=case,
             actor=request.user,
             welcome_message=data["welcome_message"],
+            welcome_template=data.get("welcome_template", ""),
             partner_reference=data["partner_reference"],
             assigned_user_email=data["assigned_user_email"] or None,
             interest_fees=data["interest_fees"],

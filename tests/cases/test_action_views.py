@@ -13,6 +13,7 @@ from django.utils import timezone
 from cases.actions import case_fees_update
 from cases.models import Case, OutboxAction
 from cases.outbox import outbox_relay_due
+from cases.panel import resend_initial
 from partnerportal.models import AgencySettings
 from tests.fixtures.outbox import NOW
 
@@ -348,6 +349,32 @@ def test_accept_sends_a_fee_the_agent_changed(
     assert OutboxAction.objects.get(kind="accept").payload["reminder_fees"] == "10"
     outbox_relay_due(client=sync_client, now=NOW)
     assert emulator.state.cases[str(case.pk)].reminder_fees == Decimal("10")
+
+
+def test_a_fee_left_alone_is_not_sent_when_the_case_changed_after_the_form_was_drawn(
+    client, team_agent, pending_with_reminder_fees
+):
+    case = pending_with_reminder_fees
+    client.force_login(team_agent)
+    data = form_values(page_html(client, case), "action-accept")
+    assert data["reminder_fees"] == "25.00"
+    # A sync brings the creditor's new reminder fees while the agent is still on the form.
+    Case.objects.filter(pk=case.pk).update(reminder_fees=Decimal("40.0000"))
+    confirm = post(client, "accept", case, data).content.decode()
+    assert f"40.00 {case.currency} (unchanged)" in confirm  # the fee the case has now, kept
+    post(client, "accept", case, {**form_values(confirm, "action-accept"), "confirmed": "1"})
+    assert OutboxAction.objects.get(kind="accept").payload["reminder_fees"] is None
+
+
+def test_a_resent_accept_keeps_the_placeholder_where_the_agent_put_it(client, team_agent, pending_case):
+    client.force_login(team_agent)
+    data = form_values(page_html(client, pending_case), "action-accept")
+    # A short reference that also appears inside other words and numbers of the message.
+    data.update(partner_reference="20", welcome_message="Since 2020 we collect; quote {agency_reference}.")
+    post(client, "accept", pending_case, {**data, "confirmed": "1"})
+    action = OutboxAction.objects.get(kind="accept")
+    assert action.payload["welcome_message"] == "Since 2020 we collect; quote 20."
+    assert resend_initial(action)["welcome_message"] == "Since 2020 we collect; quote {agency_reference}."
 
 
 def test_the_welcome_message_follows_the_reference_the_agent_gives(client, team_agent, pending_case):

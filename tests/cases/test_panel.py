@@ -78,6 +78,23 @@ def test_a_done_action_says_so_for_half_a_day(active_case, team_agent):
     assert action_states([old], forms={"chat"}) == {}
 
 
+def test_an_older_failed_accept_puts_the_placeholder_back_only_for_the_reference_as_a_word(
+    pending_case, team_agent
+):
+    # Queued before the message's template was kept with the action.
+    failed = row(
+        pending_case,
+        team_agent,
+        "accept",
+        "failed",
+        payload={"welcome_message": "Since 2020 we collect; quote 20 (or 20-B).", "partner_reference": "20"},
+    )
+    assert (
+        resend_initial(failed)["welcome_message"]
+        == "Since 2020 we collect; quote {agency_reference} (or 20-B)."
+    )
+
+
 def test_a_failed_accept_comes_back_with_the_reference_as_a_placeholder_again(pending_case, team_agent):
     failed = row(
         pending_case,
