@@ -25,6 +25,7 @@ from debitura.client import DebituraClient, get_client
 from debitura.enums import WebhookEventType
 from debitura.errors import DebituraError
 from debitura.webhooks import SIGNATURE_HEADER, SignatureError, verify
+from partnerportal.locks import named_lock
 
 log = logging.getLogger(__name__)
 
@@ -85,10 +86,18 @@ def webhook_subscription_ensure(
 
     Registers the subscription when Debitura has none for the URL; when it has one whose secret
     this portal does not hold (registered elsewhere, or the database was replaced), asks for a new
-    secret; turns a disabled one back on. Safe to call at every start.
+    secret; turns a disabled one back on. Safe to call at every start, from several workers at
+    once: one at a time, so two workers never ask for a new secret each and keep the older one.
     """
     webhook_url_check(url)
     client = client or get_client()
+    with named_lock(f"webhook-subscription:{url}"):
+        return _subscription_ensure(url=url, client=client, test_mode=test_mode)
+
+
+def _subscription_ensure(
+    *, url: str, client: DebituraClient, test_mode: bool
+) -> tuple[WebhookSubscription, str]:
     hook = next((h for h in client.list_webhooks() if h.url == url), None)
     held = hook is not None and WebhookSubscription.objects.filter(id=hook.id, is_active=True).exists()
     if hook is None:

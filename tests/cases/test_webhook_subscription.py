@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import io
+import threading
 import time
 from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 import cases.management.commands.debitura_webhooks as command
 from cases import signals, webhooks
 from cases.models import Case, WebhookSubscription
 from cases.sync import case_children_refresh, cases_sync_incremental
 from debitura.client import get_client
+from partnerportal.locks import LockBusy, named_lock
 
 pytestmark = pytest.mark.django_db
 
@@ -138,3 +141,41 @@ def wait_for(condition: Any, timeout: float = 20.0) -> bool:
             return True
         time.sleep(0.05)
     return condition()
+
+
+def test_two_workers_starting_at_once_take_turns_so_the_secret_kept_is_debituras(
+    settings, debitura, emulator, monkeypatch
+):
+    # Two workers asking for a new secret at once could each store theirs in the other order than
+    # Debitura issued them, keeping a secret Debitura no longer signs with: the check and the
+    # write run under one lock across processes, held while Debitura is asked.
+    settings.DEBUG = True
+    seen: list[str] = []
+    list_webhooks = debitura.list_webhooks
+
+    def while_asking() -> Any:
+        def other_worker() -> None:
+            try:
+                with named_lock(f"webhook-subscription:{LOCAL_URL}", wait=False):
+                    seen.append("got the lock")
+            except LockBusy:
+                seen.append("busy")
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=other_worker)
+        thread.start()
+        thread.join()
+        return list_webhooks()
+
+    monkeypatch.setattr(debitura, "list_webhooks", while_asking)
+    register()
+    assert seen == ["busy"]
+
+
+def test_a_named_lock_is_free_again_after_its_block(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    with named_lock("job"):
+        pass
+    with named_lock("job", wait=False):
+        pass
