@@ -12,7 +12,6 @@ urlpatterns = [
     path("views/<int:view_id>/delete", views_list.saved_view_delete, name="saved_view_delete"),
     path("unread", views.unread_nav, name="unread_nav"),
     path("<uuid:case_id>/", views.case_detail, name="detail"),
-    path("<uuid:case_id>/children", views.case_children, name="children"),
     path("<uuid:case_id>/live", views.case_live, name="live"),
     path("<uuid:case_id>/accept", views_actions.action_accept, name="accept"),
     path("<uuid:case_id>/accept/reference", views_actions.accept_reference, name="accept_reference"),

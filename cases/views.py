@@ -153,16 +153,6 @@ def _panel(
 @require_GET
 @login_required
 @permission_required("accounts.view_cases", raise_exception=True)
-def case_children(request: HtmxHttpRequest, case_id: str) -> HttpResponse:
-    """The lower part of the case page (timeline, actions, payments, files), as it is now."""
-    case = get_object_or_404(Case, id=case_id)
-    context = {"case": case, **case_children_context(case)}
-    return render(request, "cases/_case_children.html", context)
-
-
-@require_GET
-@login_required
-@permission_required("accounts.view_cases", raise_exception=True)
 def unread_nav(request: HtmxHttpRequest) -> HttpResponse:
     """The navigation's count of unread creditor messages, asked again after a case changed."""
     return render(request, "cases/_nav_unread.html")

@@ -422,7 +422,7 @@ def test_the_list_shows_pending_uploads_then_the_file_with_who_uploaded_it(
         file=ContentFile(PDF, name="proof.pdf"),
         document_type="DemandLetter",
     )
-    children = reverse("cases:children", args=[active_case.pk])
+    children = reverse("cases:detail", args=[active_case.pk])
 
     before = client.get(children).content.decode()
     relay()
@@ -444,7 +444,7 @@ def test_a_failed_upload_stays_listed_with_debituras_words(client, team_agent, a
         emulator.state.cases[str(active_case.pk)].lifecycle = "Merged"
     relay()
 
-    html = client.get(reverse("cases:children", args=[active_case.pk])).content.decode()
+    html = client.get(reverse("cases:detail", args=[active_case.pk])).content.decode()
 
     assert "Upload failed" in html
 

@@ -6,6 +6,7 @@ import re
 import uuid
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 # Pages an anonymous user may see: the login forms and the health probe.
@@ -103,3 +104,14 @@ def test_pages_carry_csrf_for_htmx_and_the_vendored_assets(agent_client):
     assert "/static/django_htmx/htmx" in html
     assert "/static/vendor/pico/pico.min.css" in html
     assert "http://" not in html.split("<body")[0].replace("http://www.w3.org", "")  # no CDN in <head>
+
+
+@pytest.mark.django_db
+def test_portal_and_admin_pages_name_their_icon_so_browsers_do_not_ask_for_a_missing_favicon(
+    client, administrator
+):
+    client.force_login(administrator)
+    for url in ("/", "/admin/", "/admin/cases/case/"):
+        html = client.get(url).content.decode()
+        assert '<link rel="icon" href="/static/img/favicon.svg"' in html, url
+    assert finders.find("img/favicon.svg")
