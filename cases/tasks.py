@@ -6,7 +6,7 @@ recorded by the services themselves (SyncRun.error, OutboxAction.last_error).
 
 from __future__ import annotations
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from debitura.errors import TransientError
 
@@ -131,9 +131,21 @@ def prune_webhook_events() -> None:
     webhook_events_prune()
 
 
-@shared_task(name="cases.process_webhook", ignore_result=True, acks_late=True)
-def process_webhook(event_pk: int) -> None:
-    """Act on a stored webhook delivery: re-fetch the case it names."""
+WEBHOOK_TRIES = 6
+
+
+@shared_task(
+    name="cases.process_webhook",
+    bind=True,
+    ignore_result=True,
+    acks_late=True,
+    autoretry_for=(TransientError,),
+    retry_backoff=2,
+    retry_backoff_max=120,
+    max_retries=WEBHOOK_TRIES - 1,
+)
+def process_webhook(self: Task, event_pk: int) -> None:
+    """Act on a stored webhook delivery: re-fetch the case it names (tried again while Debitura is away)."""
     from cases.webhooks import webhook_event_process
 
-    webhook_event_process(event_pk=event_pk)
+    webhook_event_process(event_pk=event_pk, last_try=self.request.retries >= WEBHOOK_TRIES - 1)

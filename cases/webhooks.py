@@ -23,7 +23,7 @@ from django.utils import timezone
 from cases.models import WebhookEvent, WebhookSubscription
 from debitura.client import DebituraClient, get_client
 from debitura.enums import WebhookEventType
-from debitura.errors import DebituraError
+from debitura.errors import DebituraError, TransientError
 from debitura.webhooks import SIGNATURE_HEADER, SignatureError, verify
 from partnerportal.locks import named_lock
 
@@ -250,8 +250,12 @@ def _uuid_or_none(value: Any) -> str | None:
         return None
 
 
-def webhook_event_process(*, event_pk: int) -> None:
-    """Re-fetch the case a stored delivery names; record the outcome on the event."""
+def webhook_event_process(*, event_pk: int, last_try: bool = True) -> None:
+    """Re-fetch the case a stored delivery names; record the outcome on the event.
+
+    A failure that may pass (an outage, a 429) is raised while tries are left (`last_try` False),
+    the event staying received, so the task tries again instead of dropping the hint.
+    """
     from cases.sync import case_refresh
 
     event = WebhookEvent.objects.filter(pk=event_pk, state=WebhookEvent.State.RECEIVED).first()
@@ -260,6 +264,13 @@ def webhook_event_process(*, event_pk: int) -> None:
     try:
         if event.case_id:
             case_refresh(case_id=str(event.case_id))
+    except TransientError:
+        if not last_try:
+            raise
+        event.state, event.error = (
+            WebhookEvent.State.FAILED,
+            "Debitura did not answer; the next sync fetches it.",
+        )
     except DebituraError as exc:
         event.state, event.error = WebhookEvent.State.FAILED, str(exc)
     else:

@@ -15,8 +15,10 @@ from django.utils import timezone
 
 from cases import webhooks
 from cases.models import Case, WebhookEvent, WebhookSubscription
+from cases.tasks import process_webhook
 from cases.views_webhooks import debitura_webhook
 from cases.webhooks import MAX_BODY_BYTES, REJECTED_BODY_BYTES
+from debitura.errors import TransientError
 from debitura.webhooks import sign
 from tests.fixtures.cases import change_cases
 
@@ -81,6 +83,57 @@ def test_a_signed_webhook_updates_its_case_within_one_worker_cycle(
     assert event.signature_valid
     assert event.state == WebhookEvent.State.PROCESSED
     assert Case.objects.get(id=changed).remote_updated_at > before
+
+
+def test_a_delivery_that_meets_an_outage_is_tried_again_instead_of_dropped(
+    client,
+    emulator,
+    synced,
+    subscription,
+    debitura_is_emulator,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
+):
+    import cases.sync
+
+    changed = change_cases(emulator, 1)[0]
+    before = Case.objects.get(id=changed).remote_updated_at
+    refresh = cases.sync.case_refresh
+    calls: list[str] = []
+
+    def away_twice(*, case_id: str) -> object:
+        calls.append(case_id)
+        if len(calls) <= 2:
+            raise TransientError("Debitura did not answer (timeout).", ambiguous=False)
+        return refresh(case_id=case_id)
+
+    monkeypatch.setattr(cases.sync, "case_refresh", away_twice)
+    with django_capture_on_commit_callbacks():
+        deliver(client, envelope(changed))
+    process_webhook.apply(args=[WebhookEvent.objects.get().pk])  # retries run inline
+
+    assert len(calls) == 3
+    assert WebhookEvent.objects.get().state == WebhookEvent.State.PROCESSED
+    assert Case.objects.get(id=changed).remote_updated_at > before
+
+
+def test_a_delivery_still_failing_after_its_last_try_is_marked_failed(subscription, synced, monkeypatch):
+    import cases.sync
+
+    def away(*, case_id: str) -> object:
+        raise TransientError("Debitura did not answer (timeout).", ambiguous=False)
+
+    monkeypatch.setattr(cases.sync, "case_refresh", away)
+    event = WebhookEvent.objects.create(
+        event_id="evt-x", event_type="case.updated", case_id=Case.objects.first().id, body="{}"
+    )
+    with pytest.raises(TransientError):
+        webhooks.webhook_event_process(event_pk=event.pk, last_try=False)
+    assert WebhookEvent.objects.get().state == WebhookEvent.State.RECEIVED
+    webhooks.webhook_event_process(event_pk=event.pk, last_try=True)
+    event.refresh_from_db()
+    assert event.state == WebhookEvent.State.FAILED
+    assert "next sync" in event.error
 
 
 def test_the_answer_comes_before_the_case_is_fetched(
