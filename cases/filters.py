@@ -9,13 +9,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.db.models import F, Func, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
@@ -89,6 +91,22 @@ def assignable_users() -> list[tuple[str, str]]:
     return list(users)
 
 
+# The days a date filter takes: any case's, and far enough from year 1 and year 9999 that a day's
+# bounds in any time zone are still dates (9999-12-31 plus the day the "to" filter adds is not).
+FILTER_DATE_RANGE = (date(1900, 1, 1), date(2999, 12, 31))
+
+
+def _in_filter_range(day: date) -> None:
+    first, last = FILTER_DATE_RANGE
+    if not first <= day <= last:
+        raise ValidationError(f"Enter a date between {first} and {last}.", code="out_of_range")
+
+
+def filter_date_field(**kwargs: Any) -> forms.DateField:
+    """An optional date filter, refused outside FILTER_DATE_RANGE (shared by the case list and the ledger)."""
+    return forms.DateField(required=False, validators=[_in_filter_range], **kwargs)
+
+
 class CaseFilterForm(forms.Form):
     """The list's query string; invalid values are reported next to their field and ignored."""
 
@@ -103,8 +121,9 @@ class CaseFilterForm(forms.Form):
     country = forms.RegexField(required=False, regex=r"^[A-Za-z]{2}$", max_length=2, label="Debtor country")
     debtor_type = forms.ChoiceField(required=False, choices=[("", "Any")] + [(t, t) for t in DEBTOR_TYPES])
     # Validated by shape, not against the user list, so partial (htmx) renders need no user query.
+    # 18 digits at most: every id fits a 64-bit column, so no number reaches the database as too big.
     assigned = forms.RegexField(
-        required=False, regex=r"^(none|\d+)$", label="Assigned to", widget=forms.Select
+        required=False, regex=r"^(none|[0-9]{1,18})$", label="Assigned to", widget=forms.Select
     )
     amount_min = forms.DecimalField(required=False, max_digits=20, decimal_places=4, label="Amount from")
     amount_max = forms.DecimalField(required=False, max_digits=20, decimal_places=4, label="Amount to")
@@ -112,12 +131,12 @@ class CaseFilterForm(forms.Form):
         required=False, max_digits=20, decimal_places=4, label="Remainder from"
     )
     remainder_max = forms.DecimalField(required=False, max_digits=20, decimal_places=4, label="Remainder to")
-    created_from = forms.DateField(required=False, label="Created from")
-    created_to = forms.DateField(required=False, label="Created to")
-    updated_from = forms.DateField(required=False, label="Updated from")
-    updated_to = forms.DateField(required=False, label="Updated to")
-    due_from = forms.DateField(required=False, label="Due from")
-    due_to = forms.DateField(required=False, label="Due to")
+    created_from = filter_date_field(label="Created from")
+    created_to = filter_date_field(label="Created to")
+    updated_from = filter_date_field(label="Updated from")
+    updated_to = filter_date_field(label="Updated to")
+    due_from = filter_date_field(label="Due from")
+    due_to = filter_date_field(label="Due to")
     needs_info = forms.ChoiceField(required=False, choices=YES_NO, label="Needs info")
     disputed = forms.ChoiceField(required=False, choices=YES_NO)
     test = forms.BooleanField(required=False, label="Include test cases")
@@ -409,18 +428,51 @@ def cursor_encode(value: Any, pk: Any) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def cursor_decode(cursor: str) -> tuple[str | None, str] | None:
-    """(value, id) from a cursor, or None for anything malformed (the list then starts over)."""
+def cursor_decode(cursor: str, *, column: str | None = None) -> tuple[Any, str] | None:
+    """(value, id) from a cursor, or None for anything malformed (the list then starts over).
+
+    With `column`, the value is also read as that column's type (a datetime for dates, a Decimal
+    for amounts) and None unless the database can take it: a cursor is in the URL, so anyone can
+    write one, and "zzz" as a date or an id that is no UUID must not reach the query.
+    """
     try:
         value, pk = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, binascii.Error, TypeError):
         return None
     if not isinstance(pk, str) or not (value is None or isinstance(value, str)):
         return None
-    return value, pk
+    if column is None:
+        return value, pk
+    try:
+        pk = str(uuid.UUID(pk))
+        return (None if value is None else _cursor_value(column, value)), pk
+    except (ValidationError, ValueError, TypeError, OverflowError, ArithmeticError):
+        return None
 
 
-def _segments(column: str, value: str | None, pk: str, *, descending: bool, nullable: bool) -> list[Q]:
+def _cursor_value(column: str, value: str) -> Any:
+    """The cursor's value as the sort column holds it; raises for anything else."""
+    field: Any = (
+        get_user_model()._meta.get_field("username")
+        if column == SORTS["assigned"]
+        else Case._meta.get_field(column)
+    )
+    # JSON can carry what a query string cannot: NULs and lone surrogates, which no database takes.
+    value.encode()
+    if "\x00" in value:
+        raise ValueError("NUL in a cursor")
+    python = field.to_python(value)
+    for validator in field.validators:  # a column's length and digits: what a real row holds
+        validator(python)
+    if isinstance(python, datetime):
+        if timezone.is_naive(python):
+            raise ValueError("a cursor's time has its offset")
+        python.astimezone(UTC)  # 9999-12-31T23:00-05:00 is past year 9999 in UTC
+    field.get_db_prep_value(python, connection)
+    return python
+
+
+def _segments(column: str, value: Any, pk: str, *, descending: bool, nullable: bool) -> list[Q]:
     """Rows after (value, pk) in ORDER BY column [DESC], id [DESC], as conditions to read in turn.
 
     A nullable column orders as two segments, its NULL block first or last as the database puts
@@ -521,7 +573,7 @@ def cases_page(
     """
     column = SORTS[state.sort_key]
     nullable = _nullable(column)
-    cursor = cursor_decode(before or after or "")
+    cursor = cursor_decode(before or after or "", column=column)
     backwards = bool(before) and cursor is not None
     # Reading backwards is reading forwards in the reversed order, then flipping the rows.
     descending = state.descending != backwards

@@ -1,11 +1,16 @@
-"""Agency settings in Django admin: one row, no add or delete."""
+"""Agency settings in Django admin: one row, no add or delete; admin's "view on site" redirect,
+with its ids checked."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.contrib.contenttypes import views as contenttype_views
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
 from partnerportal.models import AgencySettings
@@ -25,3 +30,28 @@ class AgencySettingsAdmin(admin.ModelAdmin):
         # There is only ever one row: go straight to it.
         settings = AgencySettings.load()
         return HttpResponseRedirect(reverse("admin:partnerportal_agencysettings_change", args=[settings.pk]))
+
+
+def _primary_key(model: type[models.Model], value: Any) -> Any:
+    """`value` as the model's primary key, or None when no row could have it (too big, not a UUID)."""
+    field = model._meta.pk
+    assert field is not None
+    try:
+        python = field.to_python(value)
+        for validator in field.validators:
+            validator(python)
+    except (ValidationError, ValueError, TypeError):
+        return None
+    return python
+
+
+def view_on_site(request: HttpRequest, content_type_id: str, object_id: str) -> HttpResponse:
+    """Django's admin/r/<type>/<id>/ redirect once both ids are ones a row could have and the
+    type has a table: Django's own view answers 500 for a model without one (the permissions'
+    holder), a number beyond 64 bits or an id that is no UUID."""
+    type_id = _primary_key(ContentType, content_type_id)
+    content_type = ContentType.objects.filter(pk=type_id).first() if type_id is not None else None
+    model = content_type.model_class() if content_type else None
+    if model is None or not model._meta.managed or _primary_key(model, object_id) is None:
+        raise Http404("No such object.")
+    return contenttype_views.shortcut(request, content_type_id, object_id)

@@ -10,6 +10,10 @@ class PartnerPortalConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
+        from partnerportal.lookups import integer_lookups_register
+
+        integer_lookups_register()
+
         # The file-system broker and SQLite need their folders before the first connection.
         for folder in (
             settings.VAR_DIR,

@@ -7,6 +7,7 @@ from django.urls import include, path
 from accounts.forms import SignInForm
 from cases.views_webhooks import debitura_webhook
 from partnerportal import views
+from partnerportal.admin import view_on_site
 
 admin.site.site_header = "Partner Portal administration"
 admin.site.site_title = "Partner Portal admin"
@@ -28,5 +29,11 @@ urlpatterns = [
     path("cases/", include("cases.urls")),
     path("payments/", include("payments.urls")),
     path("webhooks/debitura/", debitura_webhook, name="debitura_webhook"),
+    # Ahead of admin.site.urls, whose own "view on site" it replaces (see partnerportal.admin).
+    path(
+        "admin/r/<str:content_type_id>/<path:object_id>/",
+        admin.site.admin_view(view_on_site),
+        name="admin_view_on_site",
+    ),
     path("admin/", admin.site.urls),
 ]

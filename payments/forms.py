@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from cases.filters import assignable_users
+from cases.filters import assignable_users, filter_date_field
 from cases.forms import ActionForm, AmountField
 from cases.models import Case, LifecycleChoices, OutboxAction
 from partnerportal.templatetags.portal import money
@@ -193,12 +193,10 @@ def payment_consent_pending(payment: Payment) -> OutboxAction | None:
 class LedgerFilterForm(forms.Form):
     """The ledger's query string; invalid values are reported and ignored."""
 
-    date_from = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    date_from = filter_date_field(
+        label="From", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
-    date_to = forms.DateField(
-        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    date_to = filter_date_field(label="To", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     currency = forms.ChoiceField(label="Currency", required=False)
     recipient = forms.ChoiceField(
         label="Received by", required=False, choices=[("", "Anyone"), *Payment.Recipient.choices]

@@ -7,6 +7,7 @@ correcting and deleting are outbox rows written by the services in cases/actions
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from datetime import date
@@ -271,6 +272,17 @@ def _resend_with_consent(payment: Payment, refused: OutboxAction, *, actor: Any,
 # --- The ledger ----------------------------------------------------------------------------------
 
 
+# Beyond this the ledger has no rows, and a bigger OFFSET is more than a database takes (2**63).
+MAX_OFFSET = 10**9
+_OFFSET = re.compile(r"[0-9]{1,10}")
+
+
+def _offset(value: str) -> int:
+    """The page's offset; anything but plain digits up to MAX_OFFSET is the first page, as before."""
+    value = value.strip()
+    return int(value) if _OFFSET.fullmatch(value) and int(value) <= MAX_OFFSET else 0
+
+
 def _ledger_form(request: HtmxHttpRequest) -> LedgerFilterForm:
     currencies = list(Payment.objects.order_by("currency").values_list("currency", flat=True).distinct())
     return LedgerFilterForm(request.GET, currencies=currencies)
@@ -283,10 +295,7 @@ def ledger(request: HtmxHttpRequest) -> HttpResponse:
     """Every payment across cases: filters, totals per currency, the agency's earnings per month."""
     form = _ledger_form(request)
     payments = payments_ledger(filters=form.filters())
-    try:
-        offset = max(0, int(request.GET.get("offset", "0")))
-    except ValueError:
-        offset = 0
+    offset = _offset(request.GET.get("offset", ""))
     rows = list(payments.select_related("case", "case__assigned_to")[offset : offset + LEDGER_PAGE_ROWS + 1])
     query = request.GET.copy()
     query.pop("offset", None)
