@@ -116,6 +116,19 @@ def document_name_safe(name: str) -> str:
     return stem[: MAX_NAME_LENGTH - len(extension)] + extension
 
 
+def document_download_name(name: str) -> str:
+    """A file name from Debitura as the browser is told to save it (Content-Disposition): its last
+    path component, without control or invisible characters (a right-to-left override turns
+    "invoice\u202efdp.exe" into "invoiceexe.pdf" on screen), nor the dots and spaces Windows
+    drops at either end."""
+    base = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip(". ")
+    if not base:
+        return "file"
+    extension = PurePath(base).suffix[:16]
+    return base if len(base) <= MAX_NAME_LENGTH else base[: MAX_NAME_LENGTH - len(extension)] + extension
+
+
 def document_check(*, file: Any) -> str:
     """Check an upload (name, extension, size, content); its safe name, or DocumentInvalid."""
     name = document_name_safe(file.name or "")

@@ -24,7 +24,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from cases.actions import ActionInvalid, case_file_upload
-from cases.documents import DocumentSizeLimit, case_file_open, document_served_as
+from cases.documents import DocumentSizeLimit, case_file_open, document_download_name, document_served_as
 from cases.forms import DocumentUploadForm
 from cases.models import Case, CaseFile, OutboxAction
 from cases.panel import PanelItem
@@ -152,7 +152,9 @@ def upload_open(request: HtmxHttpRequest, case_id: str, action_id: str) -> HttpR
 def _file_headers(
     response: HttpResponse | StreamingHttpResponse, name: str, *, inline: bool, size: int | None
 ) -> Any:
-    response["Content-Disposition"] = content_disposition_header(not inline, name) or "attachment"
+    # Debitura's name, as a base name a browser saves without asking (no folders, no controls).
+    safe = document_download_name(name)
+    response["Content-Disposition"] = content_disposition_header(not inline, safe) or "attachment"
     response["X-Content-Type-Options"] = "nosniff"
     # A PDF opened inline runs on the portal's origin: no scripts, no forms, no same-origin access.
     response["Content-Security-Policy"] = "sandbox"

@@ -32,6 +32,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from cases.models import Case, OutboxAction
 from debitura.client import DebituraClient, get_client
 from debitura.errors import DebituraError
+from partnerportal.spreadsheet import spreadsheet_text
 from partnerportal.templatetags.portal import minor_units, money
 from payments.models import Payment
 
@@ -358,9 +359,7 @@ def _cell(value: Any, currency: str) -> str:
     if isinstance(value, Decimal):
         rounded = money_round(value, currency)
         return str(rounded if rounded == value else value.normalize())
-    text = str(value)
-    # A cell starting with these is a formula to spreadsheet programs: never run a debtor's name.
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return spreadsheet_text(str(value))  # never run a debtor's name as a formula
 
 
 def payments_csv_rows(*, payments: QuerySet[Payment], chunk_size: int = CSV_CHUNK_ROWS) -> Iterator[str]:

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.actions import ActionInvalid, case_file_upload
-from cases.documents import DocumentInvalid, document_check, document_name_safe
+from cases.documents import DocumentInvalid, document_check, document_download_name, document_name_safe
 from cases.models import Case, CaseFile, OutboxAction
 from cases.outbox import Outcome
 from debitura.validation import MAX_UPLOAD_BYTES
@@ -517,6 +517,43 @@ def test_a_file_whose_bytes_do_not_match_its_name_is_never_shown_inline(
 
     assert response["Content-Type"] == "application/octet-stream"
     assert response["Content-Disposition"].startswith("attachment;")
+
+
+@pytest.mark.parametrize(
+    ("name", "disposition"),
+    [
+        ("../../etc/passwd.txt", 'attachment; filename="passwd.txt"'),
+        ("..\\..\\Windows\\win.ini.txt", 'attachment; filename="win.ini.txt"'),
+        ("/abs/path/rapport.csv", 'attachment; filename="rapport.csv"'),
+        ("brev\r\nX-Evil: 1\x00.txt", 'attachment; filename="brevX-Evil: 1.txt"'),
+        (" .. ", 'attachment; filename="file"'),
+    ],
+)
+def test_a_name_from_debitura_is_saved_under_its_base_name_only(
+    client, team_agent, active_case, emulator, synced, via_emulator, name, disposition
+):
+    case_file = _seed_remote_file(emulator, active_case, name, b"plain text\n")
+    client.force_login(team_agent)
+
+    response = open_file(client, case_file)
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == disposition
+    assert body(response) == b"plain text\n"
+
+
+@pytest.mark.parametrize(
+    ("given", "saved"),
+    [
+        ("invoice\u202etxt.exe", "invoicetxt.exe"),  # a right-to-left override shows it as invoiceexe.txt
+        ("ærbødigst rykker.pdf", "ærbødigst rykker.pdf"),
+        ("C:\\fakepath\\scan.png.", "scan.png"),
+        ("x" * 300 + ".pdf", "x" * 146 + ".pdf"),
+        ("", "file"),
+    ],
+)
+def test_download_names_keep_the_words_and_drop_folders_and_invisible_characters(given, saved) -> None:
+    assert document_download_name(given) == saved
 
 
 def _seed_remote_file(emulator: Any, case: Case, name: str, content: bytes) -> CaseFile:

@@ -248,6 +248,30 @@ def test_the_export_keeps_spreadsheet_formulas_inert(client, supervisor, two_cas
     assert rows[1][3] == '\'=HYPERLINK("http://evil")'
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        ' =HYPERLINK("http://evil")',
+        "\n=1+1",
+        "\r\n@SUM(A1)",
+        "  \t-2+3",
+        "\u00a0+cmd|' /C calc'!A0",  # a no-break space
+        "\u200b=1+1",  # a zero-width space
+        "\uff1d1+1",  # a full-width equals sign
+    ],
+)
+def test_a_formula_behind_white_space_or_invisible_characters_stays_inert(
+    client, supervisor, two_cases, name
+):
+    active, _ = two_cases
+    Case.objects.filter(pk=active.pk).update(debtor_name=name, creditor_name="Jens = Hansen - ApS")
+    PaymentFactory(case=active)
+    client.force_login(supervisor)
+    rows = read_csv(export(client))
+    assert rows[1][3] == f"'{name}"
+    assert rows[1][4] == "Jens = Hansen - ApS"  # a sign inside the text is no formula
+
+
 def test_the_export_streams_100000_rows_in_bounded_memory_and_few_queries(client, supervisor, two_cases):
     active, _ = two_cases
     total = 100_000
