@@ -7,14 +7,19 @@ that names the file. cases.actions.case_file_upload stores it and writes the out
 
 Opening a file always goes through the portal: the signed link Debitura handed out is
 refreshed when it is old or refused, the bytes are streamed, and the content type is ours
-(from the extension, confirmed by the first bytes), never the remote one.
+(from the extension, confirmed by the first bytes), never the remote one. Programs are not
+handed out, nor archives with one inside, by the same checks as an upload's.
 """
 
 from __future__ import annotations
 
 import codecs
+import lzma
+import shutil
+import tempfile
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -84,9 +89,34 @@ _OLE_STREAMS = {
     ".xls": ("Workbook".encode("utf-16-le"), "Book".encode("utf-16-le")),
 }
 _OOXML_PART = {".docx": "word/", ".xlsx": "xl/"}
-_RUNNABLE_IN_ZIP = frozenset(
-    {".exe", ".dll", ".scr", ".com", ".bat", ".cmd", ".msi", ".ps1", ".vbs", ".js", ".jar", ".lnk", ".hta"}
-)
+# Names Windows runs, opens as code or mounts: Outlook's blocked attachment types (Microsoft,
+# "Blocked attachments in Outlook", level 1) and the disk images that carry programs past it.
+_RUNNABLE = frozenset((
+    ".ade", ".adp", ".app", ".application", ".appref-ms", ".asp", ".aspx", ".asx", ".bas", ".bat", ".bgi",
+    ".cer", ".chm", ".cmd", ".cnt", ".com", ".cpl", ".crt", ".csh", ".der", ".diagcab", ".dll", ".exe",
+    ".fxp", ".gadget", ".grp", ".hlp", ".hpj", ".hta", ".htc", ".inf", ".ins", ".isp", ".its", ".jar",
+    ".jnlp", ".js", ".jse", ".ksh", ".lnk", ".mad", ".maf", ".mag", ".mam", ".maq", ".mar", ".mas",
+    ".mat", ".mau", ".mav", ".maw", ".mcf", ".mda", ".mdb", ".mde", ".mdt", ".mdw", ".mdz", ".msc",
+    ".msh", ".msh1", ".msh2", ".mshxml", ".msh1xml", ".msh2xml", ".msi", ".msix", ".msp", ".mst", ".msu",
+    ".ocx", ".ops", ".osd", ".pcd", ".pif", ".pl", ".plg", ".prf", ".prg", ".printerexport", ".ps1",
+    ".ps1xml", ".ps2", ".ps2xml", ".psc1", ".psc2", ".psd1", ".psdm1", ".psm1", ".pst", ".py", ".pyc",
+    ".pyo", ".pyw", ".pyz", ".pyzw", ".reg", ".scf", ".scr", ".sct", ".settingcontent-ms", ".shb", ".shs",
+    ".sys", ".theme", ".tmp", ".url", ".vb", ".vbe", ".vbp", ".vbs", ".vhd", ".vhdx", ".vsmacros", ".vsw",
+    ".webpnp", ".website", ".ws", ".wsb", ".wsc", ".wsf", ".wsh", ".xbap", ".xll", ".xnk", ".iso", ".img",
+    ".appx", ".appxbundle", ".msixbundle", ".library-ms", ".search-ms",
+))  # fmt: skip
+# Archives the portal cannot look into: one inside a zip would carry anything past the check.
+_SEALED_ARCHIVES = frozenset((
+    ".7z", ".rar", ".cab", ".arj", ".lzh", ".lha", ".ace", ".tar", ".tgz", ".gz", ".bz2", ".xz", ".zst",
+    ".z", ".cpio", ".dmg", ".wim", ".zipx",
+))  # fmt: skip
+# A zip inside a zip inside a zip is as deep as a document bundle goes; the rest is a zip bomb's
+# shape, as are more files or more unpacked bytes (declared, over every level) than these.
+MAX_ARCHIVE_DEPTH = 3
+MAX_ARCHIVE_ENTRIES = 10_000
+MAX_UNPACKED_BYTES = 10 * MAX_UPLOAD_BYTES  # documents pack to a tenth at best
+# Files from Debitura that are archives are read whole and checked before the first byte is sent.
+MAX_OPENED_ARCHIVE_BYTES = 4 * MAX_UPLOAD_BYTES
 _WINDOWS_RESERVED = frozenset(
     {"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(10)} | {f"lpt{i}" for i in range(10)}
 )
@@ -94,6 +124,11 @@ _WINDOWS_RESERVED = frozenset(
 
 class DocumentInvalid(ValueError):
     """The file cannot be uploaded; the message says why, in words for the agent."""
+
+
+class DocumentRefused(Exception):
+    """A file from Debitura the portal does not hand out (a program, an archive holding one, or
+    one too big to check); the message says why, as "it ...", in words for the agent."""
 
 
 # --- Checks before anything is stored or sent ----------------------------------------------------
@@ -247,19 +282,129 @@ def _zip_problem(file: Any, extension: str) -> str | None:
     try:
         with zipfile.ZipFile(file) as archive:
             names = archive.namelist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+    except _UNREADABLE:
         return f"is damaged or not a {extension} file (its archive cannot be read)."
-    if extension == ".zip":
-        runnable = sorted({n for n in names if PurePath(n).suffix.lower() in _RUNNABLE_IN_ZIP})
-        if runnable:
-            return f"contains programs or scripts ({', '.join(runnable[:3])}); they are not accepted."
-        return None
-    part = _OOXML_PART[extension]
-    if "[Content_Types].xml" not in names or not any(n.startswith(part) for n in names):
-        return f"is a zip archive but not a {extension} document."
-    if any(n.lower().endswith("vbaproject.bin") for n in names):
-        return "contains macros; save it without macros (as a plain .docx or .xlsx) and try again."
+    if extension in _OOXML_PART:
+        part = _OOXML_PART[extension]
+        if "[Content_Types].xml" not in names or not any(n.startswith(part) for n in names):
+            return f"is a zip archive but not a {extension} document."
+        if any(n.lower().endswith("vbaproject.bin") for n in names):
+            return "contains macros; save it without macros (as a plain .docx or .xlsx) and try again."
+    return archive_problem(file)
+
+
+_UNREADABLE = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    NotImplementedError,  # a compression method Python cannot unpack (Deflate64, PPMd)
+    OSError,
+    ValueError,
+    EOFError,
+    zlib.error,
+    lzma.LZMAError,
+)
+
+
+@dataclass
+class _Unpacked:
+    """What the archive walk has counted so far, over every level."""
+
+    entries: int = 0
+    size: int = 0
+
+
+def archive_problem(
+    file: IO[bytes] | Any, *, depth: int = 1, within: str = "", seen: Any = None
+) -> str | None:
+    """Why a zip (a .docx and .xlsx too) is refused (ending the sentence "<name> ..."), or None.
+
+    Every entry at every level is looked at: a name outside the archive's folder (../x, /x, C:x,
+    backslashes counted as folders), a program or script by its name as Windows reads it
+    (run.exe. and "run.exe " are run.exe) or by its first bytes (an MZ program called "notes"),
+    an archive the portal cannot open, a password. Zips inside are opened up to
+    MAX_ARCHIVE_DEPTH; more than MAX_ARCHIVE_ENTRIES files or MAX_UNPACKED_BYTES unpacked (as the
+    archives declare them, which is also all zipfile will unpack) is a zip bomb.
+    """
+    unpacked = seen or _Unpacked()
+    file.seek(0)
+    try:
+        with zipfile.ZipFile(file) as archive:
+            entries = archive.infolist()
+            unpacked.entries += len(entries)
+            unpacked.size += sum(entry.file_size for entry in entries)
+            if unpacked.entries > MAX_ARCHIVE_ENTRIES:
+                return f"holds more than {MAX_ARCHIVE_ENTRIES:,} files; it is not accepted."
+            if unpacked.size > MAX_UNPACKED_BYTES:
+                megabytes = MAX_UNPACKED_BYTES // 1024 // 1024
+                return f"unpacks to more than {megabytes} MB (a zip bomb?); it is not accepted."
+            problem = _entry_names_problem([entry.filename for entry in entries], within)
+            if problem:
+                return problem
+            for entry in entries:
+                name = f"{within}{entry.filename}"
+                if entry.is_dir():
+                    continue
+                if entry.flag_bits & 0x1:
+                    return f"has password-protected files ({name}); the portal cannot check them."
+                with archive.open(entry) as member:
+                    head = member.read(4096)
+                    program = _program(head) or ("a script" if head.startswith(b"#!") else None)
+                    if program:
+                        return f"contains programs or scripts ({name}: {program}); they are not accepted."
+                    if head.startswith(_ZIP):
+                        problem = _inner_archive_problem(member, head, entry, within, depth, unpacked)
+                        if problem:
+                            return problem
+    except _UNREADABLE:
+        where = f" ({within.rstrip('/')})" if within else ""
+        return f"is damaged or an archive in it cannot be read{where}."
     return None
+
+
+def _inner_archive_problem(
+    member: IO[bytes], head: bytes, entry: zipfile.ZipInfo, within: str, depth: int, unpacked: _Unpacked
+) -> str | None:
+    name = f"{within}{entry.filename}"
+    if depth >= MAX_ARCHIVE_DEPTH:
+        return f"nests archives more than {MAX_ARCHIVE_DEPTH} deep ({name}); it is not accepted."
+    if entry.file_size > MAX_UPLOAD_BYTES:
+        return f"contains an archive of more than 25 MB unpacked ({name}); it is not accepted."
+    # Read into a spooled file (zipfile needs to seek); its bytes were counted in `unpacked`.
+    with tempfile.SpooledTemporaryFile(max_size=_CHUNK) as inner:
+        inner.write(head)
+        shutil.copyfileobj(member, inner, _CHUNK)
+        return archive_problem(inner, depth=depth + 1, within=f"{name}/", seen=unpacked)
+
+
+def _entry_names_problem(names: list[str], within: str) -> str | None:
+    """Names outside the archive's folder, of programs, of archives the portal cannot open."""
+    for words, bad in (
+        ("has files outside its own folder ({}); they are not accepted.", [n for n in names if _escapes(n)]),
+        (
+            "contains programs or scripts ({}); they are not accepted.",
+            [n for n in names if _windows_suffix(n) in _RUNNABLE],
+        ),
+        (
+            "contains archives the portal cannot look into ({}); they are not accepted.",
+            [n for n in names if _windows_suffix(n) in _SEALED_ARCHIVES],
+        ),
+    ):
+        if bad:
+            return words.format(", ".join(f"{within}{n}" for n in bad[:3]))
+    return None
+
+
+def _escapes(name: str) -> bool:
+    path = name.replace("\\", "/")
+    drive = len(path) > 1 and path[1] == ":"
+    return path.startswith("/") or drive or ".." in path.split("/")
+
+
+def _windows_suffix(name: str) -> str:
+    """The extension Windows goes by: after the last folder (either slash), before an NTFS
+    stream (run.exe:x), without the dots and spaces it drops at the end (run.exe. is run.exe)."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1].split(":", 1)[0].rstrip(". ")
+    return PurePath(base).suffix.lower() if base else ""
 
 
 class DocumentSizeLimit(FileUploadHandler):
@@ -347,6 +492,7 @@ class OpenedFile:
     _head: bytes
     _download: FileDownload
     _rest: Iterator[bytes]
+    _spool: IO[bytes] | None = None  # an archive, read whole and checked before it is sent
 
     def __iter__(self) -> Iterator[bytes]:
         if self._head:
@@ -355,6 +501,37 @@ class OpenedFile:
 
     def close(self) -> None:
         self._download.close()
+        if self._spool is not None:
+            self._spool.close()
+
+
+def _chunks(file: IO[bytes]) -> Iterator[bytes]:
+    while chunk := file.read(_CHUNK):
+        yield chunk
+
+
+def _opened_archive(head: bytes, rest: Iterator[bytes]) -> IO[bytes]:
+    """The whole archive in a spooled file, once archive_problem has found nothing in it."""
+    spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=_CHUNK)  # noqa: SIM115 (OpenedFile closes it)
+    try:
+        spool.write(head)
+        size = len(head)
+        for chunk in rest:
+            size += len(chunk)
+            if size > MAX_OPENED_ARCHIVE_BYTES:
+                limit = MAX_OPENED_ARCHIVE_BYTES // 1024 // 1024
+                raise DocumentRefused(
+                    f"it is an archive of more than {limit} MB, too big to check for programs."
+                )
+            spool.write(chunk)
+        problem = archive_problem(spool)
+        if problem:
+            raise DocumentRefused(f"it {problem}")
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return spool
 
 
 def case_file_link_refresh(
@@ -383,7 +560,8 @@ def case_file_open(
     refresh: Callable[..., CaseFile] = case_file_link_refresh,
 ) -> OpenedFile:
     """Start streaming a case's file from Debitura: a fresh link when the stored one is old or
-    refused, and a content type from the extension that the first bytes must confirm."""
+    refused, and a content type from the extension that the first bytes must confirm. A program,
+    or an archive with one inside (read whole and checked first), is DocumentRefused."""
     client = client or get_client()
     now = now or timezone.now()
     refreshed = False
@@ -406,6 +584,18 @@ def case_file_open(
         download.close()
         raise
     content_type, inline = document_served_as(case_file.file_name, head)
+    spool = None
+    try:
+        # Programs are not handed out, nor archives (a .docx or .xlsx too) holding one.
+        program = _program(head)
+        if program:
+            raise DocumentRefused(f"it looks like {program}; the portal does not hand out programs.")
+        if head.startswith(_ZIP):
+            spool = _opened_archive(head, rest)
+            head, rest = b"", _chunks(spool)
+    except BaseException:
+        download.close()
+        raise
     if download.size is not None and download.size != case_file.size:
         CaseFile.objects.filter(pk=case_file.pk).update(size=download.size)
     return OpenedFile(
@@ -416,4 +606,5 @@ def case_file_open(
         _head=head,
         _download=download,
         _rest=rest,
+        _spool=spool,
     )

@@ -24,7 +24,13 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from cases.actions import ActionInvalid, case_file_upload
-from cases.documents import DocumentSizeLimit, case_file_open, document_download_name, document_served_as
+from cases.documents import (
+    DocumentRefused,
+    DocumentSizeLimit,
+    case_file_open,
+    document_download_name,
+    document_served_as,
+)
 from cases.forms import DocumentUploadForm
 from cases.models import Case, CaseFile, OutboxAction
 from cases.panel import PanelItem
@@ -118,7 +124,7 @@ def file_open(request: HtmxHttpRequest, case_id: str, file_id: str) -> HttpRespo
     case_file = get_object_or_404(CaseFile, id=file_id, case_id=case_id)
     try:
         opened = case_file_open(case_file=case_file)
-    except DebituraError as exc:
+    except (DebituraError, DocumentRefused) as exc:
         return _cannot_open(request, case_file.case_id, case_file.file_name, exc)
     response = StreamingHttpResponse(opened, content_type=opened.content_type)
     return _file_headers(response, opened.file_name, inline=opened.inline, size=opened.size)
@@ -164,8 +170,12 @@ def _file_headers(
     return response
 
 
-def _cannot_open(request: HtmxHttpRequest, case_id: uuid.UUID, name: str, exc: DebituraError) -> HttpResponse:
-    if isinstance(exc, NotFound):
+def _cannot_open(
+    request: HtmxHttpRequest, case_id: uuid.UUID, name: str, exc: DebituraError | DocumentRefused
+) -> HttpResponse:
+    if isinstance(exc, DocumentRefused):
+        reason = str(exc).rstrip(".")
+    elif isinstance(exc, NotFound):
         reason = "it is no longer on the case at Debitura"
     elif isinstance(exc, TransientError):
         reason = "Debitura did not answer in time; try again in a moment"

