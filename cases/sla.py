@@ -42,6 +42,10 @@ class SlaClock:
     def label(self) -> str:
         return f"{duration_words(self.elapsed)} of 1 business day"
 
+    @property
+    def short(self) -> str:
+        return duration_words(self.elapsed)
+
 
 def sla_clock(assigned_at: datetime | None, *, now: datetime | None = None) -> SlaClock | None:
     if assigned_at is None:

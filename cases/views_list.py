@@ -33,26 +33,26 @@ from cases.filters import (
     list_state,
     tab_counts,
 )
+from cases.list_rows import case_rows_mark
 from cases.lookup import LookupForm, cases_lookup
-from cases.models import Case, LifecycleChoices
+from cases.models import Case
 from cases.reassign import cases_reassign
-from cases.sla import sla_clock
 from partnerportal.http import HtmxHttpRequest
 
-# (sort key, header, css class) in table order.
+# (sort key or None, header, css class, hint) in table order; the classes set the widths (list.css).
 COLUMNS = [
-    ("reference", "Reference", ""),
-    ("partner_reference", "Agency ref.", ""),
-    ("debtor", "Debtor", ""),
-    ("creditor", "Creditor", ""),
-    ("lifecycle", "Lifecycle", ""),
-    ("phase", "Phase", ""),
-    ("amount", "Amount", "num"),
-    ("remainder", "Remainder", "num"),
-    ("created", "Created", ""),
-    ("updated", "Updated", ""),
-    ("due", "Due", ""),
-    ("assigned", "Assigned", ""),
+    ("reference", "Reference", "col-reference", ""),
+    ("partner_reference", "Agency ref.", "col-agency", "The agency's own reference, given on accept"),
+    ("debtor", "Debtor", "col-debtor", ""),
+    ("creditor", "Creditor", "col-creditor", ""),
+    ("lifecycle", "Lifecycle", "col-lifecycle", "With the close code or the engagement phase"),
+    ("amount", "Amount", "num col-money", "The claim's principal"),
+    ("remainder", "Remainder", "num col-money", "What the debtor still owes"),
+    ("created", "Created", "col-date col-created", ""),
+    ("updated", "Updated", "col-date", "Last changed at Debitura"),
+    ("due", "Due", "col-date col-due", "The claim's due date"),
+    (None, "Exclusive", "col-date", "End of the agency's exclusive period"),
+    ("assigned", "Assigned", "col-assigned", ""),
 ]
 CURSORS = ("after", "before")
 SEARCH_INPUT_ID = "case-q"  # live typing comes from this input; it never jumps to a case
@@ -117,10 +117,7 @@ def case_list(request: HtmxHttpRequest) -> HttpResponse:
         total, capped = len(page.cases), False
     else:
         total, capped = cases_count_capped(cases)
-    for case in page.cases:
-        pending = case.lifecycle == LifecycleChoices.PENDING_VERIFICATION
-        case.is_new = pending and case.first_opened_at is None  # type: ignore[attr-defined]
-        case.sla = sla_clock(case.date_created) if pending else None  # type: ignore[attr-defined]
+    case_rows_mark(page.cases)
 
     params = request.GET
     context = {
@@ -138,10 +135,11 @@ def case_list(request: HtmxHttpRequest) -> HttpResponse:
                 key,
                 label,
                 css,
-                _query(params, sort=key if state.sort != key else f"-{key}"),
-                ("descending" if state.descending else "ascending") if state.sort_key == key else "",
+                _query(params, sort=key if state.sort != key else f"-{key}") if key else "",
+                ("descending" if state.descending else "ascending") if key and state.sort_key == key else "",
+                hint,
             )
-            for key, label, css in COLUMNS
+            for key, label, css, hint in COLUMNS
         ],
         "next_query": _query(params, after=page.next_cursor) if page.next_cursor else "",
         "previous_query": _query(params, before=page.previous_cursor) if page.previous_cursor else "",

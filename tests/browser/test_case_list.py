@@ -1,4 +1,5 @@
-"""The case list and the batch lookup in a real browser: htmx swaps, the URL, the back button."""
+"""The case list and the batch lookup in a real browser: htmx swaps, the URL, the back button and a
+compact table (one line per case)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
-from cases.models import LifecycleChoices
+from cases.models import Case, LifecycleChoices
 from tests.cases.test_list import fresh_cache, make_cases  # noqa: F401 (an autouse fixture)
+from tests.fixtures.pages import assert_page_sound
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -79,3 +82,57 @@ def test_more_than_100_references_get_an_error_next_to_the_field(page, sign_in, 
     page.get_by_label("Agency references").fill("\n".join(f"AG-{n}" for n in range(120)))
     page.get_by_role("button", name="Look up").click()
     assert "look up at most 100" in page.locator("#references-error").inner_text()
+
+
+def list_cases_of_every_kind() -> list[Case]:
+    """Rows that strain a line: long names, every marker at once, seven-digit sums, exclusivity."""
+    now = timezone.now()
+    long_debtor = "Aktieselskabet Meget Lang Skibsværftsvirksomhed og Sønner i Likvidation"
+    long_creditor = "Nordisk Maskinudlejning og Entreprenørservice Holding A/S (Division Syd)"
+    cases = make_cases(
+        3,
+        debtor_name=long_debtor,
+        debtor_country_code="DK",
+        creditor_name=long_creditor,
+        partner_reference="AG-2026-SKIBSVÆRFT-LIKVIDATION-000123",
+        gross_amount=Decimal("1234567.89"),
+        remainder=Decimal("1234567.89"),
+        currency="NOK",
+        exclusive_period_end=now,
+        engagement_phase="Enforcement",
+    )
+    cases += make_cases(
+        3,
+        lifecycle=LifecycleChoices.PENDING_VERIFICATION,
+        dispute_status="Yes, the claim is disputed",
+        debtor_name="Jensen",
+        creditor_name="Hansen",
+        unread_messages=2,
+    )
+    cases += make_cases(2, lifecycle=LifecycleChoices.NEEDS_ADDITIONAL_DETAILS, engagement_phase="Pre-legal")
+    closed = LifecycleChoices.CLOSED
+    cases += make_cases(2, lifecycle=closed, close_code="DisputedLegalActionDeclinedByClient")
+    return cases
+
+
+@pytest.mark.parametrize("user", ["agent", "supervisor"])
+def test_the_list_is_one_line_per_case_at_1440_and_never_scrolls_sideways(page, sign_in, request, user):
+    list_cases_of_every_kind()
+    sign_in(request.getfixturevalue(user))
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto("/cases/")
+    rows = page.locator(".case-table tbody tr")
+    expect(rows).to_have_count(10)
+    line = rows.first.locator("td").last.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)")
+    heights = [row.bounding_box()["height"] for row in rows.all()]
+    assert max(heights) < 2 * line, (line, heights)  # one line of text each, whatever it holds
+    assert_page_sound(page)  # at 1280 and 1440: nothing sticks out, nothing scrolls sideways
+    # A name too long for its column is cut with an ellipsis and is whole in its title.
+    long_row = rows.filter(has_text="Skibsværft").first
+    debtor = long_row.locator(".col-debtor .cut")
+    expect(debtor).to_have_attribute("title", re.compile(r"i Likvidation$"))
+    assert debtor.evaluate("e => e.scrollWidth > e.clientWidth")
+    assert debtor.evaluate("e => getComputedStyle(e).textOverflow") == "ellipsis"
+    # Money is never cut: the widest sum fits its column.
+    for cell in long_row.locator("td.num").all():
+        assert cell.evaluate("e => e.scrollWidth <= e.clientWidth"), cell.inner_text()

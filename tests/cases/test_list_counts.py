@@ -233,4 +233,5 @@ def test_the_assignee_sort_pages_in_name_order_without_sorting_every_case(
         query = found.group(1).replace("&amp;", "&")
     assert seen == expected
     for user in users:  # the rows carry their assignee without a query each
-        assert f"<td>{user.get_full_name() or user.username}</td>" in pages
+        name = user.get_full_name() or user.username
+        assert f'<td class="col-assigned"><span class="cut" title="{name}">{name}</span></td>' in pages

@@ -6,19 +6,9 @@ import re
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from playwright.sync_api import expect
 
-from tests.fixtures.pages import PageProblems
 from tests.fixtures.stack import EmulatorControl
-
-# Remove when h3's compact list is on main.
-list_overflows = pytest.mark.xfail(
-    strict=True,
-    raises=PageProblems,
-    reason="issue 12 (h3, compact list): the case list's table scrolls sideways at 1280 and 1440 px",
-)
-
 
 # How long a flow waits for the relay and the page's live update on a loaded machine.
 WAIT_MS = 60_000

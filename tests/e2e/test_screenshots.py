@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import expect
 
 from partnerportal.templatetags.portal import money
-from tests.e2e.flows import list_overflows, shown_in_list
+from tests.e2e.flows import shown_in_list
 from tests.fixtures.stack import EmulatorControl
 
 pytestmark = [pytest.mark.e2e]
@@ -41,7 +41,6 @@ def lived_in(emulator: EmulatorControl, lifecycle: str) -> tuple[dict, list[dict
     return case, chats, payments
 
 
-@list_overflows
 def test_the_case_list_at_1440(browser_as, check):
     page = browser_as("agent")
     page.goto("/cases/")
