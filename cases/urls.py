@@ -6,6 +6,7 @@ app_name = "cases"
 
 urlpatterns = [
     path("", views_list.case_list, name="list"),
+    path("live", views_list.case_list_live, name="list_live"),
     path("lookup/", views_list.case_lookup, name="lookup"),
     path("reassign/", views_list.cases_reassign_view, name="reassign"),
     path("views/", views_list.saved_views, name="saved_views"),

@@ -5,21 +5,23 @@ the batch lookup by agency reference. Everything reads the local copy except the
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import QuerySet
-from django.http import HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from accounts.models import SavedView
 from cases.filters import (
     MINE,
+    PAGE_SIZES,
     TABS,
     CaseFilterForm,
     assignable_users,
@@ -34,6 +36,7 @@ from cases.filters import (
     tab_counts,
 )
 from cases.list_rows import case_rows_mark
+from cases.live import case_row_stamp, case_row_stamps, case_rows_stamp
 from cases.lookup import LookupForm, cases_lookup
 from cases.models import Case
 from cases.reassign import cases_reassign
@@ -54,6 +57,8 @@ COLUMNS = [
     (None, "Exclusive", "col-date", "End of the agency's exclusive period"),
     ("assigned", "Assigned", "col-assigned", ""),
 ]
+# How often an open list asks whether its rows changed (one query; cases.views_list.case_list_live).
+LIVE_SECONDS = 5
 CURSORS = ("after", "before")
 SEARCH_INPUT_ID = "case-q"  # live typing comes from this input; it never jumps to a case
 
@@ -147,9 +152,52 @@ def case_list(request: HtmxHttpRequest) -> HttpResponse:
         "can_reassign": request.user.has_perm("accounts.reassign_cases"),
         "users": users,
         "partial": partial,
+        "live": _live(page.cases),
     }
     template = "cases/case_list.html#results" if partial else "cases/case_list.html"
     return render(request, template, context)
+
+
+def _live(cases: Sequence[Case], ids: Sequence[str] | None = None) -> dict[str, Any]:
+    """The poller's question for the rows on screen (`ids`, by default the cases'): their ids and
+    the stamp of what the cases drawn show (no query)."""
+    stamps = {str(case.pk): case_row_stamp(case) for case in cases}
+    ids = list(stamps) if ids is None else ids
+    return {
+        "ids": ",".join(uuid.UUID(case_id).hex for case_id in ids),
+        "stamp": case_rows_stamp(ids, stamps),
+        "seconds": LIVE_SECONDS,
+    }
+
+
+@require_GET
+@login_required
+@permission_required("accounts.view_cases", raise_exception=True)
+def case_list_live(request: HtmxHttpRequest) -> HttpResponse:
+    """The list's live check: 204 while the rows on screen (`ids`) show what they showed at stamp
+    `v`; else those rows again, swapped out of band (ticks, filters and scroll stay), and the
+    poller with their new stamp. Rows that a change moved out of the tab stay until the agent
+    asks for the list again: nothing jumps away under the pointer."""
+    try:
+        ids = [str(uuid.UUID(hex=part)) for part in request.GET.get("ids", "").split(",") if part]
+    except ValueError:
+        return HttpResponseBadRequest("ids: case ids in hex, comma-separated")
+    if not ids or len(ids) > max(PAGE_SIZES):
+        return HttpResponseBadRequest(f"ids: 1 to {max(PAGE_SIZES)} case ids")
+    if case_rows_stamp(ids, case_row_stamps(ids)) == request.GET.get("v"):
+        return HttpResponse(status=204)
+    # The stamp is taken from the rows as read here, so it describes exactly what is drawn.
+    held = {str(case.pk): case for case in Case.objects.filter(pk__in=ids).select_related("assigned_to")}
+    cases = [held[case_id] for case_id in ids if case_id in held]
+    case_rows_mark(cases)
+    context = {
+        "cases": cases,
+        "live": _live(cases, ids),
+        "can_reassign": request.user.has_perm("accounts.reassign_cases"),
+    }
+    response = render(request, "cases/_list_live.html", context)
+    # The navigation's unread count listens (cases/_nav_unread.html).
+    return trigger_client_event(response, "case-changed", {})
 
 
 def _owner(request: HtmxHttpRequest) -> Any:

@@ -1,5 +1,5 @@
-"""The case list and the batch lookup in a real browser: htmx swaps, the URL, the back button and a
-compact table (one line per case)."""
+"""The case list and the batch lookup in a real browser: htmx swaps, the URL, the back button, a
+compact table (one line per case) and rows that follow their cases live."""
 
 from __future__ import annotations
 
@@ -136,3 +136,28 @@ def test_the_list_is_one_line_per_case_at_1440_and_never_scrolls_sideways(page, 
     # Money is never cut: the widest sum fits its column.
     for cell in long_row.locator("td.num").all():
         assert cell.evaluate("e => e.scrollWidth <= e.clientWidth"), cell.inner_text()
+
+
+def test_a_row_shows_its_unread_messages_live_and_keeps_its_tick_and_the_scroll(page, sign_in, supervisor):
+    cases = make_cases(40)
+    sign_in(supervisor)
+    page.set_viewport_size({"width": 1440, "height": 600})
+    page.goto("/cases/?size=50")
+    target = cases[30]
+    row = page.locator(f"#case-row-{target.id}")
+    row.get_by_role("checkbox").check()
+    row.scroll_into_view_if_needed()
+    scrolled = page.evaluate("scrollY")
+    assert scrolled > 0
+    expect(row).not_to_contain_text("unread")
+    expect(page.locator("#nav-unread")).to_have_text("")
+
+    # A sync or a webhook brought two messages from the creditor (cases.unread keeps the count).
+    Case.objects.filter(pk=target.pk).update(unread_messages=2)
+    marker = row.locator(".badge-unread")
+    expect(marker).to_have_text("✉ 2 unread", timeout=15_000)
+    expect(row.locator(".markers")).to_have_attribute("title", "2 unread messages")
+    expect(row.get_by_role("checkbox")).to_be_checked()  # the agent's tick survives the redraw
+    assert page.evaluate("scrollY") == scrolled
+    expect(page.locator("#nav-unread")).to_contain_text("2 unread")  # the navigation follows
+    assert page.url.endswith("/cases/?size=50")

@@ -148,10 +148,6 @@ def test_a_viewer_sees_cases_but_no_actions(browser_as, emulator_api, stack_case
     check.verify()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 (unread messages): the list's rows do not show a case's unread messages (the list: h3)",
-)
 def test_a_creditor_message_marks_its_case_in_the_list_until_an_agent_opens_it(
     browser_as, emulator_api, stack_cases, check
 ):
