@@ -31,17 +31,23 @@ GROUP BY lifecycle, assignee, is_test_case HAVING sum(cases) <> 0
 
 def case_counts(*, include_test: bool) -> dict[tuple[str, int], int]:
     """Visible cases per (lifecycle, assigned user's id or 0), test cases only on request."""
+    return case_counts_and_tests(include_test=include_test)[0]
+
+
+def case_counts_and_tests(*, include_test: bool) -> tuple[dict[tuple[str, int], int], int]:
+    """case_counts, and how many visible test cases there are (left out or included), in one read."""
     groups = CaseCount.objects.order_by().values_list("lifecycle", "assignee", "is_test_case")
     counts: dict[tuple[str, int], int] = {}
-    rows = 0
+    rows = tests = 0
     for lifecycle, assignee, is_test, cases, parts in groups.annotate(Sum("cases"), Count("id")):
         rows += parts
+        tests += cases if is_test else 0
         if cases and (include_test or not is_test):
             key = (lifecycle, assignee)
             counts[key] = counts.get(key, 0) + cases
     if rows > FOLD_AT:
         case_counts_fold()
-    return counts
+    return counts, tests
 
 
 def case_counts_fold() -> None:

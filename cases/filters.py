@@ -25,7 +25,7 @@ from django.db.models.lookups import Exact, GreaterThanOrEqual, IsNull, LessThan
 from django.utils import timezone
 
 from accounts.roles import roles_with
-from cases.counts import case_counts
+from cases.counts import case_counts_and_tests
 from cases.models import Case, CaseCount, CloseCodeChoices, LifecycleChoices
 
 L = LifecycleChoices
@@ -40,6 +40,7 @@ TABS: dict[str, tuple[str, str | None]] = {
     "all": ("All", None),
 }
 MINE = "mine"
+TEST_CASES = "test-cases"  # not a tab: a key of tab_counts
 
 # Sort key -> the column it orders by. Every sort ends with the id for a stable order (keyset).
 SORTS: dict[str, str] = {
@@ -393,10 +394,12 @@ def case_jump_target(*, query: str) -> str | None:
 
 
 def tab_counts(*, user: Any, include_test: bool) -> dict[str, int]:
-    """Cases per tab, live: one read of the trigger-kept counts (cases.counts), no cache."""
-    counts = dict.fromkeys([*TABS, MINE], 0)
+    """Cases per tab, live: one read of the trigger-kept counts (cases.counts), no cache. Under
+    TEST_CASES: how many test cases there are, left out of the tabs or included."""
+    by_group, tests = case_counts_and_tests(include_test=include_test)
+    counts = dict.fromkeys([*TABS, MINE], 0) | {TEST_CASES: tests}
     tabs = {lifecycle: tab for tab, (_, lifecycle) in TABS.items() if lifecycle}
-    for (lifecycle, assignee), cases in case_counts(include_test=include_test).items():
+    for (lifecycle, assignee), cases in by_group.items():
         counts["all"] += cases
         if tab := tabs.get(lifecycle):
             counts[tab] += cases

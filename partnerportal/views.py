@@ -15,12 +15,14 @@ from partnerportal.health import health_checks
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The landing page after sign-in: what the local copy holds, by lifecycle."""
-    from cases.counts import case_counts
+    from cases.counts import case_counts_and_tests
     from cases.models import Case
 
-    # The trigger-kept count table: a few rows to read at any number of cases.
+    # The trigger-kept count table: a few rows to read at any number of cases. Test cases are left
+    # out, as in the case list, and the page says how many.
     by_lifecycle: dict[str, int] = {}
-    for (lifecycle, _assignee), n in case_counts(include_test=True).items():
+    counted, test_cases = case_counts_and_tests(include_test=False)
+    for (lifecycle, _assignee), n in counted.items():
         by_lifecycle[lifecycle] = by_lifecycle.get(lifecycle, 0) + n
     counts = [{"lifecycle": k, "n": n} for k, n in sorted(by_lifecycle.items(), key=lambda kv: -kv[1])]
     labels = dict(Case._meta.get_field("lifecycle").flatchoices)
@@ -29,6 +31,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "partnerportal/dashboard.html",
         {
             "case_count": sum(row["n"] for row in counts),
+            "test_cases": test_cases,
             "by_lifecycle": [
                 {"label": labels.get(row["lifecycle"], row["lifecycle"]), "n": row["n"]} for row in counts
             ],

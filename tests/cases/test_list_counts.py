@@ -235,3 +235,32 @@ def test_the_assignee_sort_pages_in_name_order_without_sorting_every_case(
     for user in users:  # the rows carry their assignee without a query each
         name = user.get_full_name() or user.username
         assert f'<td class="col-assigned"><span class="cut" title="{name}">{name}</span></td>' in pages
+
+
+def test_the_dashboard_and_the_list_count_the_same_cases_and_both_say_test_cases_are_left_out(agent_client):
+    make_cases(3, lifecycle=L.PENDING_VERIFICATION)
+    make_cases(2, lifecycle=L.ACTIVE)
+    make_cases(2, lifecycle=L.PENDING_VERIFICATION, is_test_case=True)
+    make_cases(1, lifecycle=L.MERGED, is_test_case=True)
+    dashboard = agent_client.get("/")
+    by_lifecycle = {row["label"]: row["n"] for row in dashboard.context["by_lifecycle"]}
+    shown = tabs(agent_client)
+    assert dashboard.context["case_count"] == shown["All"] == 5
+    assert by_lifecycle["Pending Verification"] == shown["New assignments"] == 3
+    assert "Merged" not in by_lifecycle
+    html = dashboard.content.decode()
+    assert "3 test cases not counted, as in the case list" in html
+    assert 'href="/cases/?test=on"' in html
+
+    listed = agent_client.get(LIST, {"tab": "new"}).content.decode()
+    assert "Test cases left out (3 in all):" in listed
+    assert 'href="/cases/?tab=new&amp;test=on">include them</a>' in listed
+    included = agent_client.get(LIST, {"tab": "new", "test": "on"}).content.decode()
+    assert "5 cases;" in included
+    assert 'Test cases included (3 in all): <a href="/cases/?tab=new">hide them</a>' in included
+
+
+def test_without_test_cases_neither_page_mentions_them(agent_client):
+    make_cases(2)
+    assert "test case" not in agent_client.get("/").content.decode().lower()
+    assert "test case" not in agent_client.get(LIST).content.decode().split('class="result-summary"')[1][:300]
