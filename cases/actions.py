@@ -33,7 +33,7 @@ from debitura.enums import CloseCode, CommissionPaymentStatus, DocumentType, Pay
 from debitura.errors import RequestInvalid
 from debitura.types import PaymentInput
 from partnerportal.models import AgencySettings
-from partnerportal.templatetags.portal import money
+from partnerportal.money import money_text
 from payments.models import Payment
 from payments.services import payment_record_warnings, payment_remainder
 
@@ -154,15 +154,15 @@ def case_close_payments_check(*, case: Case, close_code: CloseCode) -> None:
     if close_code is CloseCode.PAID and (paid <= 0 or paid < owed):
         raise ActionInvalid(
             {
-                "close_code": f"Paid needs payments covering the outstanding {money(owed, case.currency)}; "
-                f"payments so far: {money(paid, case.currency)}."
+                "close_code": "Paid needs payments covering the outstanding "
+                f"{money_text(owed, case.currency)}; payments so far: {money_text(paid, case.currency)}."
             }
         )
     if close_code is CloseCode.PARTIALLY_PAID and (paid <= 0 or paid >= owed):
         raise ActionInvalid(
             {
                 "close_code": "Partially paid needs at least one payment, below the outstanding "
-                f"{money(owed, case.currency)}; payments so far: {money(paid, case.currency)}."
+                f"{money_text(owed, case.currency)}; payments so far: {money_text(paid, case.currency)}."
             }
         )
 

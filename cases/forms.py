@@ -25,7 +25,7 @@ from cases.models import DOCUMENT_TYPE_LABELS, Case, CloseCodeChoices, OutboxAct
 from debitura.enums import CloseCode
 from debitura.validation import ALLOWED_EXTENSIONS, MAX_UPLOAD_BYTES
 from partnerportal.models import AgencySettings
-from partnerportal.templatetags.portal import minor_units, money
+from partnerportal.money import amount_as_written, fits_currency, minor_unit, minor_units, money_text
 
 # What an amount may look like as typed: ASCII digits and at most one decimal point (a minus only
 # so that the minimum's message can say so). Python's Decimal also reads "1_000", full-width
@@ -60,23 +60,13 @@ def amount_field(label: str, *, required: bool = True, help_text: str = "") -> A
     return AmountField(label=label, required=required, help_text=help_text)
 
 
-def amount_as_written(amount: Decimal, currency: str) -> Decimal:
-    """1799.3400 EUR as 1799.34 (1500.0000 JPY as 1500), unless the amount has more decimals."""
-    try:
-        rounded = amount.quantize(Decimal(1).scaleb(-minor_units(currency)))
-    except InvalidOperation:
-        return amount
-    return rounded if rounded == amount else amount
-
-
 def _in_minor_units(currency: str) -> Any:
     places = minor_units(currency)
-    unit = Decimal(1).scaleb(-places)
 
     def check(value: Decimal | None) -> None:
         # Trailing zeros are fine (100.00 JPY); a fraction the currency cannot hold is not.
         try:
-            fraction = value is not None and value.quantize(unit) != value
+            fraction = value is not None and not fits_currency(value, currency)
         except InvalidOperation:
             return  # too many digits: the field's own max_digits check says so
         if fraction:
@@ -127,12 +117,11 @@ class ActionForm(forms.Form):
 
     def _amounts_in(self, currency: str) -> None:
         """Every amount field shown, stepped and checked in the currency's own decimals."""
-        places = minor_units(currency)
         for name, field in self.fields.items():
             if not isinstance(field, AmountField):
                 continue
             field.validators = [*field.validators, _in_minor_units(currency)]
-            field.widget.attrs["step"] = str(Decimal(1).scaleb(-places)) if places else "1"
+            field.widget.attrs["step"] = str(minor_unit(currency))
             if isinstance(self.initial.get(name), Decimal):
                 self.initial[name] = amount_as_written(self.initial[name], currency)
 
@@ -188,7 +177,7 @@ class ActionForm(forms.Form):
         if isinstance(field, forms.ChoiceField):
             return str(dict(field.choices).get(value, value))  # type: ignore[arg-type]
         if isinstance(value, Decimal):
-            return money(value, self.case.currency)
+            return money_text(value, self.case.currency)
         if isinstance(value, datetime):
             return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
         if isinstance(value, date):
@@ -317,7 +306,7 @@ class AcceptForm(ActionForm):
 
     def summary_value(self, name: str, value: Any) -> str:
         if name in FEE_FIELDS and value is None:
-            return f"{money(getattr(self.case, name), self.case.currency)} (unchanged)"
+            return f"{money_text(getattr(self.case, name), self.case.currency)} (unchanged)"
         return super().summary_value(name, value)
 
 
@@ -521,7 +510,7 @@ def welcome_message_for(
             "creditor_name": case.creditor_name,
             "creditor_reference": case.creditor_reference,
             "debtor_name": case.debtor_name,
-            "principal": money(case.gross_amount, case.currency),
+            "principal": money_text(case.gross_amount, case.currency),
             "currency": case.currency,
             "agency_reference": agency_reference or case.reference,
             "agent_name": agent_name,

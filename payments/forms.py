@@ -11,7 +11,7 @@ from django.utils import timezone
 from cases.filters import assignable_users, filter_date_field
 from cases.forms import ActionForm, AmountField
 from cases.models import Case, LifecycleChoices, OutboxAction
-from partnerportal.templatetags.portal import money
+from partnerportal.money import money_text
 from payments.models import Payment
 from payments.services import LedgerFilters
 
@@ -93,8 +93,8 @@ class PaymentFieldsForm(ActionForm):
             currency = self.case.currency
             self.add_error(
                 "payout_creditor",
-                f"The two parts add up to {money(creditor + partner, currency)}, "
-                f"not the amount {money(data['amount'], currency)}.",
+                f"The two parts add up to {money_text(creditor + partner, currency)}, "
+                f"not the amount {money_text(data['amount'], currency)}.",
             )
         return data
 

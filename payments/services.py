@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.core.cache import cache
@@ -32,8 +32,8 @@ from django.db.models.functions import Coalesce, TruncMonth
 from cases.models import Case, OutboxAction
 from debitura.client import DebituraClient, get_client
 from debitura.errors import DebituraError
+from partnerportal.money import amount_as_written, money_round, money_text
 from partnerportal.spreadsheet import spreadsheet_text
-from partnerportal.templatetags.portal import minor_units, money
 from payments.models import Payment
 
 log = logging.getLogger(__name__)
@@ -47,12 +47,6 @@ SHARES_SECONDS = 6 * 3600
 SHARES_FAILED_SECONDS = 300
 LEGAL_PHASES = frozenset({"Legal", "Enforcement"})
 DUPLICATE_WINDOW_DAYS = 7
-CENT = Decimal("0.01")
-
-
-def money_round(amount: Decimal, currency: str) -> Decimal:
-    """Round to the currency's minor unit (JPY whole units), half up, as Debitura does."""
-    return amount.quantize(Decimal(1).scaleb(-minor_units(currency)), rounding=ROUND_HALF_UP)
 
 
 # --- Revenue share (GET /me) -------------------------------------------------------------------
@@ -209,7 +203,8 @@ def payment_record_warnings(
     remainder = payment_remainder(case=case) if remainder is None else remainder
     if amount > remainder:
         warnings.append(
-            f"The amount is above the case's remainder ({money(remainder, case.currency)}). Record it anyway?"
+            f"The amount is above the case's remainder ({money_text(remainder, case.currency)}). "
+            "Record it anyway?"
         )
     window = timedelta(days=DUPLICATE_WINDOW_DAYS)
     same = (
@@ -221,7 +216,7 @@ def payment_record_warnings(
     )
     if same is not None:
         warnings.append(
-            f"Is this a duplicate? A payment of {money(amount, case.currency)} on this case is already "
+            f"Is this a duplicate? A payment of {money_text(amount, case.currency)} on this case is already "
             f"recorded for {same.date:%Y-%m-%d} ({same.get_state_display().lower()})."
         )
     return warnings
@@ -357,8 +352,7 @@ def _cell(value: Any, currency: str) -> str:
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        rounded = money_round(value, currency)
-        return str(rounded if rounded == value else value.normalize())
+        return str(amount_as_written(value, currency))
     return spreadsheet_text(str(value))  # never run a debtor's name as a formula
 
 
