@@ -13,12 +13,9 @@ from cases.models import Case, OutboxAction
 from cases.outbox import outbox_relay_due
 from cases.sync import case_refresh
 from partnerportal.templatetags.portal import money
-from tests.browser.case_page import open_entry
+from tests.browser.case_page import LIVE_MS, confirm, open_entry
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-# Relay answers arrive through the page's poller (every 3 s while something is on its way).
-LIVE = 12_000
 
 
 @pytest.fixture
@@ -145,7 +142,7 @@ def test_a_failed_accept_brings_back_the_accept_form_with_debituras_words_and_re
     form = page.locator("#action-accept")
     form.get_by_label("Agency reference").fill("AG-REFUSED-1")
     form.get_by_role("button", name="Accept…").click()
-    page.get_by_role("button", name="Confirm: accept the case").click()
+    confirm(form, "Confirm: accept the case")
     expect(page.locator("#case-status")).to_contain_text("Accept pending")
     expect(page.locator("#action-state-lifecycle")).to_contain_text("on its way to Debitura")
 
@@ -155,7 +152,7 @@ def test_a_failed_accept_brings_back_the_accept_form_with_debituras_words_and_re
     outbox_relay_due(client=sync_client)
 
     state = page.locator("#action-state-lifecycle")
-    expect(state).to_contain_text("Debitura refused the accept", timeout=LIVE)
+    expect(state).to_contain_text("Debitura refused the accept", timeout=LIVE_MS)
     expect(state).to_contain_text("not an active member")
     expect(page.locator("#case-status")).to_contain_text("Pending Verification")
     entries = page.locator("#case-actions details.action-item summary .action-title")
@@ -173,12 +170,12 @@ def test_a_decline_once_done_says_declined_not_pending(open_case, pending_case, 
     open_entry(page, "Decline the case")
     page.locator("#action-decline").get_by_label("Reason").select_option(label="Debtor untraceable")
     page.get_by_role("button", name="Decline…").click()
-    page.get_by_role("button", name="Confirm: decline the case").click()
+    confirm(page.locator("#action-decline"), "Confirm: decline the case")
     expect(page.locator("#action-state-lifecycle")).to_contain_text("Decline pending")
 
     outbox_relay_due(client=sync_client)
 
-    expect(page.locator("#action-state-lifecycle")).to_contain_text("Declined", timeout=LIVE)
+    expect(page.locator("#action-state-lifecycle")).to_contain_text("Declined", timeout=LIVE_MS)
     expect(page.locator("#case-actions")).not_to_contain_text("pending")
     expect(page.locator("#case-status")).to_contain_text("Closed")
     expect(page.locator("#case-status")).to_contain_text("Debtor Untraceable")
@@ -203,7 +200,7 @@ def test_the_head_follows_a_recorded_payment_once_debitura_confirmed_it(
 
     case = Case.objects.get(pk=active_case.pk)
     remainder = money(case.remainder, case.currency)
-    expect(page.locator(".money-line [data-field=remainder]")).to_have_text(remainder, timeout=LIVE)
+    expect(page.locator(".money-line [data-field=remainder]")).to_have_text(remainder, timeout=LIVE_MS)
     expect(page.locator("#case-payments [data-remainder]")).to_have_text(remainder)
     expect(page.locator(".money-line [data-field=paid]")).not_to_contain_text("pending")
     expect(page.locator("#action-badge-payment")).to_contain_text("Payment recorded")
@@ -219,7 +216,7 @@ def test_a_creditor_message_shows_on_the_open_page_without_a_reload(
     case_refresh(case_id=str(active_case.pk), client=sync_client)
 
     newest = page.locator(".chat-log .chat").first
-    expect(newest).to_contain_text("The debtor called us today.", timeout=LIVE)
+    expect(newest).to_contain_text("The debtor called us today.", timeout=LIVE_MS)
     expect(newest).to_contain_text("new")  # read on the agent's open page: marked new this once
     expect(page.locator("#case-chat [data-unread]")).to_be_visible()
 
@@ -235,7 +232,7 @@ def test_what_the_agent_typed_stays_while_the_page_follows_the_case(
     emulator.creditor_message(str(active_case.pk), "Ping")
     case_refresh(case_id=str(active_case.pk), client=sync_client)
 
-    expect(page.locator(".chat-log .chat").first).to_contain_text("Ping", timeout=LIVE)
+    expect(page.locator(".chat-log .chat").first).to_contain_text("Ping", timeout=LIVE_MS)
     expect(page.locator("#item-note")).to_have_attribute("open", "")
     expect(page.locator("#action-note").get_by_label("Note", exact=True)).to_have_value("Half-written note")
     expect(page.locator("#action-chat").get_by_label("Message", exact=True)).to_have_value(
@@ -250,7 +247,7 @@ def test_a_viewer_sees_the_case_live_but_no_forms(page, sign_in, viewer, active_
     expect(page.locator("#case-actions")).to_have_count(0)
     emulator.creditor_message(str(active_case.pk), "Seen by a viewer")
     case_refresh(case_id=str(active_case.pk), client=sync_client)
-    expect(page.locator(".chat-log .chat").first).to_contain_text("Seen by a viewer", timeout=LIVE)
+    expect(page.locator(".chat-log .chat").first).to_contain_text("Seen by a viewer", timeout=LIVE_MS)
 
 
 def test_a_page_whose_session_ended_says_so_and_stops_asking(open_case, active_case, emulator, sync_client):
@@ -260,7 +257,7 @@ def test_a_page_whose_session_ended_says_so_and_stops_asking(open_case, active_c
     emulator.creditor_message(str(active_case.pk), "After the session ended")
     case_refresh(case_id=str(active_case.pk), client=sync_client)
 
-    expect(page.locator("#case-signed-out")).to_be_visible(timeout=LIVE)
+    expect(page.locator("#case-signed-out")).to_be_visible(timeout=LIVE_MS)
     expect(page.locator("#case-live")).to_have_count(0)
     expect(page.get_by_label("Username")).to_have_count(0)  # no login form swapped into the page
     expect(page.locator("#case-head")).to_contain_text(active_case.reference)

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from cases.models import CaseFile, OutboxAction
 from cases.outbox import outbox_relay_due
-from tests.browser.case_page import open_entry
+from tests.browser.case_page import LIVE_MS, assert_not_reloaded, open_entry, stay_on
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -36,6 +36,7 @@ def test_two_files_upload_with_progress_show_done_and_one_opens(
 ):
     sign_in(team_agent)
     page.goto(f"/cases/{active_case.id}/")
+    stay_on(page)
     open_entry(page, "Add files")
     form = page.locator("#file-upload")
     expect(form).to_contain_text("Files are always visible to the creditor at Debitura.")
@@ -55,7 +56,7 @@ def test_two_files_upload_with_progress_show_done_and_one_opens(
 
     # Once queued, a file leaves the upload list for the Files table, where its state follows
     # Debitura's answer: nothing keeps saying "queued" after Debitura has the file.
-    expect(form.locator("[data-summary]")).to_contain_text("2 files queued", timeout=10_000)
+    expect(form.locator("[data-summary]")).to_contain_text("2 files queued")
     expect(rows).to_have_count(0)
     files = page.locator("#case-files")
     expect(files.locator('tr[data-upload-state="pending"]')).to_have_count(2)
@@ -68,13 +69,14 @@ def test_two_files_upload_with_progress_show_done_and_one_opens(
     outbox_relay_due(client=via_emulator)
 
     # No reload: the page polls and the uploads become Debitura's files, their actions done.
-    expect(files.locator("tr.upload")).to_have_count(0, timeout=10_000)
+    expect(files.locator("tr.upload")).to_have_count(0, timeout=LIVE_MS)
     expect(files.get_by_role("link", name="demand.pdf")).to_be_visible()
     expect(files.get_by_role("link", name="ledger.csv")).to_be_visible()
     log = page.locator('#case-action-log tr[data-kind="file_upload"] .badge')
     expect(log).to_have_text(["Done", "Done"])
     remote = {f.file_name: f.content for f in emulator.state.cases[str(active_case.pk)].files}
     assert hashlib.sha256(remote["demand.pdf"]).digest() == hashlib.sha256(PDF).digest()
+    assert_not_reloaded(page)
 
     with page.expect_download() as download_info:
         files.get_by_role("link", name="ledger.csv").click()
@@ -109,12 +111,12 @@ def test_pressing_upload_again_after_an_interrupted_answer_queues_the_file_once(
     )
     status = form.locator(".upload-row .upload-status")
     form.get_by_role("button", name="Upload").click()
-    expect(status).to_contain_text("interrupted", timeout=10_000)
+    expect(status).to_contain_text("interrupted")
     assert answers_lost
 
     form.get_by_role("button", name="Upload").click()
 
-    expect(form.locator("[data-summary]")).to_contain_text("1 file queued", timeout=10_000)
+    expect(form.locator("[data-summary]")).to_contain_text("1 file queued")
     assert OutboxAction.objects.filter(case=active_case, kind="file_upload").count() == 1
 
 

@@ -13,7 +13,7 @@ from cases.outbox import outbox_relay_due
 from partnerportal.templatetags.portal import money
 from payments.models import Payment
 from payments.services import partner_revenue_shares, payment_split_preview
-from tests.browser.case_page import open_entry
+from tests.browser.case_page import LIVE_MS, open_entry
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -62,9 +62,9 @@ def test_recording_a_payment_shows_the_estimate_then_pending_then_confirmed_with
 
     outbox_relay_due(client=sync_client)
 
-    # No reload: the page polls every 2 s until the action is through.
+    # No reload: the page polls until the action is through.
     confirmed = page.locator("#case-payments tr.payment-confirmed").first
-    expect(confirmed.locator(".badge")).to_have_text("Confirmed", timeout=10_000)
+    expect(confirmed.locator(".badge")).to_have_text("Confirmed", timeout=LIVE_MS)
     payment = Payment.objects.get(case=active_case, amount=amount)
     expect(confirmed).to_contain_text(f"Debitura id {payment.remote_id}")
     new_remainder = Case.objects.get(pk=active_case.pk).remainder

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect
 
 from tests.fixtures.pages import PageChecks
 from tests.fixtures.stack import PASSWORDS, EmulatorControl, Stack, running_stack
@@ -31,9 +30,6 @@ ACTIVE = (
     "creditor-message-list",
     "active-shot",
 )
-# Playwright's 5 s for a page to reach a state is short on two loaded cores (an htmx swap after
-# a 300 ms debounce took longer); states that wait on the relay say so with flows.WAIT_MS.
-expect.set_options(timeout=20_000)
 
 WELCOME = "Hello, we are the collection agency that now works this claim for your creditor."
 
