@@ -8,6 +8,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from tests.browser.case_page import settled
 from tests.fixtures.stack import EmulatorControl
 
 # How long a flow waits for the relay and the page's live update on a loaded machine.
@@ -71,10 +72,27 @@ def expect_done(page: Any, key: str, words: str) -> None:
     expect(state).not_to_contain_text(re.compile(r"pending|failed", re.IGNORECASE))
 
 
+def expect_logged_done(page: Any, kind: str) -> None:
+    """The page's log of actions from the portal says the newest action of `kind` is done
+    (corrections and deletions of payments, which are taken on the payment's page)."""
+    row = page.locator(f'#case-action-log tr[data-kind="{kind}"]').first
+    expect(row.locator(".badge")).to_have_text("Done", timeout=WAIT_MS)
+
+
+def only_write(emulator: EmulatorControl, case_id: str, since: int, method: str, path: str) -> dict[str, Any]:
+    """The one write Debitura received on the case since `since` (a mark), answered 2xx: read once
+    the page says the action is done, so the log is complete and nothing is waited for here."""
+    writes = emulator.writes(case_id, since=since)
+    assert [(w["method"], w["path"]) for w in writes] == [(method, path)], writes
+    assert 200 <= writes[0]["status"] < 300, writes[0]
+    return writes[0]
+
+
 def confirm_step(form: Any) -> Any:
-    """The confirmation an outward action asks for before it is queued."""
+    """The confirmation an outward action asks for before it is queued, once htmx has bound it."""
     step = form.get_by_role("region", name="Confirm")
     expect(step).to_be_visible()
+    settled(form)
     return step
 
 

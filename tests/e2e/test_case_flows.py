@@ -1,9 +1,10 @@
 """Working one case at a time on the real stack, as an agent would, checked on both sides.
 
 Each flow takes a fresh case of its own (conftest.PENDING / ACTIVE), acts through the case page
-with clicks and typing, then waits for Debitura to have the effect exactly once (the emulator's
-request log and state) and for the page to show it without a reload, and checks every page it
-passes through (tests/fixtures/pages.py).
+with clicks and typing, waits for the page to say the action is done where it was taken (without a
+reload), then checks that Debitura had the effect exactly once (the emulator's request log, read
+once and complete by then, and its state), and checks every page it passes through
+(tests/fixtures/pages.py).
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ from tests.e2e.flows import (
     case_header,
     confirm_step,
     expect_done,
+    expect_logged_done,
     lifecycle_badge,
     money,
+    only_write,
     open_action,
     open_case,
 )
@@ -82,7 +85,8 @@ def test_accepting_with_an_agency_reference_then_finding_the_case_by_it(
     check(page)
     step.get_by_role("button", name="Confirm: accept the case").click()
 
-    start = emulator_api.wait_for_write("POST", f"/cases/{case['id']}/start")
+    expect_done(page, "lifecycle", "Accepted")  # live, no reload
+    start = only_write(emulator_api, case["id"], mark, "POST", f"/cases/{case['id']}/start")
     assert start["body"]["collectionPartnerReference"] == reference
     assert reference in start["body"]["welcomeMessage"]
     after = emulator_api.case(case["id"])
@@ -90,8 +94,7 @@ def test_accepting_with_an_agency_reference_then_finding_the_case_by_it(
     assert fees(after) == fees(before)  # nothing the agent did not touch
     assert emulator_api.get(f"/cases/by-partner-reference/{reference}")["id"] == case["id"]
 
-    expect(lifecycle_badge(page)).to_have_text("Active", timeout=WAIT_MS)  # live, no reload
-    expect_done(page, "lifecycle", "Accepted")
+    expect(lifecycle_badge(page)).to_have_text("Active", timeout=WAIT_MS)
     expect(case_header(page)).to_contain_text(reference)
     expect(page.get_by_role("button", name="Accept…")).to_have_count(0)
     check(page)
@@ -127,13 +130,13 @@ def test_declining_closes_the_case_at_debitura_with_the_matching_code(
     check(page)
     step.get_by_role("button", name="Confirm: decline the case").click()
 
-    close = emulator_api.wait_for_write("POST", f"/cases/{case['id']}/close")
+    expect_done(page, "lifecycle", "Declined")
+    close = only_write(emulator_api, case["id"], mark, "POST", f"/cases/{case['id']}/close")
     assert close["body"]["closeCode"] == "DebtorUntraceable"
     assert explanation in close["body"]["comment"]
     assert emulator_api.case(case["id"])["lifecycle"] == "Closed"
 
     expect(lifecycle_badge(page)).to_have_text("Closed", timeout=WAIT_MS)
-    expect_done(page, "lifecycle", "Declined")
     expect(action_panel(page)).not_to_contain_text(re.compile(r"pending", re.IGNORECASE))
     expect(page.get_by_role("button", name=re.compile(r"^(Accept|Decline)"))).to_have_count(0)
     expect(action_titles(page)).to_have_text(["Add files"])
@@ -153,12 +156,12 @@ def test_a_note_reaches_the_timeline_once(browser_as, emulator_api, stack_cases,
     form.get_by_label("Note", exact=True).fill(note)
     form.get_by_role("button", name="Add note").click()
 
-    sent = emulator_api.wait_for_write("POST", f"/cases/{case['id']}/notes")
+    expect_done(page, "note", "Note added")
+    sent = only_write(emulator_api, case["id"], mark, "POST", f"/cases/{case['id']}/notes")
     assert sent["body"]["description"] == note
     assert [i for i in emulator_api.timeline(case["id"]) if i["description"] == note]
 
     expect(page.get_by_role("main").get_by_text(note).first).to_be_visible(timeout=WAIT_MS)
-    expect_done(page, "note", "Note added")
     expect(form.get_by_label("Note", exact=True)).to_have_value("")  # ready for the next one
     check(page)
     # Still once, now that the page shows it done: nothing was sent again.
@@ -180,13 +183,13 @@ def test_a_chat_message_reaches_the_creditor_once(browser_as, emulator_api, stac
     check(page)
     step.get_by_role("button", name="Confirm: message the creditor").click()
 
-    sent = emulator_api.wait_for_write("POST", f"/cases/{case['id']}/chats")
+    expect_done(page, "chat", "Message sent")
+    sent = only_write(emulator_api, case["id"], mark, "POST", f"/cases/{case['id']}/chats")
     assert sent["body"]["message"] == message
     assert sent["idempotencyKey"]
     assert [c["message"] for c in emulator_api.chats(case["id"])].count(message) == 1
 
     expect(page.get_by_role("main").get_by_text(message).first).to_be_visible(timeout=WAIT_MS)
-    expect_done(page, "chat", "Message sent")
     check(page)
     # Still once, now that the page shows it done: nothing was sent again.
     assert writes_since(emulator_api, case["id"], mark) == [("POST", f"/cases/{case['id']}/chats")]
@@ -211,13 +214,13 @@ def test_changing_one_fee_sends_it_and_keeps_the_others(browser_as, emulator_api
     check(page)
     step.get_by_role("button", name="Confirm: update fees").click()
 
-    put = emulator_api.wait_for_write("PUT", f"/cases/{case['id']}/fees")
+    expect_done(page, "fees", "Fees updated")
+    put = only_write(emulator_api, case["id"], mark, "PUT", f"/cases/{case['id']}/fees")
     assert digits(put["body"]["reminderFees"]) == new_reminder
     after = emulator_api.case(case["id"])
     assert fees(after) == (interest, new_reminder, collection)
 
     # The head follows without a reload (#9).
-    expect_done(page, "fees", "Fees updated")
     expect(money(page, "Reminder fees")).to_have_text(
         money_text(new_reminder, before["currency"]), timeout=WAIT_MS
     )
@@ -232,7 +235,7 @@ def test_recording_correcting_and_deleting_a_payment(browser_as, emulator_api, s
     path = f"/cases/{case['id']}/payments"
     before = emulator_api.case(case["id"])
     currency, remainder = before["currency"], Decimal(str(before["remainder"]))
-    mark = emulator_api.mark()
+    start = mark = emulator_api.mark()
     page = browser_as("agent")
     open_case(page, case)
     form = action_form(page, "Record a payment")
@@ -244,7 +247,8 @@ def test_recording_correcting_and_deleting_a_payment(browser_as, emulator_api, s
     check(page)
     form.get_by_role("button", name="Record payment").click()
 
-    recorded = emulator_api.wait_for_write("POST", path)
+    expect_done(page, "payment", "Payment recorded")
+    recorded = only_write(emulator_api, case["id"], mark, "POST", path)
     assert Decimal(str(recorded["body"]["paymentAmount"])) == Decimal("100")
     assert recorded["idempotencyKey"]
     remote = emulator_api.payments(case["id"])
@@ -253,7 +257,6 @@ def test_recording_correcting_and_deleting_a_payment(browser_as, emulator_api, s
     payments = page.get_by_role("region", name="Payments")
     row = payments.locator("tbody tr").filter(has_text=money_text(100, currency))
     expect(row).to_contain_text(f"Debitura id {remote[0]['id']}", timeout=WAIT_MS)
-    expect_done(page, "payment", "Payment recorded")
     # The head agrees with the payments below it and with Debitura (#9).
     expect(money(page, "Paid")).to_have_text(money_text(100, currency), timeout=WAIT_MS)
     expect(money(page, "Remainder")).to_have_text(money_text(after["remainder"], currency), timeout=WAIT_MS)
@@ -262,13 +265,16 @@ def test_recording_correcting_and_deleting_a_payment(browser_as, emulator_api, s
     row.get_by_role("link", name="Correct…").click()
     correct = action_form(page, "Correct the payment")
     correct.get_by_label("Amount").fill("80.00")
+    mark = emulator_api.mark()
     correct.get_by_role("button", name="Save the correction").click()
-    emulator_api.wait_for_write("PUT", f"{path}/{remote[0]['id']}")
-    assert [Decimal(str(p["grossAmount"])) for p in emulator_api.payments(case["id"])] == [Decimal("80")]
-    check(page)
 
-    open_case(page, case)
+    # Back on the case page, which follows the correction until Debitura has it.
+    expect(page).to_have_url(re.compile(rf"/cases/{case['id']}/(#.*)?$"))
+    expect_logged_done(page, "payment_update")
+    only_write(emulator_api, case["id"], mark, "PUT", f"{path}/{remote[0]['id']}")
+    assert [Decimal(str(p["grossAmount"])) for p in emulator_api.payments(case["id"])] == [Decimal("80")]
     expect(money(page, "Paid")).to_have_text(money_text(80, currency), timeout=WAIT_MS)
+    check(page)
     row = (
         page.get_by_role("region", name="Payments")
         .locator("tbody tr")
@@ -278,17 +284,19 @@ def test_recording_correcting_and_deleting_a_payment(browser_as, emulator_api, s
     row.get_by_role("link", name="Correct…").click()
     delete = action_form(page, "Delete the payment")
     delete.get_by_role("button", name="Delete the payment…").click()
+    mark = emulator_api.mark()
     page.get_by_role("button", name="Confirm: delete the payment").click()
-    emulator_api.wait_for_write("DELETE", f"{path}/{remote[0]['id']}")
-    assert emulator_api.payments(case["id"]) == []
-    check(page)
 
-    open_case(page, case)
+    expect(page).to_have_url(re.compile(rf"/cases/{case['id']}/(#.*)?$"))
+    expect_logged_done(page, "payment_delete")
+    only_write(emulator_api, case["id"], mark, "DELETE", f"{path}/{remote[0]['id']}")
+    assert emulator_api.payments(case["id"]) == []
     expect(page.get_by_role("region", name="Payments").locator("tbody tr")).to_have_count(0, timeout=WAIT_MS)
     expect(money(page, "Paid")).to_have_text(money_text(0, currency))
     expect(money(page, "Remainder")).to_have_text(money_text(remainder, currency))
     check(page)
-    assert [m for m, _ in writes_since(emulator_api, case["id"], mark)] == ["POST", "PUT", "DELETE"]
+    # Still once each, now that the page shows them done: nothing was sent again.
+    assert [m for m, _ in writes_since(emulator_api, case["id"], start)] == ["POST", "PUT", "DELETE"]
     check.verify()
 
 
@@ -303,13 +311,13 @@ def test_uploading_a_file_then_opening_it(browser_as, emulator_api, stack_cases,
     check(page)
     page.get_by_role("button", name="Upload").click()
 
-    emulator_api.wait_for_write("POST", f"/cases/{case['id']}/files")
+    expect_done(page, "upload", "File sent")
+    only_write(emulator_api, case["id"], mark, "POST", f"/cases/{case['id']}/files")
     remote = [f for f in emulator_api.files(case["id"]) if f["fileName"] == name]
     assert len(remote) == 1
     files = page.get_by_role("region", name="Files", exact=True)
     link = files.get_by_role("link", name=name)
     expect(link).to_have_count(1, timeout=WAIT_MS)  # one row: the upload became Debitura's file
-    expect_done(page, "upload", "File sent")
     expect(files).not_to_contain_text(re.compile(r"queued|pending", re.IGNORECASE), timeout=WAIT_MS)
     check(page)
 
@@ -341,12 +349,12 @@ def test_closing_a_case_asks_for_a_code_and_leaves_no_forms(browser_as, emulator
     check(page)
     step.get_by_role("button", name="Confirm: close the case").click()
 
-    close = emulator_api.wait_for_write("POST", f"/cases/{case['id']}/close")
+    expect_done(page, "lifecycle", "Closed")
+    close = only_write(emulator_api, case["id"], mark, "POST", f"/cases/{case['id']}/close")
     assert close["body"]["closeCode"] == "DebtorUntraceable"
     assert emulator_api.case(case["id"])["lifecycle"] == "Closed"
 
     expect(lifecycle_badge(page)).to_have_text("Closed", timeout=WAIT_MS)
-    expect_done(page, "lifecycle", "Closed")
     expect(action_panel(page)).not_to_contain_text(re.compile(r"pending", re.IGNORECASE))
     expect(action_titles(page)).to_have_text(["Add files"])  # a closed case takes files only
     check(page)
