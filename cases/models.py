@@ -305,6 +305,16 @@ class CaseCount(models.Model):
         return f"{self.lifecycle}/{self.assignee}/{self.is_test_case}: {self.cases}"
 
 
+# Who acted on a timeline entry, in the words the chat uses: Debitura's actor types (the spec's
+# "Partner user", "Creditor user"; the enum names it uses elsewhere) are not for agents to read.
+TIMELINE_ACTORS = {
+    "Partner user": "Agency",
+    "CollectionPartner": "Agency",
+    "Creditor user": "Creditor",
+    "Creditor": "Creditor",
+}
+
+
 class TimelineItem(models.Model):
     """One entry of a case's timeline (notes appear here too)."""
 
@@ -323,6 +333,11 @@ class TimelineItem(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def actor_label(self) -> str:
+        """Who did it: the person's name, else whose side it came from ("Agency", "Creditor", "System")."""
+        return self.actor_name or TIMELINE_ACTORS.get(self.actor_type, self.actor_type)
 
 
 class ChatMessage(models.Model):

@@ -121,9 +121,54 @@ def test_the_head_says_an_exclusive_period_that_is_over_is_over_though_its_end_d
     )
     client.force_login(team_agent)
     head = page(client, active_case).split('id="case-head"')[1].split("</header>")[0]
-    assert f"until {end:%Y-%m-%d}" in head
+    assert f'<span class="badge">{status.lower()}</span> <small>end date {end:%Y-%m-%d}</small>' in head
+    assert "until" not in head  # "until <a date ahead>" beside "expired" read as both at once
     assert "days left" not in head
-    assert status.lower() in head
+
+
+def test_the_timeline_says_who_acted_in_the_chats_words_when_debitura_gives_no_name(
+    client, team_agent, active_case
+):
+    now = timezone.now()
+    for position, (actor_type, name) in enumerate(
+        [("Partner user", ""), ("Creditor user", ""), ("System", ""), ("Partner user", "Mette Holm")]
+    ):
+        TimelineItem.objects.create(
+            case=active_case,
+            position=position,
+            date=now,
+            title=f"Event {position}",
+            actor_type=actor_type,
+            actor_name=name,
+        )
+    Case.objects.filter(pk=active_case.pk).update(children_synced_at=now)
+    client.force_login(team_agent)
+    timeline = page(client, active_case).split('id="case-timeline"')[1].split("</section>")[0]
+    stamp = f"{timezone.localtime(now):%Y-%m-%d %H:%M}"
+    for who in ("Agency", "Creditor", "System", "Mette Holm"):
+        assert f"{stamp} · {who}</small>" in timeline, who
+    assert "user" not in timeline
+
+
+@pytest.mark.parametrize("lifecycle", ["PendingVerification", "Active"])
+def test_the_claim_says_when_it_fell_due(client, team_agent, active_case, lifecycle):
+    # How old the debt is weighs on accepting it and on how it is worked.
+    due = timezone.now() - timedelta(days=400)
+    Case.objects.filter(pk=active_case.pk).update(
+        lifecycle=lifecycle, claim_type="Unpaid Invoice", due_date=due
+    )
+    client.force_login(team_agent)
+    claim = page(client, active_case).split('class="case-claim"')[1].split("</article>")[0]
+    assert f"<small>Unpaid Invoice · due {timezone.localtime(due):%Y-%m-%d}</small>" in claim
+
+
+def test_the_creditors_division_is_named_as_one(client, team_agent, active_case):
+    Case.objects.filter(pk=active_case.pk).update(
+        creditor_name="Sterling Print GmbH", creditor_division_name="Sterling Wholesale"
+    )
+    client.force_login(team_agent)
+    parties = page(client, active_case).split('id="case-parties"')[1].split("</aside>")[0]
+    assert "<strong>Creditor</strong> <small>division Sterling Wholesale</small>" in parties
 
 
 def test_unread_creditor_messages_are_new_once_for_the_agent_who_opens_the_case_and_unread_for_a_viewer(
