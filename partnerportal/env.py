@@ -10,9 +10,10 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -116,18 +117,30 @@ def env_timezone(name: str, default: str, *, environ: Mapping[str, str] = os.env
 
 
 def database_from_url(url: str, *, name: str = "DATABASE_URL", base_dir: Path) -> dict[str, Any]:
-    """Django DATABASES entry for sqlite:///path or postgres://user:pass@host:port/db."""
-    parts = urlsplit(url)
-    options = dict(parse_qsl(parts.query))
-    if parts.scheme == "sqlite":
+    """Django DATABASES entry for sqlite:///path or postgres://user:pass@host:port/db.
+
+    dj-database-url reads the URL; this adds the portal's own terms: only SQLite and PostgreSQL,
+    SQLite tuned for a web process and workers sharing one file, a relative path under base_dir.
+    """
+    example = "e.g. postgres://user@127.0.0.1:5432/portal"
+    try:
+        db: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
+    except dj_database_url.UnknownSchemeError:
+        db = {}
+    except dj_database_url.ParseError:
+        raise ImproperlyConfigured(
+            f"{name} has a port that is not a number, or a part that is not %-quoted."
+        ) from None
+    engine = db.get("ENGINE")
+    if engine == "django.db.backends.sqlite3":
         # sqlite:///relative/path, sqlite:////absolute/path, sqlite:///:memory:
-        path = unquote(parts.path[1:] if parts.path.startswith("/") else parts.path)
-        if not path:
+        path = db["NAME"]
+        if not urlsplit(url).path[1:]:  # "sqlite://", which dj-database-url reads as in memory
             raise ImproperlyConfigured(f"{name} needs a file path, e.g. sqlite:///var/db.sqlite3.")
         if path != ":memory:" and not Path(path).is_absolute():
             path = str(base_dir / path)
         return {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": engine,
             "NAME": path,
             # WAL lets the web process read while a worker writes; IMMEDIATE avoids
             # "database is locked" on upgrade from a read to a write transaction.
@@ -137,27 +150,13 @@ def database_from_url(url: str, *, name: str = "DATABASE_URL", base_dir: Path) -
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
         }
-    if parts.scheme in ("postgres", "postgresql", "pgsql"):
-        db_name = unquote(parts.path.lstrip("/"))
-        if not parts.hostname and not options.get("host"):
-            raise ImproperlyConfigured(f"{name} needs a host, e.g. postgres://user@127.0.0.1:5432/portal.")
-        if not db_name:
-            raise ImproperlyConfigured(
-                f"{name} needs a database name, e.g. postgres://user@127.0.0.1:5432/portal."
-            )
-        try:
-            port = parts.port
-        except ValueError:
-            raise ImproperlyConfigured(f"{name} has a port that is not a number.") from None
-        return {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": db_name,
-            "USER": unquote(parts.username or ""),
-            "PASSWORD": unquote(parts.password or ""),
-            "HOST": parts.hostname or options.pop("host", ""),
-            "PORT": str(port or ""),
-            "CONN_MAX_AGE": 60,
-            "CONN_HEALTH_CHECKS": True,
-            "OPTIONS": options,
-        }
+    if engine == "django.db.backends.postgresql":
+        options = db.get("OPTIONS", {})
+        # ?host=/run/postgresql: a Unix socket directory, for a URL with no host part.
+        host = db["HOST"] or str(options.pop("host", ""))
+        if not host:
+            raise ImproperlyConfigured(f"{name} needs a host, {example}.")
+        if not db["NAME"]:
+            raise ImproperlyConfigured(f"{name} needs a database name, {example}.")
+        return {**db, "HOST": host, "PORT": str(db["PORT"]), "OPTIONS": options}
     raise ImproperlyConfigured(f"{name} must start with sqlite:/// or postgres://; got {url!r}.")

@@ -92,6 +92,37 @@ def test_database_url_sqlite_relative_path_lands_under_the_base_dir(tmp_path: Pa
     assert db["NAME"] == str(tmp_path / "var/portal.sqlite3")
 
 
+def test_database_url_sqlite_is_set_up_for_a_web_process_and_workers_sharing_the_file():
+    db = database_from_url("sqlite:////srv/portal/db.sqlite3?timeout=1", base_dir=Path("/elsewhere"))
+    assert db == {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": "/srv/portal/db.sqlite3",
+        "OPTIONS": {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
+    }
+    assert database_from_url("sqlite:///:memory:", base_dir=Path("/"))["NAME"] == ":memory:"
+
+
+def test_database_url_postgres_keeps_connections_and_checks_them():
+    db = database_from_url("postgresql://app@db.internal/portal", base_dir=Path("/"))
+    assert (db["CONN_MAX_AGE"], db["CONN_HEALTH_CHECKS"], db["PORT"], db["OPTIONS"]) == (60, True, "", {})
+
+
+def test_database_url_postgres_over_a_unix_socket():
+    db = database_from_url("postgres://app@/portal?host=/run/postgresql", base_dir=Path("/"))
+    assert (db["HOST"], db["NAME"], db["OPTIONS"]) == ("/run/postgresql", "portal", {})
+
+
+def test_database_url_postgres_options_are_typed_and_a_schema_becomes_the_search_path():
+    db = database_from_url(
+        "postgres://app@db/portal?connect_timeout=5&currentSchema=portal", base_dir=Path("/")
+    )
+    assert db["OPTIONS"] == {"connect_timeout": 5, "options": "-c search_path=portal"}
+
+
 def test_database_url_postgres_parts():
     db = database_from_url(
         "postgres://app:p%40ss@db.internal:6543/portal?sslmode=require", base_dir=Path("/")
@@ -115,6 +146,9 @@ def test_database_url_postgres_parts():
         ("postgres:///portal", "needs a host"),
         ("postgres://user@host:port/db", "port that is not a number"),
         ("sqlite://", "needs a file path"),
+        ("sqlite:///", "needs a file path"),
+        ("postgis://user@host/db", "must start with sqlite:/// or postgres://"),
+        ("postgres://user@[::1/db", "not %-quoted"),
     ],
 )
 def test_database_url_refuses_malformed_values(url, message):
