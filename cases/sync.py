@@ -414,8 +414,8 @@ def _page_commit_without_flush_wait() -> None:
     that stopped there, which the next full reconcile repairs (Debitura stays the truth). The run's
     own synchronous commits flush every page before them. Saves a disk flush wait per page.
 
-    Also compresses the page's `raw` JSON with lz4 where the server has it: pglz spent about
-    a second of server CPU per 10,000 cases (each 2.6 kB, above the 2 kB TOAST threshold).
+    Also compresses the page's `raw` JSON with lz4 where the server has it: a case's JSON is
+    above the 2 kB TOAST threshold, so every row is compressed, and pglz costs far more CPU.
     """
     if connection.vendor == "postgresql":
         settings_sql = "SET LOCAL synchronous_commit = off"
@@ -506,8 +506,8 @@ class _Page:
 PAGES_AHEAD = 6
 # A writer waits for PAGES_LEAST pages (fewer when the walk ends) and takes every page already here
 # into one transaction, up to PAGES_PER_TRANSACTION. On SQLite each commit rewrites every index
-# page its rows touched (a 100-case page of a first import wrote 3.3 MB of WAL for 0.3 MB of cases,
-# and the checkpoints' fsyncs made the sync wait on the disk); on PostgreSQL each batch costs a
+# page its rows touched (a first import's WAL is many times the size of its cases, and the
+# checkpoints' fsyncs make the sync wait on the disk); on PostgreSQL each batch costs a
 # read and a commit. The waiting happens before the transaction begins: none waits for Debitura.
 PAGES_LEAST = 3
 PAGES_PER_TRANSACTION = 10
@@ -590,8 +590,8 @@ def _pages_write(
 
 
 # PostgreSQL writers working side by side, each on a connection of its own. One server process
-# spent as long indexing, parsing and toasting a page as the portal took to fetch and read two,
-# so with one the walk waited on the database; SQLite has one writer at a time anyway.
+# indexes, parses and toasts a page more slowly than the portal fetches and reads one, so with
+# one the walk would wait on the database; SQLite has one writer at a time anyway.
 POSTGRESQL_WRITERS = 2
 
 
@@ -621,10 +621,9 @@ def _batches_write(
 @contextlib.contextmanager
 def _sqlite_walk() -> Iterator[None]:
     """On SQLite, for the walk only: a page cache that holds the index pages it writes (with the
-    default 2 MB a 10,000-case first sync read them back from the OS page by page; 16 MB took
-    0.2 s CPU off it, 32 MB leaves room for larger tables),
-    and checkpoints every 40 MB of WAL instead of every 4 MB, then one as the walk ends (each
-    checkpoint waits for two fsyncs; the writer waited ~0.1 s less at 10,000 cases)."""
+    default 2 MB a large first sync reads them back from the OS page by page; 32 MB leaves room
+    for larger tables), and checkpoints every 40 MB of WAL instead of every 4 MB, then one as the
+    walk ends (each checkpoint makes the writer wait for two fsyncs)."""
     if connection.vendor != "sqlite":
         yield
         return
