@@ -36,7 +36,10 @@ WELCOME = "Hello, we are the collection agency that now works this claim for you
 
 def _prepare(control: EmulatorControl, made: dict[str, dict[str, Any]]) -> None:
     fresh = control.new_cases(len(PENDING) + len(ACTIVE))
-    member = control.team()[0]
+    team = control.team()
+    # Accepted for the demo agent, as an agency's own cases are: "My cases" and the list's
+    # Assigned column show them (the README's screenshot of the list too).
+    member = next((m for m in team if m["email"] == "agent@demo.example"), team[0])
     for name, case in zip(PENDING + ACTIVE, fresh, strict=True):
         made[name] = case
     for name in ACTIVE:
@@ -47,6 +50,7 @@ def _prepare(control: EmulatorControl, made: dict[str, dict[str, Any]]) -> None:
             {
                 "welcomeMessage": WELCOME,
                 "userEmail": member["email"],
+                "assignedUserEmail": member["email"],
                 "interestFees": case["interestFees"],
                 "reminderFees": case["reminderFees"],
                 "collectionFees": case["collectionFees"],

@@ -2,7 +2,7 @@
 
     python -m tests.e2e.soak [--runs 5] [pytest arguments...]
 
-The default pytest arguments are the e2e suite and the browser test that used to fail under
+The default pytest arguments are the e2e suite and the browser tests that used to fail under
 load. Stops at the first failing run; exits non-zero unless every run passed.
 """
 
@@ -16,7 +16,15 @@ import sys
 import time
 from typing import Any
 
-DEFAULT_ARGS = ["tests/e2e", "tests/browser/test_case_list.py", "-q", "-p", "no:cacheprovider"]
+DEFAULT_ARGS = [
+    "tests/e2e",
+    "tests/browser/test_case_list.py",
+    "tests/browser/test_case_actions.py",
+    "tests/browser/test_documents.py",
+    "-q",
+    "-p",
+    "no:cacheprovider",
+]
 
 
 def _burn(stop: Any) -> None:

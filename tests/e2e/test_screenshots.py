@@ -24,6 +24,8 @@ pytestmark = [pytest.mark.e2e]
 
 
 def save(page: Any, name: str) -> None:
+    # The header's sync badge arrives after the page (htmx, on load): not its placeholder link.
+    expect(page.locator("#sync-status .badge").first).to_be_visible()
     folder = os.environ.get("E2E_SCREENSHOTS")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
