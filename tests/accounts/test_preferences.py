@@ -8,7 +8,7 @@ import pytest
 
 from accounts.models import UserPreference
 from cases.models import Case
-from tests.cases.test_list import fresh_cache, make_cases  # noqa: F401 (an autouse fixture)
+from tests.fixtures.case_list import make_cases
 
 pytestmark = pytest.mark.django_db
 

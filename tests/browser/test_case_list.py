@@ -11,7 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from cases.models import Case, LifecycleChoices
-from tests.cases.test_list import fresh_cache, make_cases  # noqa: F401 (an autouse fixture)
+from tests.fixtures.case_list import make_cases
 from tests.fixtures.pages import assert_page_sound
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

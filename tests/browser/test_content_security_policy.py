@@ -12,7 +12,6 @@ from playwright.sync_api import expect
 from accounts.roles import ADMINISTRATOR
 from cases.sync import cases_sync_incremental
 from tests.browser.case_page import open_entry
-from tests.cases.test_list import fresh_cache  # noqa: F401 (an autouse fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -13,15 +12,19 @@ from django.utils import timezone
 from cases.actions import case_accept, case_fees_update, case_note_add
 from cases.models import (
     Case,
-    CaseFile,
-    ChatMessage,
     ExclusivityExtension,
     OutboxAction,
     TimelineItem,
 )
 from cases.unread import case_unread_recount
 from partnerportal.models import AgencySettings
-from payments.models import Payment
+from tests.fixtures.factories import (
+    CaseFileFactory,
+    ChatMessageFactory,
+    OutboxActionFactory,
+    PaymentFactory,
+    TimelineItemFactory,
+)
 from tests.fixtures.outbox import reload
 
 pytestmark = pytest.mark.django_db
@@ -37,12 +40,10 @@ def fill_children(case, actor) -> None:
     """Some of everything the page lists, as a children refresh would leave it."""
     now = timezone.now()
     for i in range(5):
-        TimelineItem.objects.create(case=case, position=i, date=now, title=f"Event {i}")
-        ChatMessage.objects.create(
-            id=uuid.uuid4(), case=case, date_created=now, role=i % 2, message=f"Message {i}", is_seen=i < 3
-        )
-        Payment.objects.create(case=case, date=date.today(), amount=Decimal("10.00"), currency=case.currency)
-        CaseFile.objects.create(id=uuid.uuid4(), case=case, file_name=f"letter-{i}.pdf", date_created=now)
+        TimelineItemFactory(case=case, position=i, date=now, title=f"Event {i}")
+        ChatMessageFactory(case=case, date_created=now, role=i % 2, message=f"Message {i}", is_seen=i < 3)
+        PaymentFactory(case=case)
+        CaseFileFactory(case=case, file_name=f"letter-{i}.pdf", date_created=now)
         ExclusivityExtension.objects.create(
             case=case, position=i, type="Payment", event_date=now, new_end_date=now + timedelta(days=365)
         )
@@ -52,11 +53,9 @@ def fill_children(case, actor) -> None:
         children_synced_at=now,
     )
     for i, state in enumerate(("pending", "done", "failed")):
-        OutboxAction.objects.create(
-            kind="note",
+        OutboxActionFactory(
             case=case,
             actor=actor,
-            idempotency_key=uuid.uuid4().hex,
             state=state,
             payload={"description": f"Note {i}"},
             last_error="Refused." if state == "failed" else "",

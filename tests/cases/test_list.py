@@ -3,59 +3,19 @@
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
 from cases.filters import SORTS
 from cases.models import Case, LifecycleChoices
 from cases.sla import business_time_between, sla_clock
+from tests.fixtures.case_list import LIST, make_cases, references_in
 
 pytestmark = pytest.mark.django_db
-LIST = "/cases/"
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    # Tab counts and the user list are cached briefly; each test starts without them.
-    cache.clear()
-    yield
-    cache.clear()
-
-
-def make_cases(count: int, **fields) -> list[Case]:
-    """`count` minimal cases, newest change first in the order made."""
-    now = timezone.now()
-    defaults = {
-        "lifecycle": LifecycleChoices.ACTIVE,
-        "currency": "EUR",
-        "gross_amount": Decimal("100"),
-        "remainder": Decimal("100"),
-    }
-    rows = []
-    for index in range(count):
-        values = {**defaults, **fields}
-        reference = values.pop("reference", f"R{uuid.uuid4().hex[:7].upper()}")
-        rows.append(
-            Case(
-                id=uuid.uuid4(),
-                reference=reference,
-                remote_updated_at=now - timedelta(minutes=index),
-                date_created=now - timedelta(days=index),
-                search_text=f"{reference} | {values.get('debtor_name', '')}".lower(),
-                **values,
-            )
-        )
-    return Case.objects.bulk_create(rows)
-
-
-def references_in(html: str) -> list[str]:
-    return re.findall(r'<a href="/cases/[0-9a-f-]{36}/">([^<]+)</a>', html)
 
 
 def test_tabs_show_live_counts_per_lifecycle_and_my_cases(agent_client, agent):

@@ -16,7 +16,7 @@ from cases import counts as case_counts_module
 from cases.counts import case_counts, case_counts_fold
 from cases.filters import SORTS
 from cases.models import Case, CaseCount, LifecycleChoices
-from tests.cases.test_list import LIST, make_cases, references_in
+from tests.fixtures.case_list import LIST, make_cases, references_in
 
 pytestmark = pytest.mark.django_db
 L = LifecycleChoices

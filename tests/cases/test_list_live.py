@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from cases.live import LIST_ROW_COLUMNS, case_row_stamp, case_row_stamps
 from cases.models import Case, LifecycleChoices
-from tests.cases.test_list import LIST, fresh_cache, make_cases  # noqa: F401 (an autouse fixture)
+from tests.fixtures.case_list import LIST, make_cases
 
 pytestmark = pytest.mark.django_db
 LIVE = "/cases/live"

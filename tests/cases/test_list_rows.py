@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from cases.models import Case, LifecycleChoices
-from tests.cases.test_list import LIST, fresh_cache, make_cases  # noqa: F401 (an autouse fixture)
+from tests.fixtures.case_list import LIST, make_cases
 
 pytestmark = pytest.mark.django_db
 

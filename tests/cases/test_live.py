@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from cases.actions import case_note_add
 from cases.live import case_stamp, case_stamps
-from cases.models import Case, CaseFile, ChatMessage, OutboxAction, TimelineItem
+from cases.models import Case, ChatMessage, OutboxAction
 from cases.sync import case_refresh
-from payments.models import Payment
+from tests.fixtures.factories import CaseFileFactory, ChatMessageFactory, PaymentFactory, TimelineItemFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -58,14 +56,10 @@ def test_a_relay_run_moves_the_stamp_at_each_outcome_though_it_writes_one_moment
 @pytest.mark.parametrize(
     "write",
     [
-        lambda case: ChatMessage.objects.create(
-            id=uuid.uuid4(), case=case, role=1, message="Any news?", date_created=timezone.now()
-        ),
-        lambda case: TimelineItem.objects.create(case=case, position=99, title="Note"),
-        lambda case: CaseFile.objects.create(id=uuid.uuid4(), case=case, file_name="a.pdf"),
-        lambda case: Payment.objects.create(
-            case=case, date=date.today(), amount=Decimal(5), currency=case.currency
-        ),
+        lambda case: ChatMessageFactory(case=case, role=ChatMessage.Role.CREDITOR),
+        lambda case: TimelineItemFactory(case=case, position=99),
+        lambda case: CaseFileFactory(case=case),
+        lambda case: PaymentFactory(case=case),
         lambda case: Case.objects.filter(pk=case.pk).update(remainder=Decimal("1.23")),
         lambda case: Case.objects.filter(pk=case.pk).update(partner_reference="AG-1"),
     ],
@@ -78,7 +72,7 @@ def test_a_write_to_the_case_or_its_children_moves_the_stamp(active_case, write)
 
 
 def test_a_creditor_message_seen_moves_the_stamp(active_case):
-    message = ChatMessage.objects.create(id=uuid.uuid4(), case=active_case, role=1, message="Hello")
+    message = ChatMessageFactory(case=active_case, role=ChatMessage.Role.CREDITOR, is_seen=False)
     before = case_stamp(active_case.pk)
     ChatMessage.objects.filter(pk=message.pk).update(is_seen=True)
     assert case_stamp(active_case.pk) != before

@@ -2,30 +2,27 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
-from cases.models import Case, OutboxAction
+from cases.models import Case
 from cases.panel import action_states, panel_names, resend_initial
+from tests.fixtures.factories import OutboxActionFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def row(case, actor, kind, state, *, payload=None, age=timedelta(0), **fields):
-    moment = timezone.now() - age
-    return OutboxAction.objects.create(
-        kind=kind,
+    return OutboxActionFactory(
         case=case,
         actor=actor,
-        idempotency_key=uuid.uuid4().hex,
+        kind=kind,
         state=state,
         payload=payload or {},
-        created_at=moment,
-        done_at=moment if state == "done" else None,
+        created_at=timezone.now() - age,
         **fields,
     )
 

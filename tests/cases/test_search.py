@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -16,32 +14,15 @@ from django.utils import timezone
 from cases.filters import COUNT_CAP
 from cases.models import Case, LifecycleChoices
 from cases.sync import search_text
+from tests.fixtures.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
 LIST = "/cases/"
 TYPING = {"HX-Request": "true", "HX-Trigger": "case-q"}  # live typing never jumps to a case
 
 
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
 def make_case(index: int = 0, **fields) -> Case:
-    values = {
-        "id": uuid.uuid4(),
-        "reference": f"R{uuid.uuid4().hex[:7].upper()}",
-        "lifecycle": LifecycleChoices.ACTIVE,
-        "currency": "EUR",
-        "gross_amount": Decimal("100"),
-        "remainder": Decimal("100"),
-        "remote_updated_at": timezone.now() - timedelta(minutes=index),
-        **fields,
-    }
-    values["search_text"] = search_text(values)
-    return Case.objects.create(**values)
+    return CaseFactory.create(remote_updated_at=timezone.now() - timedelta(minutes=index), **fields)
 
 
 def found(client, term: str, **params) -> list[str]:
@@ -135,15 +116,10 @@ def test_the_sqlite_trigram_table_follows_inserts_updates_and_deletes():
 def test_a_term_in_more_cases_than_the_count_cap_lists_the_newest_first(client, supervisor):
     now = timezone.now()
     rows = [
-        Case(
-            id=uuid.uuid4(),
+        CaseFactory.build(
             reference=f"H{index:07d}",
-            lifecycle=LifecycleChoices.ACTIVE,
-            currency="EUR",
-            gross_amount=Decimal("1"),
-            remainder=Decimal("1"),
+            debtor_name=f"Hansen {index}",
             remote_updated_at=now - timedelta(minutes=index),
-            search_text=f"h{index:07d} | hansen {index}",
         )
         for index in range(COUNT_CAP + 50)
     ]

@@ -3,106 +3,16 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from decimal import Decimal
 
-import httpx
 import pytest
 
 from cases.models import Case, SyncRun
 from cases.sync import CASE_COLUMNS, cases_sync_full, cases_sync_incremental, team_sync
+from tests.fixtures.case_json import DATE_PATHS, DERIVED, FIELD_PATHS, UUID_PATHS, dig, remote_json, stamp
 from tests.fixtures.cases import change_cases, hide_case, unhide_case
 
 pytestmark = pytest.mark.django_db
-
-
-def _remote_json(emulator, case_id: str) -> dict:
-    with httpx.Client(transport=emulator.transport(), base_url="http://debitura.test") as http:
-        response = http.get(f"/cases/{case_id}", headers={"XApiKey": "test-api-key"})
-    response.raise_for_status()
-    return json.loads(response.content, parse_float=Decimal)
-
-
-def _stamp(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
-
-
-# Column -> where it comes from in Debitura's case JSON. Written out independently of
-# cases.sync.case_fields so that a mapping mistake there shows up here.
-FIELD_PATHS = {
-    "reference": ("reference",),
-    "creditor_reference": ("creditorReference",),
-    "creditor_comments": ("creditorComments",),
-    "claim_description": ("claimDescription",),
-    "claim_type": ("claimType",),
-    "dispute_status": ("disputeStatus",),
-    "engagement_phase": ("currentEngagementPhase",),
-    "currency": ("currency",),
-    "gross_amount": ("grossAmount",),
-    "interest_fees": ("interestFees",),
-    "reminder_fees": ("reminderFees",),
-    "collection_fees": ("collectionFees",),
-    "total_added_fees": ("totalAddedFees",),
-    "remainder": ("remainder",),
-    "success_fee": ("preLegalSuccessFee",),
-    "age_uplift_points": ("blendedAgeUpliftPoints",),
-    "outstanding_principal": ("allocationOutstanding", "principal"),
-    "outstanding_interest": ("allocationOutstanding", "interest"),
-    "outstanding_reminder_fees": ("allocationOutstanding", "reminderFees"),
-    "outstanding_collection_fees": ("allocationOutstanding", "collectionFees"),
-    "solution_url": ("solutionUrl",),
-    "is_test_case": ("isTestCase",),
-    "needs_info": ("validation", "needsInfo"),
-    "debtor_type": ("debtor", "type"),
-    "debtor_name": ("debtor", "name"),
-    "debtor_contact_person": ("debtor", "contactPerson"),
-    "debtor_registration_number": ("debtor", "companyRegistrationNumber"),
-    "debtor_address": ("debtor", "address"),
-    "debtor_zip_code": ("debtor", "zipCode"),
-    "debtor_city": ("debtor", "city"),
-    "debtor_state": ("debtor", "state"),
-    "debtor_country_code": ("debtor", "countryAlpha2"),
-    "debtor_country": ("debtor", "country"),
-    "debtor_email": ("debtor", "email"),
-    "debtor_phone": ("debtor", "phone"),
-    "creditor_name": ("creditor", "companyName"),
-    "creditor_registration_number": ("creditor", "companyRegistrationNumber"),
-    "creditor_email": ("creditor", "officeEmail"),
-    "creditor_phone": ("creditor", "officePhone"),
-    "creditor_address": ("creditor", "address"),
-    "creditor_zip_code": ("creditor", "zipCode"),
-    "creditor_city": ("creditor", "city"),
-    "creditor_state": ("creditor", "state"),
-    "creditor_country": ("creditor", "country"),
-    "creditor_division_name": ("creditor", "division", "name"),
-    "debitura_assignee_email": ("assignedUser", "email"),
-    "debitura_assignee_name": ("assignedUser", "name"),
-}
-# UUID columns: the case's own id is compared by lookup; a division id is the case's
-# creditorDivisionId, else its creditor's division's.
-UUID_PATHS = {
-    "creditor_id": (("creditor", "id"),),
-    "creditor_division_id": (("creditorDivisionId",), ("creditor", "division", "id")),
-}
-# Columns that are not one of Debitura's values: the row's own bookkeeping and the search haystack.
-DERIVED = {"id", "raw", "raw_hash", "gone_at", "search_text", "lifecycle", "close_code"}
-DATE_PATHS = {
-    "date_created": "dateCreated",
-    "remote_updated_at": "dateUpdated",
-    "claim_date": "date",
-    "due_date": "dueDate",
-    "date_finished": "dateFinished",
-    "date_collection_started": "dateCollectionStarted",
-    "exclusive_period_end": "exclusivePeriodEndDate",
-}
-
-
-def _dig(data, path):
-    for key in path:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(key)
-    return data
 
 
 def test_first_sync_stores_every_case_with_every_field_equal_to_debitura(emulator, sync_client):
@@ -112,9 +22,9 @@ def test_first_sync_stores_every_case_with_every_field_equal_to_debitura(emulato
     assert not run.error
     assert Case.objects.count() == total == run.created
     for case in Case.objects.order_by("reference")[::5]:
-        remote = _remote_json(emulator, str(case.id))
+        remote = remote_json(emulator, str(case.id))
         for column, path in FIELD_PATHS.items():
-            expected = _dig(remote, path)
+            expected = dig(remote, path)
             actual = getattr(case, column)
             if isinstance(actual, Decimal) or isinstance(expected, Decimal):
                 assert (actual is None and expected is None) or Decimal(actual) == Decimal(expected), column
@@ -123,9 +33,9 @@ def test_first_sync_stores_every_case_with_every_field_equal_to_debitura(emulato
                     expected if expected is not None else ("" if isinstance(actual, str) else expected)
                 ), column
         for column, key in DATE_PATHS.items():
-            assert getattr(case, column) == _stamp(remote.get(key)), column
+            assert getattr(case, column) == stamp(remote.get(key)), column
         for column, paths in UUID_PATHS.items():
-            expected = next((value for path in paths if (value := _dig(remote, path))), None)
+            expected = next((value for path in paths if (value := dig(remote, path))), None)
             assert (str(getattr(case, column)) if getattr(case, column) else None) == expected, column
         lifecycle = remote["lifecycle"].replace(" ", "").lower()
         assert case.lifecycle.lower() == lifecycle

@@ -14,7 +14,7 @@ from cases.models import Case
 from cases.sync import PAGES_PER_TRANSACTION, cases_sync_incremental
 from debitura.emulator import Emulator
 from debitura.errors import ServerError
-from tests.cases.test_sync import FIELD_PATHS, UUID_PATHS, _dig, _remote_json
+from tests.fixtures.case_json import FIELD_PATHS, UUID_PATHS, dig, remote_json
 from tests.fixtures.cases import hide_case
 from tests.fixtures.gateway import make_client
 
@@ -153,12 +153,12 @@ def test_writers_side_by_side_on_postgresql_store_every_case_with_every_field(mo
     assert run.pages == 30
     assert Case.objects.count() == run.created == 600
     for case in Case.objects.order_by("id")[::37]:
-        remote = _remote_json(emulator, str(case.id))
+        remote = remote_json(emulator, str(case.id))
         for column, path in FIELD_PATHS.items():
-            expected, actual = _dig(remote, path), getattr(case, column)
+            expected, actual = dig(remote, path), getattr(case, column)
             assert actual == expected or (expected is None and actual in ("", None)), column
         for column, paths in UUID_PATHS.items():
-            expected = next((value for path in paths if (value := _dig(remote, path))), None)
+            expected = next((value for path in paths if (value := dig(remote, path))), None)
             assert (str(getattr(case, column)) if getattr(case, column) else None) == expected, column
     assert not _threads_left()
 

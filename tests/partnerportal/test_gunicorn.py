@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.partnerportal.test_settings import PRODUCTION_ENV, ROOT, manage
+from tests.fixtures.production import PRODUCTION_ENV, ROOT, manage
 
 pytestmark = pytest.mark.integration
 HOST = PRODUCTION_ENV["ALLOWED_HOSTS"]

@@ -1,33 +1,8 @@
 """The settings module as a whole, loaded in a fresh interpreter with a given environment."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-PRODUCTION_ENV = {
-    "DEBUG": "0",
-    "SECRET_KEY": "k3*9vP!q0z-production-grade-random-secret-value-with-50-plus-characters",
-    "ALLOWED_HOSTS": "portal.agency.example",
-    "DEBITURA_API_KEY": "never-printed",
-}
-
-
-def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    # A bare environment: the test process's own settings (tests.settings) must not leak in.
-    clean = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "SYSTEMROOT") if k in os.environ}
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "partnerportal.settings", **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+from tests.fixtures.production import PRODUCTION_ENV, manage
 
 
 def test_check_deploy_is_clean_with_production_settings(tmp_path):

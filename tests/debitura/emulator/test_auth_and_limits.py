@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from debitura.emulator import Emulator, RateLimits
-from tests.debitura.emulator.conftest import api_client
+from tests.fixtures.emulator import api_client
 
 
 @pytest.mark.parametrize("path", ["/me", "/users"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from debitura.emulator import Emulator
-from tests.debitura.emulator.conftest import payment_body, started_case
+from tests.fixtures.emulator import payment_body, started_case
 
 
 def test_a_new_assignment_arrives_pending_and_newest(api: httpx.Client, emulator: Emulator) -> None:

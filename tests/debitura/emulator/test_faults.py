@@ -9,7 +9,7 @@ import pytest
 
 from debitura.emulator import DroppedResponse, Emulator, SimulatedTimeout
 from debitura.emulator.server import EmulatorServer
-from tests.debitura.emulator.conftest import payment_body, started_case
+from tests.fixtures.emulator import payment_body, started_case
 
 
 def test_a_share_of_requests_fails_with_500(api: httpx.Client, emulator: Emulator) -> None:

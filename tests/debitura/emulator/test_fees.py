@@ -6,7 +6,7 @@ import httpx
 
 from debitura.emulator import Emulator
 from debitura.emulator.model import Case
-from tests.debitura.emulator.conftest import started_case
+from tests.fixtures.emulator import started_case
 
 FEES = {"interestFees": 10, "reminderFees": 5, "collectionFees": 20}
 

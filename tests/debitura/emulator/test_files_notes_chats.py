@@ -10,7 +10,7 @@ import pytest
 
 from debitura.emulator import Emulator
 from debitura.emulator.files import MAX_UPLOAD_BYTES
-from tests.debitura.emulator.conftest import started_case, team_member
+from tests.fixtures.emulator import started_case, team_member
 
 
 def test_uploaded_bytes_come_back_through_the_signed_link(api: httpx.Client, emulator: Emulator) -> None:

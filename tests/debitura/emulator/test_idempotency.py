@@ -10,7 +10,7 @@ import pytest
 
 from debitura.emulator import Emulator
 from debitura.emulator.server import EmulatorServer
-from tests.debitura.emulator.conftest import payment_body, started_case, team_member
+from tests.fixtures.emulator import payment_body, started_case, team_member
 
 
 def test_same_key_and_body_replays_the_first_answer(api: httpx.Client, emulator: Emulator) -> None:

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from debitura.emulator import Emulator
-from tests.debitura.emulator.conftest import payment_body, pending_case, started_case, team_member
+from tests.fixtures.emulator import payment_body, pending_case, started_case, team_member
 
 
 def start_body(emulator: Emulator, **extra: object) -> dict[str, object]:

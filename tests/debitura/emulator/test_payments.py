@@ -10,7 +10,7 @@ import pytest
 
 from debitura.emulator import Emulator
 from debitura.emulator.model import Case
-from tests.debitura.emulator.conftest import payment_body, started_case
+from tests.fixtures.emulator import payment_body, started_case
 
 
 def pay(api: httpx.Client, case: Case, amount: object, **extra: object) -> httpx.Response:

@@ -10,7 +10,7 @@ import httpx
 
 from debitura.emulator import Emulator
 from debitura.emulator.model import LIFECYCLES
-from tests.debitura.emulator.conftest import api_client
+from tests.fixtures.emulator import api_client
 
 DAY = datetime(2025, 6, 1, tzinfo=UTC)
 

@@ -15,8 +15,7 @@ from debitura.emulator import Emulator, OutgoingWebhook
 from debitura.emulator.model import WEBHOOK_EVENTS
 from debitura.emulator.server import EmulatorServer
 from debitura.webhooks import verify
-from tests.debitura.emulator.conftest import api_client, payment_body, started_case
-from tests.fixtures.emulator import EMULATOR_API_KEY
+from tests.fixtures.emulator import EMULATOR_API_KEY, api_client, payment_body, started_case
 
 ALL_EVENTS = list(WEBHOOK_EVENTS)
 
