@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from . import dto
 from .errors import ApiError, bad_request, not_found
@@ -191,7 +192,9 @@ class ControlApi:
         if stored is None:
             raise not_found("File not found.")
         content_type = CONTENT_TYPES.get(extension(stored.file_name), "application/octet-stream")
-        disposition = f'attachment; filename="{stored.file_name}"'
+        # As a file host sends any name (RFC 6266): percent-encoded UTF-8, so a header stays ASCII
+        # and a creditor's name with a line break or a letter like "ø" cannot break the response.
+        disposition = f"attachment; filename*=UTF-8''{quote(stored.file_name, safe='')}"
         return Response(
             200, stored.content, {"Content-Type": content_type, "Content-Disposition": disposition}
         )

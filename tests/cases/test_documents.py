@@ -619,8 +619,10 @@ def test_a_file_whose_bytes_do_not_match_its_name_is_never_shown_inline(
         ("../../etc/passwd.txt", 'attachment; filename="passwd.txt"'),
         ("..\\..\\Windows\\win.ini.txt", 'attachment; filename="win.ini.txt"'),
         ("/abs/path/rapport.csv", 'attachment; filename="rapport.csv"'),
-        ("brev\r\nX-Evil: 1\x00.txt", 'attachment; filename="brevX-Evil: 1.txt"'),
+        ("brev\r\nX-Evil: 1\x1b.txt", 'attachment; filename="brevX-Evil: 1.txt"'),  # no NUL: PostgreSQL
         (" .. ", 'attachment; filename="file"'),
+        ("invoice\u202etxt.exe", 'attachment; filename="invoicetxt.exe"'),  # no right-to-left override
+        ("ærbødigst.txt", "attachment; filename*=utf-8''%C3%A6rb%C3%B8digst.txt"),
     ],
 )
 def test_a_name_from_debitura_is_saved_under_its_base_name_only(
