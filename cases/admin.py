@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
@@ -29,23 +27,8 @@ from cases.models import (
 from cases.team import team_member_link
 
 
-class DateHierarchyChangeList(ChangeList):
-    """Django's change list, with a date_hierarchy year, month or day no date has (year 9999, a
-    number beyond 64 bits) refused as a bad filter (the list again, with ?e=1) instead of a 500:
-    Django 5.2 catches only ValueError around the date and not the day after it (ticket #37357)."""
-
-    def get_filters(self, request: HttpRequest) -> Any:
-        try:
-            return super().get_filters(request)
-        except (OverflowError, ValueError) as exc:
-            raise IncorrectLookupParameters(exc) from exc
-
-
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Data that mirrors Debitura: the API is the truth, so nobody edits it here."""
-
-    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
-        return DateHierarchyChangeList
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -225,6 +225,8 @@ def saved_views(request: HtmxHttpRequest) -> HttpResponse:
             error = "Give the view a name."
         elif len(name) > 80:
             error = "Keep the name under 80 characters."
+        elif not name.isprintable():  # NUL, line breaks: PostgreSQL refuses a NUL in text
+            error = "Use letters, digits, spaces and punctuation only."
         else:
             SavedView.objects.update_or_create(user=_owner(request), name=name, defaults={"query": query})
             messages.success(request, f"Saved the view “{name}”.")

@@ -1,11 +1,13 @@
-"""Agency settings in Django admin: one row, no add or delete; admin's "view on site" redirect,
-with its ids checked."""
+"""Agency settings in Django admin: one row, no add or delete; admin's "view on site" redirect
+with its ids checked; change lists whose date hierarchy takes no year beyond 9999."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.contenttypes import views as contenttype_views
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -55,3 +57,27 @@ def view_on_site(request: HttpRequest, content_type_id: str, object_id: str) -> 
     if model is None or not model._meta.managed or _primary_key(model, object_id) is None:
         raise Http404("No such object.")
     return contenttype_views.shortcut(request, content_type_id, object_id)
+
+
+class DateHierarchyChangeList(ChangeList):
+    """Django's change list, with a date_hierarchy year, month or day no date has (year 9999, a
+    number beyond 64 bits) refused as a bad filter (the list again, with ?e=1) instead of a 500:
+    Django 5.2 catches only ValueError around the date and not the day after it (ticket #37357)."""
+
+    def get_filters(self, request: HttpRequest) -> Any:
+        try:
+            return super().get_filters(request)
+        except (OverflowError, ValueError) as exc:
+            raise IncorrectLookupParameters(exc) from exc
+
+
+def _date_hierarchy_changelist(request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+    return DateHierarchyChangeList
+
+
+def admin_date_hierarchies_guard(site: admin.AdminSite) -> None:
+    """Every registered change list with a date_hierarchy, ours and other apps' (axes), uses
+    DateHierarchyChangeList, unless its admin chose a change list of its own."""
+    for model_admin in site._registry.values():
+        if model_admin.date_hierarchy and type(model_admin).get_changelist is admin.ModelAdmin.get_changelist:
+            model_admin.get_changelist = _date_hierarchy_changelist  # type: ignore[method-assign]

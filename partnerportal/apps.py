@@ -9,10 +9,14 @@ class PartnerPortalConfig(AppConfig):
 
     def ready(self) -> None:
         from django.conf import settings
+        from django.contrib import admin
 
+        from partnerportal.admin import admin_date_hierarchies_guard
         from partnerportal.lookups import integer_lookups_register
 
         integer_lookups_register()
+        # django.contrib.admin comes first in INSTALLED_APPS: every ModelAdmin is registered now.
+        admin_date_hierarchies_guard(admin.site)
 
         # The file-system broker and SQLite need their folders before the first connection.
         for folder in (
