@@ -121,7 +121,8 @@ def test_the_head_says_an_exclusive_period_that_is_over_is_over_though_its_end_d
     client.force_login(team_agent)
     head = page(client, active_case).split('id="case-head"')[1].split("</header>")[0]
     # "expired · end date <a date ahead>" read as a contradiction: it ended before that date.
-    assert f'<span class="badge">{status.lower()}</span> <small>before its end date {end:%Y-%m-%d}</small>' in head
+    badge = f'<span class="badge">{status.lower()}</span>'
+    assert f"{badge} <small>before its end date {end:%Y-%m-%d}</small>" in head
     assert "until" not in head  # "until <a date ahead>" beside "expired" read as both at once
     assert "days left" not in head
 
