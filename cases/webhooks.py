@@ -150,8 +150,8 @@ def webhook_event_receive(*, body: bytes, headers: dict[str, str], now: float | 
 
     Nothing from the body is parsed before its signature is verified: anyone may post here.
     """
-    kept = {name: headers[name][:HEADER_CHARS] for name in KEPT_HEADERS if name in headers}
-    event_type = headers.get("X-Debitura-Event", "")[:64]
+    kept = {name: _storable(headers[name][:HEADER_CHARS]) for name in KEPT_HEADERS if name in headers}
+    event_type = _storable(headers.get("X-Debitura-Event", "")[:64])
     error = _verify_any(
         webhook_secrets(), body, headers.get(SIGNATURE_HEADER), time.time() if now is None else now
     )
@@ -162,11 +162,11 @@ def webhook_event_receive(*, body: bytes, headers: dict[str, str], now: float | 
     data_field = envelope.get("data")
     data: dict[str, Any] = data_field if isinstance(data_field, dict) else {}
     event = WebhookEvent(
-        event_id=_event_key(envelope.get("id"), body),
-        event_type=str(envelope.get("event") or event_type)[:64],
+        event_id=_storable(_event_key(envelope.get("id"), body)),
+        event_type=_storable(str(envelope.get("event") or event_type)[:64]),
         case_id=_uuid_or_none(data.get("caseId")),
         headers=kept,
-        body=body.decode("utf-8", errors="replace"),
+        body=_storable(body.decode("utf-8", errors="replace")),
         signature_valid=True,
         state=WebhookEvent.State.RECEIVED,
     )
@@ -183,6 +183,11 @@ def webhook_event_receive(*, body: bytes, headers: dict[str, str], now: float | 
 
     transaction.on_commit(lambda: process_webhook.delay(event.pk))
     return event
+
+
+def _storable(text: str) -> str:
+    """Text as a database keeps it: PostgreSQL refuses NUL, which only a hostile sender puts there."""
+    return text.replace("\x00", "\ufffd")
 
 
 def _envelope(body: bytes) -> dict[str, Any] | None:
@@ -213,9 +218,9 @@ def _rejected(*, body: bytes, headers: dict[str, str], event_type: str, error: s
     event = WebhookEvent.objects.create(
         event_type=event_type,
         headers=headers,
-        body=body[:REJECTED_BODY_BYTES].decode("utf-8", errors="replace"),
+        body=_storable(body[:REJECTED_BODY_BYTES].decode("utf-8", errors="replace")),
         signature_valid=False,
-        signature_error=error[:200],
+        signature_error=_storable(error[:200]),
         state=WebhookEvent.State.REJECTED,
     )
     rejected = WebhookEvent.objects.filter(state=WebhookEvent.State.REJECTED)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
@@ -710,7 +711,7 @@ class DebituraClient:
                 return None
             try:
                 # Sourced: a case keeps the text it came in, which the sync stores as it is.
-                return loads_sourced(response.content)
+                return loads_sourced(without_nul(response.content))
             except ValueError:
                 raise ResponseInvalid(
                     f"{method} {template}: the answer is not JSON.", status=status
@@ -721,6 +722,22 @@ class DebituraClient:
             # Proxies answer with HTML; keep a little of it for the logs, never in the message.
             body = response.text[:2000]
         raise error_for_response(status, body, response.headers, method=method, now=self._now())
+
+
+# A NUL character written as JSON's escape, not preceded by an escaped backslash ("\\u0000" is
+# the six characters \u0000, which stay).
+_NUL_ESCAPE = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def without_nul(body: bytes) -> bytes:
+    """The JSON text with its NUL characters left out of every string.
+
+    PostgreSQL's text columns cannot hold NUL, so one in a name or a message would stop a whole
+    page of cases from being stored; no text Debitura sends means anything by it.
+    """
+    if b"\\u0000" not in body:
+        return body
+    return _NUL_ESCAPE.sub(rb"\1", body)
 
 
 def _transport_error(exc: httpx.HTTPError, method: str, template: str) -> TransientError:

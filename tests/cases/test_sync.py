@@ -136,3 +136,16 @@ def test_team_members_are_linked_to_portal_users_by_email(emulator, sync_client,
     linked = next(m for m in members if str(m.id) == member.id)
     assert linked.user == user
     assert len(members) == len([u for u in emulator.state.users.values() if u.active])
+
+
+def test_a_case_with_a_nul_character_in_its_text_is_stored_without_it(emulator, synced):
+    # PostgreSQL's text columns cannot hold NUL; Debitura's data is not ours to trust.
+    case_id = change_cases(emulator, 1)[0]
+    with emulator.state.lock:
+        remote = emulator.state.cases[case_id]
+        remote.debtor.name = "Evil\x00 Debtor"
+
+    run = cases_sync_incremental(client=synced)
+
+    assert run.updated == 1
+    assert Case.objects.get(id=case_id).debtor_name == "Evil Debtor"

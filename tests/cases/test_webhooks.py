@@ -336,3 +336,22 @@ def test_old_deliveries_are_pruned_daily_refused_ones_sooner(subscription, setti
     assert sorted(WebhookEvent.objects.values_list("event_id", flat=True)) == ["processed-10", "rejected-1"]
     schedule = settings.CELERY_BEAT_SCHEDULE.values()
     assert any(entry["task"] == "cases.prune_webhook_events" for entry in schedule)
+
+
+def test_nul_characters_from_a_sender_are_stored_as_replacement_characters(client, subscription):
+    # PostgreSQL refuses NUL in text: a body, header or id carrying one was a 500 there.
+    body = b'{"id": "evt\\u0000", "x": "\x00"}'
+    response = client.post(
+        URL,
+        data=body,
+        content_type="application/json",
+        headers={"X-Debitura-Signature": "t=1,v1=\x00", "X-Debitura-Event": "case.\x00"},
+    )
+    assert response.status_code == 400
+    event = WebhookEvent.objects.get()
+    assert "\x00" not in event.body + event.event_type + "".join(event.headers.values())
+    assert "\ufffd" in event.body
+
+    signed = envelope(str(uuid.uuid4()), event_id="evt\x00-1")
+    assert deliver(client, signed).status_code == 202
+    assert WebhookEvent.objects.get(signature_valid=True).event_id == "evt\ufffd-1"

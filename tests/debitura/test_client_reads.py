@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
@@ -9,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from debitura.client import DebituraClient
+from debitura.client import DebituraClient, without_nul
 from debitura.emulator import Emulator
 from debitura.enums import Lifecycle
 from debitura.errors import AuthError, NotFound, RequestInvalid
@@ -273,3 +274,11 @@ def test_requests_carry_the_key_accept_and_user_agent(emulator: Emulator) -> Non
     assert headers["xapikey"] == "test-api-key"
     assert headers["accept"] == "application/json"
     assert headers["user-agent"].startswith("partnerportal/")
+
+
+@pytest.mark.parametrize(
+    ("text", "stored"),
+    [("a\x00b", "ab"), ("\\u0000", "\\u0000"), ("x\\\x00y", "x\\y"), ("\x00\x00", ""), ("plain", "plain")],
+)
+def test_nul_characters_are_left_out_of_debituras_text_and_escaped_backslashes_stay(text, stored):
+    assert json.loads(without_nul(json.dumps({"name": text}).encode())) == {"name": stored}
