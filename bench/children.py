@@ -56,9 +56,10 @@ def child(url: str) -> dict[str, Any]:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from cases.models import Case, OutboxAction
+    from cases.models import Case
     from cases.sync import cases_sync_incremental
     from debitura.client import get_client
+    from outbox.models import OutboxAction
 
     run = cases_sync_incremental(client=get_client())
     assert not run.error, run.error

@@ -116,15 +116,17 @@ def child(url: str) -> dict[str, Any]:
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    import cases.tasks
-    from cases.models import Case, OutboxAction, TeamMember
-    from cases.outbox import outbox_relay_due
+    import outbox.tasks
+    from cases.models import Case, TeamMember
     from cases.sync import cases_children_refresh_batch, cases_sync_incremental
     from debitura.client import DebituraClient
     from debitura.throttle import NoThrottle
+    from outbox.models import OutboxAction
+    from outbox.relay import outbox_relay_due
 
     # Nothing is handed to a broker: this process relays what it queued, in the foreground.
-    cases.tasks.relay_outbox.delay = lambda *args, **kwargs: None  # type: ignore[method-assign,assignment]
+    outbox.tasks.relay_outbox.delay = lambda *args, **kwargs: None  # type: ignore[method-assign,assignment]
+    outbox.tasks.relay_outbox.apply_async = lambda *args, **kwargs: None  # type: ignore[method-assign,assignment]
     client = DebituraClient(url, API_KEY, throttle=NoThrottle(), timeout=60)
     run = cases_sync_incremental(client=client)
     assert not run.error, run.error

@@ -24,14 +24,16 @@ from django.db.models import Max, Q, TextChoices
 from django.utils import timezone
 
 from cases.documents import DocumentInvalid, document_check
-from cases.models import Case, LifecycleChoices, OutboxAction
-from cases.outbox import payment_values, payment_values_apply
+from cases.handlers import payment_values, payment_values_apply
+from cases.models import Case, LifecycleChoices
 from cases.references import case_reference_give
 from cases.team import team_member_for
 from debitura import validation
 from debitura.enums import CloseCode, CommissionPaymentStatus, DocumentType, PaymentRecipient
 from debitura.errors import RequestInvalid
 from debitura.types import PaymentInput
+from outbox.models import OutboxAction
+from outbox.tasks import relay_outbox
 from partnerportal.models import AgencySettings
 from partnerportal.money import money_text
 from payments.models import Payment
@@ -214,8 +216,6 @@ def _write(
     `check` runs under the case's lock, after the lifecycle check, and may raise ActionInvalid
     (or NeedsConfirmation).
     """
-    from cases.tasks import relay_outbox
-
     key = _key(token)
     with transaction.atomic():
         # One writer per case at a time: checks see every earlier action, and created_at is strictly

@@ -1,4 +1,4 @@
-"""Django admin for the local copy: read-only mirrors of Debitura, plus sync and outbox controls."""
+"""Django admin for the local copy: read-only mirrors of Debitura, plus sync controls."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from cases.models import (
     CaseFile,
     ChatMessage,
     ExclusivityExtension,
-    OutboxAction,
     SyncRun,
     TeamMember,
     TimelineItem,
@@ -25,31 +24,8 @@ from cases.models import (
     WebhookSubscription,
 )
 from cases.team import team_member_link
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Data that mirrors Debitura: the API is the truth, so nobody edits it here."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+from outbox.models import OutboxAction
+from partnerportal.admin import ReadOnlyAdmin, ReadOnlyInline
 
 
 class TimelineInline(ReadOnlyInline):
@@ -226,55 +202,3 @@ class WebhookSubscriptionAdmin(ReadOnlyAdmin):
     list_display = ("id", "url", "is_active", "created_at")
     # The signing secret is never shown; it is not in `fields`.
     fields = ("id", "url", "events", "is_active", "created_at")
-
-
-@admin.register(OutboxAction)
-class OutboxActionAdmin(ReadOnlyAdmin):
-    list_display = (
-        "created_at",
-        "kind",
-        "case",
-        "actor",
-        "state",
-        "attempts",
-        "next_attempt_at",
-        "uncertain",
-        "last_error",
-    )
-    list_filter = ("state", "kind", "uncertain", ("case", admin.RelatedOnlyFieldListFilter))
-    search_fields = ("case__reference", "case__partner_reference", "idempotency_key", "actor__username")
-    date_hierarchy = "created_at"
-    list_select_related = ("case", "actor")
-    actions = ["retry_actions", "cancel_actions"]
-    readonly_fields = [f.name for f in OutboxAction._meta.fields]
-
-    @admin.action(description="Retry selected failed actions", permissions=["change"])
-    def retry_actions(self, request: HttpRequest, queryset: QuerySet[OutboxAction]) -> None:
-        from cases.outbox import outbox_retry
-
-        self._apply(request, queryset, outbox_retry, "will be sent again")
-
-    @admin.action(description="Cancel selected pending actions", permissions=["change"])
-    def cancel_actions(self, request: HttpRequest, queryset: QuerySet[OutboxAction]) -> None:
-        from cases.outbox import outbox_cancel
-
-        self._apply(request, queryset, outbox_cancel, "cancelled")
-
-    def _apply(self, request: HttpRequest, queryset: QuerySet[OutboxAction], service: Any, done: str) -> None:
-        from cases.outbox import OutboxStateError
-
-        changed, refused = 0, []
-        for action in queryset:
-            try:
-                service(action=action, actor=request.user)
-                changed += 1
-            except OutboxStateError as exc:
-                refused.append(f"{action.get_kind_display()} on {action.case_id}: {exc}")
-        if changed:
-            self.message_user(request, f"{changed} action(s) {done}.", messages.SUCCESS)
-        for reason in refused:
-            self.message_user(request, reason, messages.WARNING)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Rows are never edited field by field; "change" here means retry or cancel.
-        return obj is None and request.user.has_perm("cases.change_outboxaction")

@@ -7,3 +7,6 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         from cases import signals  # noqa: F401
+        from cases.handlers import handlers_register
+
+        handlers_register()

@@ -33,11 +33,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
-from cases.models import DOCUMENT_TYPE_LABELS, CaseFile, OutboxAction
+from cases.models import DOCUMENT_TYPE_LABELS, CaseFile
 from debitura import types
 from debitura.client import DebituraClient, FileDownload, get_client
 from debitura.errors import LinkRefused, NotFound
 from debitura.validation import ALLOWED_EXTENSIONS, MAX_UPLOAD_BYTES
+from outbox.models import OutboxAction
 
 # Debitura's signed links last about an hour; older ones are refreshed before they are tried.
 LINK_FRESH_FOR = timedelta(minutes=50)

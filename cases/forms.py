@@ -21,9 +21,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.actions import DeclineReason, case_close_payments_check, partner_reference_taken
-from cases.models import DOCUMENT_TYPE_LABELS, Case, CloseCodeChoices, OutboxAction, TeamMember
+from cases.models import DOCUMENT_TYPE_LABELS, Case, CloseCodeChoices, TeamMember
 from debitura.enums import CloseCode
 from debitura.validation import ALLOWED_EXTENSIONS, MAX_UPLOAD_BYTES
+from outbox.models import OutboxAction
 from partnerportal.models import AgencySettings
 from partnerportal.money import amount_as_written, fits_currency, minor_unit, minor_units, money_text
 

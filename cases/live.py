@@ -21,8 +21,9 @@ from django.db import connection
 from django.db.models import Count, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from cases.models import Case, CaseFile, ChatMessage, OutboxAction, TimelineItem
+from cases.models import Case, CaseFile, ChatMessage, TimelineItem
 from cases.unread import UNREAD
+from outbox.models import OutboxAction
 from payments.models import Payment
 
 # Rows per state (done is what is left of the count).

@@ -1,12 +1,12 @@
 """The local copy of Debitura's cases, their children, and the bookkeeping of syncing them.
 
-Everything here except the outbox mirrors Debitura: the API is the truth and a sync overwrites
-local values. The raw JSON of the last answer is kept beside the typed columns.
+Everything here mirrors Debitura: the API is the truth and a sync overwrites local values. The
+raw JSON of the last answer is kept beside the typed columns. The agents' actions are rows of the
+outbox (outbox.models).
 """
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.conf import settings
@@ -580,61 +580,3 @@ class WebhookSubscription(models.Model):
 
     def __str__(self) -> str:
         return self.url
-
-
-class OutboxAction(models.Model):
-    """An agent's action waiting for, or done by, Debitura: the audit record of who did what."""
-
-    class Kind(models.TextChoices):
-        ACCEPT = "accept", "Accept"
-        DECLINE = "decline", "Decline"
-        CLOSE = "close", "Close"
-        NOTE = "note", "Note"
-        CHAT = "chat", "Chat message"
-        FEES = "fees", "Fees update"
-        PAYMENT_CREATE = "payment_create", "Record payment"
-        PAYMENT_UPDATE = "payment_update", "Correct payment"
-        PAYMENT_DELETE = "payment_delete", "Delete payment"
-        FILE_UPLOAD = "file_upload", "Upload file"
-
-    class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENDING = "sending", "Sending"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="actions")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="actions"
-    )
-    payload = models.JSONField(default=dict)
-    idempotency_key = models.CharField(max_length=255, unique=True)
-    state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING, db_index=True)
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    # Set when a send may have reached Debitura without an answer: check the case before resending.
-    uncertain = models.BooleanField(default=False)
-    last_error = models.TextField(blank=True, help_text="In words, for the agent.")
-    response = models.JSONField(null=True, blank=True, help_text="Debitura's answer.")
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    # Renewed by the sending worker while the send is alive; a row whose heartbeat stopped for
-    # OUTBOX_LEASE_SECONDS belongs to a dead worker and is taken back.
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    done_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["created_at"]
-        indexes = [
-            # The relay's claim reads the due rows off this index in its ORDER BY, so it stops
-            # at the first few a case's earlier rows do not hold back instead of sorting them all.
-            models.Index(fields=["state", "next_attempt_at", "created_at"], name="outbox_due_order"),
-            models.Index(fields=["case", "created_at"], name="outbox_case_order"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} on {self.case_id} ({self.state})"

@@ -35,8 +35,9 @@ from cases.forms import (
     partner_reference_suggest,
     welcome_message_for,
 )
-from cases.models import Case, LifecycleChoices, OutboxAction, TeamMember
+from cases.models import Case, LifecycleChoices, TeamMember
 from cases.team import team_member_for
+from outbox.models import OutboxAction
 from partnerportal.http import HtmxHttpRequest
 from partnerportal.templatetags.portal import external_url
 from payments.forms import PaymentRecordForm

@@ -32,7 +32,6 @@ from cases.models import (
     ChildrenProgress,
     ExclusivityExtension,
     LifecycleChoices,
-    OutboxAction,
     SyncRun,
     TeamMember,
     TimelineItem,
@@ -45,6 +44,7 @@ from debitura.client import DebituraClient, get_client
 from debitura.decoding import attribute
 from debitura.enums import Lifecycle
 from debitura.errors import DebituraError, NotFound, TransientError
+from outbox.models import OutboxAction
 
 log = logging.getLogger(__name__)
 

@@ -27,10 +27,11 @@ from cases.actions import OPEN_STATES, case_effective_lifecycle
 from cases.documents import case_uploads_shown
 from cases.forms import REFERENCE_PLACEHOLDER, ActionForm, welcome_reference
 from cases.live import case_stamp
-from cases.models import Case, LifecycleChoices, OutboxAction
+from cases.models import Case, LifecycleChoices
 from cases.panel import case_panel, panel_states
 from cases.sync import case_children_request
 from cases.unread import case_chat_seen
+from outbox.models import OutboxAction
 from partnerportal.http import HtmxHttpRequest
 from payments.models import Payment
 

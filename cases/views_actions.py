@@ -42,8 +42,9 @@ from cases.forms import (
     FeesForm,
     NoteForm,
 )
-from cases.models import Case, OutboxAction, TeamMember
+from cases.models import Case, TeamMember
 from cases.views import KEEP_PANEL, case_page_context, case_regions, welcome_reference_context
+from outbox.models import OutboxAction
 from partnerportal.http import HtmxHttpRequest
 
 

@@ -32,10 +32,11 @@ from cases.documents import (
     document_served_as,
 )
 from cases.forms import DocumentUploadForm
-from cases.models import Case, CaseFile, OutboxAction
+from cases.models import Case, CaseFile
 from cases.panel import PanelItem
 from cases.views import case_page_context
 from debitura.errors import DebituraError, NotFound, TransientError
+from outbox.models import OutboxAction
 from partnerportal.http import HtmxHttpRequest
 
 

@@ -1,5 +1,6 @@
 """Agency settings in Django admin: one row, no add or delete; admin's "view on site" redirect
-with its ids checked; change lists whose date hierarchy takes no year beyond 9999."""
+with its ids checked; change lists whose date hierarchy takes no year beyond 9999; the
+read-only admin every app's mirrors and records build on."""
 
 from __future__ import annotations
 
@@ -81,3 +82,29 @@ def admin_date_hierarchies_guard(site: admin.AdminSite) -> None:
     for model_admin in site._registry.values():
         if model_admin.date_hierarchy and type(model_admin).get_changelist is admin.ModelAdmin.get_changelist:
             model_admin.get_changelist = _date_hierarchy_changelist  # type: ignore[method-assign]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows nobody edits here: mirrors of Debitura (the API is the truth) and records of what
+    was done (outbox rows)."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "partnerportal",
     "accounts",
     "debitura",
+    "outbox",
     "cases",
     "payments",
 ]

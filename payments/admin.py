@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from cases.admin import ReadOnlyAdmin
+from partnerportal.admin import ReadOnlyAdmin
 from payments.models import Payment
 
 

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from cases.filters import assignable_users, filter_date_field
 from cases.forms import ActionForm, AmountField
-from cases.models import Case, LifecycleChoices, OutboxAction
+from cases.models import Case, LifecycleChoices
+from outbox.models import OutboxAction
 from partnerportal.money import money_text
 from payments.models import Payment
 from payments.services import LedgerFilters

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from cases.models import Case, OutboxAction, money_field
+from cases.models import Case, money_field
+from outbox.models import OutboxAction
 
 
 class Payment(models.Model):

@@ -29,9 +29,10 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncMonth
 
-from cases.models import Case, OutboxAction
+from cases.models import Case
 from debitura.client import DebituraClient, get_client
 from debitura.errors import DebituraError
+from outbox.models import OutboxAction
 from partnerportal.money import amount_as_written, money_round, money_text
 from partnerportal.spreadsheet import spreadsheet_text
 from payments.models import Payment

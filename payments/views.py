@@ -24,8 +24,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from cases.actions import ActionInvalid, NeedsConfirmation, payment_correct, payment_delete, payment_record
-from cases.models import Case, OutboxAction
+from cases.models import Case
 from cases.views import KEEP_PANEL, case_page_context, case_regions
+from outbox.models import OutboxAction
 from partnerportal.http import HtmxHttpRequest
 from payments.forms import (
     LedgerFilterForm,

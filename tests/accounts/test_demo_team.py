@@ -15,10 +15,11 @@ from django.core.management import call_command
 from accounts.management.commands.create_demo_users import DEMO_USERS
 from accounts.roles import roles_with
 from cases.actions import case_accept, case_chat_send
-from cases.models import Case, OutboxAction
-from cases.outbox import outbox_relay_due
+from cases.models import Case
 from cases.sync import cases_sync_incremental, team_sync
 from debitura.emulator import Emulator
+from outbox.models import OutboxAction
+from outbox.relay import outbox_relay_due
 from tests.fixtures.emulator import EMULATOR_API_KEY
 from tests.fixtures.gateway import make_client
 from tests.fixtures.outbox import NOW

@@ -71,5 +71,5 @@ def test_unknown_role_is_refused(agent):
 
 def test_administrators_get_the_permissions_of_apps_installed_after_accounts(administrator):
     assert administrator.has_perm("cases.sync_cases")
-    assert administrator.has_perm("cases.change_outboxaction")
+    assert administrator.has_perm("outbox.change_outboxaction")
     assert administrator.has_perm("payments.view_payment")

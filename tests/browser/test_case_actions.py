@@ -11,8 +11,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from cases.models import Case, OutboxAction
-from cases.outbox import outbox_relay_due
+from cases.models import Case
+from outbox.models import OutboxAction
+from outbox.relay import outbox_relay_due
 from tests.browser.case_page import LIVE_MS, assert_not_reloaded, confirm, open_entry, settled, stay_on
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

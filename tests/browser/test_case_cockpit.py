@@ -9,9 +9,10 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from cases.models import Case, OutboxAction
-from cases.outbox import outbox_relay_due
+from cases.models import Case
 from cases.sync import case_refresh
+from outbox.models import OutboxAction
+from outbox.relay import outbox_relay_due
 from partnerportal.templatetags.portal import money
 from tests.browser.case_page import LIVE_MS, confirm, open_entry
 

@@ -8,8 +8,9 @@ import hashlib
 import pytest
 from playwright.sync_api import expect
 
-from cases.models import CaseFile, OutboxAction
-from cases.outbox import outbox_relay_due
+from cases.models import CaseFile
+from outbox.models import OutboxAction
+from outbox.relay import outbox_relay_due
 from tests.browser.case_page import LIVE_MS, assert_not_reloaded, open_entry, stay_on
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

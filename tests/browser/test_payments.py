@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 import payments.services
 from cases.models import Case
-from cases.outbox import outbox_relay_due
+from outbox.relay import outbox_relay_due
 from partnerportal.templatetags.portal import money
 from payments.models import Payment
 from payments.services import partner_revenue_shares, payment_split_preview

@@ -11,9 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.actions import case_fees_update
-from cases.models import Case, OutboxAction
-from cases.outbox import outbox_relay_due
+from cases.models import Case
 from cases.panel import resend_initial
+from outbox.models import OutboxAction
+from outbox.relay import outbox_relay_due
 from partnerportal.models import AgencySettings
 from tests.fixtures.outbox import NOW
 

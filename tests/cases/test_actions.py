@@ -27,8 +27,9 @@ from cases.actions import (
     payment_delete,
     payment_record,
 )
-from cases.models import CaseFile, ChatMessage, OutboxAction, TimelineItem
+from cases.models import CaseFile, ChatMessage, TimelineItem
 from debitura.enums import CloseCode
+from outbox.models import OutboxAction
 from payments.models import Payment
 from tests.fixtures.outbox import reload
 

@@ -1,11 +1,11 @@
-"""Django admin: mirrors are read-only, the outbox can be retried and cancelled, syncs started."""
+"""Django admin: mirrors are read-only, syncs started."""
 
 from __future__ import annotations
 
 import pytest
 from django.urls import reverse
 
-from cases.models import Case, OutboxAction, SyncRun, WebhookSubscription
+from cases.models import Case, SyncRun, WebhookSubscription
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +17,7 @@ def admin_client(client, administrator):
 
 
 def test_every_model_has_a_working_changelist(admin_client, synced):
-    for model in ("case", "syncrun", "teammember", "webhookevent", "webhooksubscription", "outboxaction"):
+    for model in ("case", "syncrun", "teammember", "webhookevent", "webhooksubscription"):
         assert admin_client.get(reverse(f"admin:cases_{model}_changelist")).status_code == 200, model
     case = Case.objects.first()
     assert admin_client.get(reverse("admin:cases_case_change", args=[case.pk])).status_code == 200
@@ -36,47 +36,6 @@ def test_the_webhook_secret_is_never_shown(admin_client):
     )
     html = admin_client.get(reverse("admin:cases_webhooksubscription_change", args=[sub.pk])).content.decode()
     assert "c2VjcmV0LXNpZ25pbmcta2V5" not in html
-
-
-def test_an_administrator_retries_a_failed_action_and_cancels_a_pending_one(
-    admin_client, administrator, synced
-):
-    case = Case.objects.first()
-    failed = OutboxAction.objects.create(
-        kind="note",
-        case=case,
-        actor=administrator,
-        idempotency_key="a",
-        state="failed",
-        payload={"description": "x"},
-    )
-    pending = OutboxAction.objects.create(
-        kind="note", case=case, actor=administrator, idempotency_key="b", payload={"description": "y"}
-    )
-    url = reverse("admin:cases_outboxaction_changelist")
-
-    admin_client.post(url, {"action": "retry_actions", "_selected_action": [failed.pk]})
-    admin_client.post(url, {"action": "cancel_actions", "_selected_action": [pending.pk]})
-
-    failed.refresh_from_db()
-    pending.refresh_from_db()
-    assert failed.state == OutboxAction.State.PENDING
-    assert pending.state == OutboxAction.State.CANCELLED
-
-
-def test_retrying_a_row_that_is_not_failed_is_refused_with_a_message(admin_client, administrator, synced):
-    case = Case.objects.first()
-    done = OutboxAction.objects.create(
-        kind="note", case=case, actor=administrator, idempotency_key="c", state="done"
-    )
-    response = admin_client.post(
-        reverse("admin:cases_outboxaction_changelist"),
-        {"action": "retry_actions", "_selected_action": [done.pk]},
-        follow=True,
-    )
-    done.refresh_from_db()
-    assert done.state == OutboxAction.State.DONE
-    assert any("note" in str(m).lower() for m in response.context["messages"])
 
 
 def test_sync_now_queues_a_sync_for_those_allowed(

@@ -8,10 +8,11 @@ import pytest
 from django.urls import reverse
 
 from cases.actions import case_accept
-from cases.models import Case, OutboxAction
-from cases.outbox import outbox_cancel, outbox_retry
+from cases.models import Case
 from cases.sync import cases_sync_incremental
 from debitura.emulator import operations
+from outbox.interventions import outbox_cancel, outbox_retry
+from outbox.models import OutboxAction
 from tests.fixtures.outbox import reload
 
 pytestmark = pytest.mark.django_db

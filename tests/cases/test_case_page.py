@@ -13,10 +13,10 @@ from cases.actions import case_accept, case_fees_update, case_note_add
 from cases.models import (
     Case,
     ExclusivityExtension,
-    OutboxAction,
     TimelineItem,
 )
 from cases.unread import case_unread_recount
+from outbox.models import OutboxAction
 from partnerportal.models import AgencySettings
 from tests.fixtures.factories import (
     CaseFileFactory,

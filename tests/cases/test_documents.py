@@ -20,9 +20,10 @@ from django.utils import timezone
 
 from cases.actions import ActionInvalid, case_file_upload
 from cases.documents import DocumentInvalid, document_check, document_download_name, document_name_safe
-from cases.models import Case, CaseFile, OutboxAction
-from cases.outbox import Outcome
+from cases.models import Case, CaseFile
 from debitura.validation import MAX_UPLOAD_BYTES
+from outbox.models import OutboxAction
+from outbox.relay import Outcome
 from tests.fixtures.outbox import NOW, reload
 
 State = OutboxAction.State

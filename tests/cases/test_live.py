@@ -9,8 +9,9 @@ import pytest
 
 from cases.actions import case_note_add
 from cases.live import case_stamp, case_stamps
-from cases.models import Case, ChatMessage, OutboxAction
+from cases.models import Case, ChatMessage
 from cases.sync import case_refresh
+from outbox.models import OutboxAction
 from tests.fixtures.factories import CaseFileFactory, ChatMessageFactory, PaymentFactory, TimelineItemFactory
 
 pytestmark = pytest.mark.django_db

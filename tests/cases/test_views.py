@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.live import case_stamp
-from cases.models import Case, OutboxAction
+from cases.models import Case
+from outbox.models import OutboxAction
 
 pytestmark = pytest.mark.django_db
 

@@ -22,7 +22,8 @@ import pytest
 from django.core.files.base import ContentFile
 
 from cases import actions
-from cases.models import Case, OutboxAction
+from cases.models import Case
+from outbox.models import OutboxAction
 from tests.integration.workers import synced_with_team, worker_env, workers_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from cases import actions
-from cases.models import Case, OutboxAction
+from cases.models import Case
+from outbox.models import OutboxAction
 from tests.fixtures.outbox import reload
 from tests.integration.workers import synced_with_team, wait_for, worker_env, workers_for
 

@@ -73,7 +73,7 @@ def worker_env(
 ) -> dict[str, str]:
     """The environment of workers on the test's database, the emulator server and a queue of the
     test's own; relays this process queues go to that queue (not to a demo worker's)."""
-    from cases.tasks import relay_outbox
+    from outbox.tasks import relay_outbox
 
     queue = f"{name}-{uuid.uuid4().hex[:10]}"
     send = relay_outbox.apply_async

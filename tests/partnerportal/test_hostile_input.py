@@ -37,7 +37,8 @@ from django.utils import timezone
 
 from accounts.models import SavedView
 from cases.filters import SORTS, CaseFilterForm
-from cases.models import Case, CaseFile, ChatMessage, OutboxAction, TimelineItem
+from cases.models import Case, CaseFile, ChatMessage, TimelineItem
+from outbox.models import OutboxAction
 from payments.forms import LedgerFilterForm
 from payments.models import Payment
 
@@ -303,7 +304,7 @@ FORM_PARAMS = {
     "payments:export": set(LedgerFilterForm.base_fields),
 }
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("accounts", "cases", "debitura", "partnerportal", "payments")
+PACKAGES = ("accounts", "cases", "debitura", "outbox", "partnerportal", "payments")
 
 
 def test_the_walk_knows_every_query_parameter_the_code_reads() -> None:

@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.actions import ActionInvalid, payment_correct, payment_record
-from cases.models import Case, OutboxAction
+from cases.models import Case
+from outbox.models import OutboxAction
 from payments.models import Payment
 from tests.fixtures.outbox import reload
 

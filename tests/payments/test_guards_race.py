@@ -22,7 +22,7 @@ from django.utils import timezone
 
 import cases.actions
 import payments.views
-from cases.models import OutboxAction
+from outbox.models import OutboxAction
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

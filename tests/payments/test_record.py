@@ -10,9 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.actions import payment_record
-from cases.models import Case, OutboxAction
+from cases.models import Case
 from cases.sync import case_refresh
 from debitura.enums import PaymentRecipient
+from outbox.models import OutboxAction
 from partnerportal.templatetags.portal import money
 from payments.models import Payment
 from payments.services import partner_revenue_shares, payment_split_preview

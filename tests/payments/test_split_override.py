@@ -6,7 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.models import Case, OutboxAction
+from cases.models import Case
+from outbox.models import OutboxAction
 
 pytestmark = pytest.mark.django_db
 

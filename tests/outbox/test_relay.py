@@ -13,7 +13,6 @@ import pytest
 from django.core.files.base import ContentFile
 from django.db import connection
 
-from cases import outbox
 from cases.actions import (
     case_accept,
     case_chat_send,
@@ -24,16 +23,13 @@ from cases.actions import (
     payment_delete,
     payment_record,
 )
-from cases.models import OutboxAction
-from cases.outbox import (
-    OutboxStateError,
-    Outcome,
-    outbox_cancel,
-    outbox_relay_due,
-    outbox_retry,
-    outbox_sweep,
-)
+from cases.handlers import _before_note
 from debitura.emulator import operations
+from outbox import claims, leases, registry, timing
+from outbox import relay as outbox_relay
+from outbox.interventions import OutboxStateError, outbox_cancel, outbox_retry
+from outbox.models import OutboxAction
+from outbox.relay import Outcome, outbox_relay_due, outbox_sweep
 from payments.models import Payment
 from tests.fixtures.gateway import make_client
 from tests.fixtures.outbox import NOW, reload
@@ -273,9 +269,9 @@ def test_a_transient_error_leaves_the_row_pending_with_a_later_attempt_and_the_e
 def test_backoff_grows_per_attempt_and_stays_under_the_cap(settings):
     settings.OUTBOX_BACKOFF_BASE_SECONDS = 10
     settings.OUTBOX_BACKOFF_CAP_SECONDS = 900
-    assert 5 <= outbox.backoff_seconds(attempts=1) <= 10
-    assert 40 <= outbox.backoff_seconds(attempts=4) <= 80
-    assert 450 <= outbox.backoff_seconds(attempts=30) <= 900
+    assert 5 <= timing.backoff_seconds(attempts=1) <= 10
+    assert 40 <= timing.backoff_seconds(attempts=4) <= 80
+    assert 450 <= timing.backoff_seconds(attempts=30) <= 900
 
 
 def test_a_rate_limited_send_waits_at_least_as_long_as_debitura_asks(
@@ -361,8 +357,8 @@ def test_concurrent_relays_never_send_the_same_row_twice(synced, emulator, cases
 
 def test_a_claimed_row_cannot_be_claimed_again(active_case, team_agent):
     action = _note(active_case, team_agent)
-    assert outbox._claim(NOW, str(action.pk)) is not None
-    assert outbox._claim(NOW, str(action.pk)) is None
+    assert claims.claim(NOW, str(action.pk)) is not None
+    assert claims.claim(NOW, str(action.pk)) is None
     assert reload(action).attempts == 1
 
 
@@ -432,17 +428,17 @@ def test_a_notes_look_alike_count_is_written_by_its_claim_not_by_a_commit_of_its
 ):
     action = _note(fetched_case, team_agent)
     finishes: list[dict[str, Any]] = []
-    finish = outbox._finish
+    finish = outbox_relay._finish
 
     def recorded(row: Any, now: Any, **changes: Any) -> bool:
         finishes.append(changes)
         return finish(row, now, **changes)
 
-    monkeypatch.setattr(outbox, "_finish", recorded)
+    monkeypatch.setattr(outbox_relay, "_finish", recorded)
 
     relay()
 
-    assert reload(action).payload[outbox.BEFORE] == 0
+    assert reload(action).payload[registry.BEFORE] == 0
     assert [sorted(changes) for changes in finishes] == [
         ["done_at", "last_error", "response", "state", "uncertain"]
     ]  # the done row only: the count went with the claim
@@ -510,11 +506,11 @@ def test_a_row_left_sending_by_a_dead_worker_is_checked_after_its_lease_and_not_
 ):
     settings.OUTBOX_LEASE_SECONDS = 300
     action = _note(active_case, team_agent)
-    claimed = outbox._claim(NOW, str(action.pk))
+    claimed = claims.claim(NOW, str(action.pk))
     assert claimed is not None
     # As the relay does: count the look-alikes, send the note, and then the worker dies.
-    before, _ = outbox._before_note(claimed, synced)
-    assert outbox._finish(claimed, NOW, payload={**claimed.payload, outbox.BEFORE: before})
+    before, _ = _before_note(claimed, synced)
+    assert outbox_relay._finish(claimed, NOW, payload={**claimed.payload, registry.BEFORE: before})
     synced.create_note(str(active_case.pk), description=action.payload["description"])
 
     assert relay(now=NOW + timedelta(seconds=299)).attempted == 0
@@ -531,12 +527,12 @@ def test_a_row_whose_heartbeat_goes_on_is_not_taken_back_however_long_ago_it_was
 ):
     settings.OUTBOX_LEASE_SECONDS = 20
     action = _note(active_case, team_agent)
-    assert outbox._claim(NOW, str(action.pk)) is not None
+    assert claims.claim(NOW, str(action.pk)) is not None
     # The worker's heartbeat renewed the row a few seconds ago, five minutes after the claim.
     OutboxAction.objects.filter(pk=action.pk).update(heartbeat_at=NOW + timedelta(minutes=5))
 
-    assert outbox.outbox_release_expired(now=NOW + timedelta(minutes=5, seconds=19)) == 0
-    assert outbox.outbox_release_expired(now=NOW + timedelta(minutes=5, seconds=21)) == 1
+    assert leases.outbox_release_expired(now=NOW + timedelta(minutes=5, seconds=19)) == 0
+    assert leases.outbox_release_expired(now=NOW + timedelta(minutes=5, seconds=21)) == 1
     assert (reload(action).state, action.uncertain) == (State.PENDING, True)
 
 
@@ -545,11 +541,11 @@ def test_a_row_taken_back_is_queued_at_once(
 ):
     settings.OUTBOX_LEASE_SECONDS = 20
     action = _note(active_case, team_agent)
-    outbox._claim(NOW, str(action.pk))
+    claims.claim(NOW, str(action.pk))
     queued_relays.ids.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
-        outbox.outbox_release_expired(now=NOW + timedelta(seconds=21))
+        leases.outbox_release_expired(now=NOW + timedelta(seconds=21))
 
     assert queued_relays.ids == [str(action.pk)]
 
@@ -560,9 +556,9 @@ def test_the_heartbeat_renews_a_slow_send_and_stops_with_it(
 ):
     settings.OUTBOX_LEASE_SECONDS = 4  # a beat a second
     action = _note(active_case, team_agent)
-    claimed = outbox._claim(NOW, str(action.pk))
+    claimed = claims.claim(NOW, str(action.pk))
     beats: list[Any] = []
-    send = outbox.HANDLERS[OutboxAction.Kind.NOTE].send
+    send = registry.HANDLERS[OutboxAction.Kind.NOTE].send
 
     def slow_send(row: OutboxAction, client: Any) -> Any:
         # Debitura takes its time: the send lasts until the heartbeat has renewed the row twice.
@@ -574,14 +570,13 @@ def test_the_heartbeat_renews_a_slow_send_and_stops_with_it(
             threading.Event().wait(0.05)
         return send(row, client)
 
-    monkeypatch.setitem(
-        outbox.HANDLERS, OutboxAction.Kind.NOTE, dataclasses.replace(outbox.HANDLERS["note"], send=slow_send)
-    )
+    slow = dataclasses.replace(registry.HANDLERS["note"], send=slow_send)
+    monkeypatch.setitem(registry.HANDLERS, OutboxAction.Kind.NOTE, slow)
 
-    assert outbox.outbox_relay_one(action=claimed, client=synced, now=NOW) == Outcome.DONE
+    assert outbox_relay.outbox_relay_one(action=claimed, client=synced, now=NOW) == Outcome.DONE
 
     assert NOW < beats[0] < beats[1]  # stamps count on from the claim's moment
-    assert outbox.outbox_release_expired(now=beats[1] + timedelta(seconds=3)) == 0
+    assert leases.outbox_release_expired(now=beats[1] + timedelta(seconds=3)) == 0
     assert reload(action).state == State.DONE
 
 
@@ -673,7 +668,7 @@ def test_the_relay_command_drains_what_is_due_and_says_what_happened(
 
     from django.core.management import call_command
 
-    monkeypatch.setattr(outbox, "get_client", lambda: synced)
+    monkeypatch.setattr(outbox_relay, "get_client", lambda: synced)
     case, closed = cases_by_lifecycle("Active")[:2]
     done = _note(case, team_agent)
     refused = record(closed, team_agent)

@@ -8,8 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db.models import Count, Min
 
-from cases.models import OutboxAction
-from cases.outbox import RelayReport, outbox_relay_due
+from outbox.models import OutboxAction
+from outbox.relay import RelayReport, outbox_relay_due
 
 
 class Command(BaseCommand):

@@ -1,0 +1,540 @@
+"""How the agents' actions reach Debitura: for each kind, the outbox handler that sends it, looks
+for its effect after an unclear failure, and confirms or undoes the optimistic change; and the
+read-back of what relayed actions changed. Registered with the outbox by CasesConfig.ready().
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import replace
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.core.files.storage import default_storage
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from cases.documents import case_file_upload_undo, case_file_uploaded
+from cases.models import Case, ChatMessage, TimelineItem
+from cases.references import case_reference_give, case_reference_take_back
+from cases.sync import CHILD_PARTS, case_read_back, chat_store
+from debitura.client import DebituraClient
+from debitura.enums import CloseCode, CommissionPaymentStatus, DocumentType, Lifecycle, PaymentRecipient
+from debitura.errors import Conflict, NotFound, PermanentError, RequestInvalid, ValidationFailed
+from debitura.serialization import json_native
+from debitura.types import Chat, Note, PaymentCreated, PaymentInput, Timeline, TimelineActor
+from debitura.types import TimelineItem as TimelineEntry
+from outbox.models import OutboxAction
+from outbox.registry import (
+    BEFORE,
+    Handler,
+    NeedsConsent,
+    ReadBack,
+    handler_register,
+    jsonable,
+    read_back_register,
+)
+from payments.models import Payment
+
+log = logging.getLogger(__name__)
+
+Kind = OutboxAction.Kind
+
+
+# --- Payload helpers ---------------------------------------------------------------------------
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None or value == "" else Decimal(str(value))
+
+
+def _payment_input(data: dict[str, Any]) -> PaymentInput:
+    parsed = parse_date(data["date"])
+    if parsed is None:
+        raise RequestInvalid({"date": "is not a date."})
+    status = data.get("commission_status")
+    amount = _decimal(data["amount"])
+    assert amount is not None
+    return PaymentInput(
+        date=parsed,
+        amount=amount,
+        recipient=PaymentRecipient(data["recipient"]),
+        commission_status=CommissionPaymentStatus(status) if status else None,
+        payout_creditor=_decimal(data.get("payout_creditor")),
+        payout_partner=_decimal(data.get("payout_partner")),
+    )
+
+
+def payment_values(payment: PaymentInput) -> dict[str, Any]:
+    """A payment's editable values as JSON for a payload (amounts as exact strings)."""
+    return {
+        "date": payment.date.isoformat(),
+        "amount": str(payment.amount),
+        "recipient": payment.recipient.value,
+        "commission_status": payment.commission_status.value if payment.commission_status else "",
+        "payout_creditor": None if payment.payout_creditor is None else str(payment.payout_creditor),
+        "payout_partner": None if payment.payout_partner is None else str(payment.payout_partner),
+    }
+
+
+def payment_values_apply(*, payment: Payment, values: dict[str, Any]) -> None:
+    """Copy payload values (see payment_values) onto a local Payment, without saving."""
+    parsed = _payment_input(values)
+    payment.date, payment.amount = parsed.date, parsed.amount
+    payment.recipient = parsed.recipient.value
+    payment.commission_status = parsed.commission_status.value if parsed.commission_status else ""
+    payment.payout_creditor, payment.payout_partner = parsed.payout_creditor, parsed.payout_partner
+
+
+def _local_payment(action: OutboxAction) -> Payment | None:
+    payment_id = action.payload.get("payment_id")
+    return Payment.objects.filter(pk=payment_id).first() if payment_id else None
+
+
+def _remote_payment_id(action: OutboxAction) -> str:
+    """Debitura's id of the payment an edit or delete is about, known once its creation was relayed."""
+    payment = _local_payment(action)
+    remote = (payment.remote_id if payment else None) or action.payload.get("remote_id")
+    if not remote:
+        raise PermanentError(
+            "This payment was never recorded at Debitura, so it cannot be changed there.", status=0
+        )
+    return str(remote)
+
+
+# --- Senders: one small function per kind, returning Debitura's answer --------------------------
+
+
+def _send_accept(action: OutboxAction, client: DebituraClient) -> Any:
+    p = action.payload
+    case = action.case
+
+    def fee(name: str) -> Decimal | None:
+        # Debitura sets a fee missing from the start to 0: a fee the agent left alone (None) is
+        # sent as the case has it, so the creditor's reminder fees survive the accept.
+        value = _decimal(p.get(name))
+        return value if value is not None else getattr(case, name)
+
+    return client.start_case(
+        str(action.case_id),
+        welcome_message=p["welcome_message"],
+        user_email=p["user_email"],
+        assigned_user_email=p.get("assigned_user_email") or None,
+        partner_reference=p.get("partner_reference") or None,
+        interest_fees=fee("interest_fees"),
+        reminder_fees=fee("reminder_fees"),
+        collection_fees=fee("collection_fees"),
+    )
+
+
+def _send_close(action: OutboxAction, client: DebituraClient) -> Any:
+    p = action.payload
+    return client.close_case(
+        str(action.case_id), close_code=CloseCode(p["close_code"]), comment=p.get("comment") or None
+    )
+
+
+def _send_note(action: OutboxAction, client: DebituraClient) -> Any:
+    p = action.payload
+    event_date = parse_datetime(p["event_date"]) if p.get("event_date") else None
+    return client.create_note(str(action.case_id), description=p["description"], event_date=event_date)
+
+
+def _send_chat(action: OutboxAction, client: DebituraClient) -> Any:
+    p = action.payload
+    return client.send_chat(
+        str(action.case_id),
+        message=p["message"],
+        user_email=p["user_email"],
+        idempotency_key=action.idempotency_key,
+    )
+
+
+def _send_fees(action: OutboxAction, client: DebituraClient) -> Any:
+    p = action.payload
+    result = client.update_fees(
+        str(action.case_id),
+        interest_fees=Decimal(p["interest_fees"]),
+        reminder_fees=Decimal(p["reminder_fees"]),
+        collection_fees=Decimal(p["collection_fees"]),
+        gross_amount=_decimal(p.get("gross_amount")),
+        confirm_price_change=bool(p.get("confirm_price_change")),
+        keep_intentional_rate=bool(p.get("keep_intentional_rate")),
+    )
+    if result.confirmation is not None:
+        c = result.confirmation
+        words = c.message or c.warning or "Debitura asks to confirm the change of the success fee."
+        rates = f" (from {c.current_success_fee}% to {c.proposed_success_fee}%)"
+        raise NeedsConsent(
+            f"{words}{rates if c.proposed_success_fee is not None else ''} Resend with consent to apply it.",
+            jsonable(c),
+        )
+    return result.updated
+
+
+def _send_payment_create(action: OutboxAction, client: DebituraClient) -> Any:
+    p = action.payload
+    return client.create_payment(
+        str(action.case_id),
+        _payment_input(p),
+        close_case=bool(p.get("close_case")),
+        idempotency_key=action.idempotency_key,
+    )
+
+
+@contextmanager
+def _payment_change_refusals(action: OutboxAction) -> Iterator[None]:
+    """409 on an edit or delete means the case would reopen: ask the agent. 422 means invoiced: frozen."""
+    try:
+        yield
+    except Conflict as exc:
+        raise NeedsConsent(
+            f"{exc.message} Resending with your consent reopens the case to Active.",
+            {**(json_native(exc.body) if isinstance(exc.body, dict) else {}), "reopen_required": True},
+        ) from exc
+    except ValidationFailed as exc:
+        if exc.status == 422 and not exc.is_idempotency_conflict:
+            Payment.objects.filter(pk=action.payload.get("payment_id")).update(frozen_reason=exc.message)
+        raise
+
+
+def _send_payment_update(action: OutboxAction, client: DebituraClient) -> Any:
+    p = action.payload
+    with _payment_change_refusals(action):
+        return client.update_payment(
+            str(action.case_id),
+            _remote_payment_id(action),
+            _payment_input(p),
+            reopen_case_if_needed=bool(p.get("reopen_case_if_needed")),
+        )
+
+
+def _send_payment_delete(action: OutboxAction, client: DebituraClient) -> Any:
+    with _payment_change_refusals(action):
+        client.delete_payment(
+            str(action.case_id),
+            _remote_payment_id(action),
+            reopen_case_if_needed=bool(action.payload.get("reopen_case_if_needed")),
+        )
+    return None
+
+
+def _send_file(action: OutboxAction, client: DebituraClient) -> Any:
+    p = action.payload
+    document_type = DocumentType(p["document_type"]) if p.get("document_type") else None
+    with default_storage.open(p["stored_name"], "rb") as stream:
+        return client.upload_file(
+            str(action.case_id),
+            stream,
+            file_name=p["file_name"],
+            document_type=document_type,
+            description=p.get("description") or None,
+        )
+
+
+# --- Effect checks: is an uncertain action's effect already at Debitura? -------------------------
+
+
+def _check_accept(action: OutboxAction, client: DebituraClient) -> bool:
+    reference = action.payload.get("partner_reference")
+    if reference:
+        try:
+            found = client.get_case_by_partner_reference(reference)
+        except NotFound:
+            return False
+        return found.id.lower() == str(action.case_id).lower() and found.lifecycle is Lifecycle.ACTIVE
+    return client.get_case(str(action.case_id)).lifecycle is Lifecycle.ACTIVE
+
+
+def _undo_accept(action: OutboxAction, cancelled: bool) -> None:
+    case_reference_take_back(case_id=action.case_id, reference=action.payload.get("partner_reference") or "")
+
+
+def _redo_accept(action: OutboxAction) -> None:
+    case_reference_give(case_id=action.case_id, reference=action.payload.get("partner_reference") or "")
+
+
+def _check_closed(action: OutboxAction, client: DebituraClient) -> bool:
+    return client.get_case(str(action.case_id)).lifecycle is Lifecycle.CLOSED
+
+
+def _same_note(action: OutboxAction, item: Any) -> bool:
+    return bool((item.description or "").strip() == action.payload["description"].strip())
+
+
+def _before_note(
+    action: OutboxAction, client: DebituraClient, known: Timeline | None = None
+) -> tuple[int, Timeline]:
+    """How many notes with this text the timeline holds before ours is sent, and the timeline.
+
+    `known` is the timeline as this relay run left it a moment ago (read before the case's
+    previous note and completed with that note): it spares a read.
+    """
+    timeline = known if known is not None else client.get_timeline(str(action.case_id))
+    return sum(_same_note(action, item) for item in timeline.items), timeline
+
+
+def _check_note(action: OutboxAction, client: DebituraClient) -> bool:
+    before = action.payload.get(BEFORE)
+    if before is None:
+        return False  # nothing was sent: the count is taken before the first send
+    return _before_note(action, client)[0] > before
+
+
+def _same_file(action: OutboxAction, remote: Any) -> bool:
+    description = action.payload.get("description") or None
+    return bool(
+        remote.file_name == action.payload["file_name"]
+        and (remote.description is None or remote.description == description)
+    )
+
+
+def _before_file(action: OutboxAction, client: DebituraClient, known: Any = None) -> tuple[list[str], None]:
+    """The ids of files like ours that the case holds before ours is sent."""
+    return sorted(f.id for f in client.list_files(str(action.case_id)) if _same_file(action, f)), None
+
+
+def _check_file(action: OutboxAction, client: DebituraClient) -> bool:
+    before = action.payload.get(BEFORE)
+    if before is None:
+        return False  # nothing was sent: the ids are taken before the first send
+    return any(_same_file(action, f) and f.id not in before for f in client.list_files(str(action.case_id)))
+
+
+# ISO 4217 currencies without the usual two decimals; Debitura rounds amounts to the currency.
+_MINOR_UNITS = {
+    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX"), 0),
+    **dict.fromkeys(("UYI", "VND", "VUV", "XAF", "XOF", "XPF"), 0),
+    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
+}
+
+
+def _same_amount(requested: Decimal, remote: Decimal, currency: str | None) -> bool:
+    unit = Decimal(1).scaleb(-_MINOR_UNITS.get((currency or "").upper(), 2))
+    return requested.quantize(unit, ROUND_HALF_UP) == remote.quantize(unit, ROUND_HALF_UP)
+
+
+def _check_fees(action: OutboxAction, client: DebituraClient) -> bool:
+    p = action.payload
+    case = client.get_case(str(action.case_id))
+    remote = {
+        "interest_fees": case.interest_fees,
+        "reminder_fees": case.reminder_fees,
+        "collection_fees": case.collection_fees,
+        "gross_amount": case.gross_amount,
+    }
+    return all(
+        p.get(name) in (None, "") or _same_amount(Decimal(p[name]), value, case.currency)
+        for name, value in remote.items()
+    )
+
+
+# --- Local consequences: confirm or roll back the optimistic change ------------------------------
+
+
+def _fold_note(action: OutboxAction, result: Any, listing: Timeline | None) -> Timeline | None:
+    """The note joins the local timeline as Debitura's answer describes it; returns the timeline
+    as Debitura lists it now (the one read before the send, with the note), None without one."""
+    if not isinstance(result, Note):
+        return None
+    by = result.created_by.user_name if result.created_by else None
+    when = result.event_date or result.created_at or timezone.now()
+    title, description = result.title or "Note", result.description or str(action.payload["description"])
+    ours = TimelineEntry(
+        date=when,
+        type="Note",
+        title=title,
+        description=description,
+        actor=TimelineActor(type="CollectionPartner", name=by),
+    )
+    timeline = TimelineItem.objects.filter(case_id=action.case_id)
+    if listing is not None or not timeline.filter(type="Note", date=when, description=description).exists():
+        last = timeline.aggregate(last=Max("position"))["last"]
+        # A refresh of the whole timeline writing at the same moment wins (it has the note).
+        TimelineItem.objects.bulk_create(
+            [
+                TimelineItem(
+                    case_id=action.case_id,
+                    position=0 if last is None else last + 1,
+                    date=when,
+                    type="Note",
+                    title=title[:500],
+                    description=description,
+                    actor_type="CollectionPartner",
+                    actor_name=by or "",
+                )
+            ],
+            ignore_conflicts=True,
+        )
+    if listing is None:
+        return None
+    return replace(listing, items=tuple(sorted([*listing.items, ours], key=lambda entry: entry.date or when)))
+
+
+def _confirm_chat(action: OutboxAction, result: Any) -> None:
+    """The message joins the local chat as Debitura answered it (never taken from another case)."""
+    if (
+        isinstance(result, Chat)
+        and not ChatMessage.objects.filter(id=result.id).exclude(case_id=action.case_id).exists()
+    ):
+        chat_store(case=action.case, remote=result)
+
+
+def _confirm_payment_create(action: OutboxAction, result: Any) -> None:
+    payment = _local_payment(action)
+    if payment is None:
+        return
+    if not isinstance(result, PaymentCreated):
+        # Debitura took it but its answer was unreadable: the refresh brings Debitura's copy.
+        payment.delete()
+        return
+    # Debitura's id is matched within this case only: a payment of another case with the same
+    # id (ids have repeated) is neither taken for ours nor moved here.
+    synced = Payment.objects.filter(case_id=payment.case_id, remote_id=result.payment_id)
+    synced = synced.exclude(pk=payment.pk)
+    if synced.exists():
+        # A pull sync already brought Debitura's copy; ours was only the placeholder.
+        synced.update(action=action)
+        payment.delete()
+        return
+    payment.remote_id = result.payment_id
+    payment.state = Payment.State.CONFIRMED
+    payment.warnings = list(result.warnings)
+    payment.payout_creditor = result.payout_creditor
+    payment.payout_partner = result.payout_collection_partner
+    payment.save()
+
+
+def _confirm_payment_update(action: OutboxAction, result: Any) -> None:
+    Payment.objects.filter(pk=action.payload.get("payment_id")).update(state=Payment.State.CONFIRMED)
+
+
+def _confirm_payment_delete(action: OutboxAction, result: Any) -> None:
+    Payment.objects.filter(pk=action.payload.get("payment_id")).delete()
+
+
+def _undo_payment_create(action: OutboxAction, cancelled: bool) -> None:
+    payments = Payment.objects.filter(pk=action.payload.get("payment_id"), remote_id__isnull=True)
+    if cancelled:
+        payments.delete()
+    else:
+        payments.update(state=Payment.State.FAILED)
+
+
+def _undo_payment_update(action: OutboxAction, cancelled: bool) -> None:
+    payment = _local_payment(action)
+    if payment is not None and action.payload.get("previous"):
+        payment_values_apply(payment=payment, values=action.payload["previous"])
+        payment.state = Payment.State.CONFIRMED
+        payment.save()
+
+
+def _undo_payment_delete(action: OutboxAction, cancelled: bool) -> None:
+    Payment.objects.filter(pk=action.payload.get("payment_id"), state=Payment.State.DELETING).update(
+        state=Payment.State.CONFIRMED
+    )
+
+
+def _redo_payment(action: OutboxAction) -> None:
+    """Show the payment as on its way again when a failed row is retried."""
+    payment = _local_payment(action)
+    if payment is None:
+        return
+    if action.kind == Kind.PAYMENT_UPDATE:
+        payment_values_apply(payment=payment, values=action.payload)
+    payment.state = Payment.State.DELETING if action.kind == Kind.PAYMENT_DELETE else Payment.State.PENDING
+    payment.save()
+
+
+def _is_gone(exc: PermanentError) -> bool:
+    return isinstance(exc, NotFound)
+
+
+# What an action has read back (cases_read_back): the case row and its children (CHILD_PARTS).
+CASE = frozenset({"case"})
+CASE_AND_PAYMENTS = frozenset({"case", "payments"})
+EVERYTHING = frozenset({"case", *CHILD_PARTS})
+
+CASE_HANDLERS: dict[str, Handler] = {
+    # Starting a case changes it throughout: lifecycle, the welcome chat, exclusivity, validation.
+    Kind.ACCEPT: Handler(
+        _send_accept, _check_accept, undo=_undo_accept, redo=_redo_accept, reads=EVERYTHING, blind=EVERYTHING
+    ),
+    Kind.DECLINE: Handler(_send_close, _check_closed, reads=CASE, blind=CASE),
+    Kind.CLOSE: Handler(_send_close, _check_closed, reads=CASE, blind=CASE),
+    Kind.NOTE: Handler(
+        _send_note,
+        _check_note,
+        before=_before_note,
+        listing="timeline",
+        fold=_fold_note,
+        blind=frozenset({"timeline"}),
+    ),
+    Kind.CHAT: Handler(_send_chat, confirm=_confirm_chat, blind=frozenset({"chats"})),
+    Kind.FEES: Handler(_send_fees, _check_fees, reads=CASE, blind=CASE),
+    Kind.PAYMENT_CREATE: Handler(
+        _send_payment_create,
+        confirm=_confirm_payment_create,
+        undo=_undo_payment_create,
+        redo=_redo_payment,
+        reads=CASE,
+        blind=CASE_AND_PAYMENTS,
+    ),
+    Kind.PAYMENT_UPDATE: Handler(
+        _send_payment_update,
+        confirm=_confirm_payment_update,
+        undo=_undo_payment_update,
+        redo=_redo_payment,
+        reads=CASE,
+        blind=CASE_AND_PAYMENTS,
+    ),
+    Kind.PAYMENT_DELETE: Handler(
+        _send_payment_delete,
+        confirm=_confirm_payment_delete,
+        undo=_undo_payment_delete,
+        redo=_redo_payment,
+        already_done=_is_gone,
+        reads=CASE,
+        blind=CASE_AND_PAYMENTS,
+    ),
+    Kind.FILE_UPLOAD: Handler(
+        _send_file,
+        _check_file,
+        confirm=case_file_uploaded,
+        undo=case_file_upload_undo,
+        before=_before_file,
+        blind=frozenset({"files"}),
+    ),
+}
+
+
+# --- Reading back what the actions changed -------------------------------------------------------
+
+
+def cases_read_back(owed: Mapping[str, frozenset[str]], client: DebituraClient) -> None:
+    """Read again what relayed actions changed, case by case: the parts each case is owed ("case"
+    and CHILD_PARTS). A failure is logged and leaves the case to the sync and the children queue."""
+    # A case whose children were never fetched shows none of them: read it whole, once.
+    never = {
+        str(pk)
+        for pk in Case.objects.filter(pk__in=owed, children_synced_at__isnull=True).values_list(
+            "pk", flat=True
+        )
+    }
+    for case_id, parts in owed.items():
+        wanted = EVERYTHING if case_id in never else parts
+        try:
+            if wanted:
+                case_read_back(case_id=case_id, parts=wanted, client=client)
+        except Exception:
+            log.warning("outbox read-back of case=%s failed", case_id, exc_info=True)
+
+
+def handlers_register() -> None:
+    """Hand the outbox the handlers of the actions on cases, and the cases' read-back."""
+    read_back_register(read_back=ReadBack(cases_read_back, refused=CASE))
+    for kind, handler in CASE_HANDLERS.items():
+        handler_register(kind=kind, handler=handler)
