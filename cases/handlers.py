@@ -9,7 +9,7 @@ import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.core.files.storage import default_storage
@@ -37,6 +37,7 @@ from outbox.registry import (
     jsonable,
     read_back_register,
 )
+from partnerportal.money import same_amount
 from payments.models import Payment
 
 log = logging.getLogger(__name__)
@@ -304,19 +305,6 @@ def _check_file(action: OutboxAction, client: DebituraClient) -> bool:
     return any(_same_file(action, f) and f.id not in before for f in client.list_files(str(action.case_id)))
 
 
-# ISO 4217 currencies without the usual two decimals; Debitura rounds amounts to the currency.
-_MINOR_UNITS = {
-    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX"), 0),
-    **dict.fromkeys(("UYI", "VND", "VUV", "XAF", "XOF", "XPF"), 0),
-    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
-}
-
-
-def _same_amount(requested: Decimal, remote: Decimal, currency: str | None) -> bool:
-    unit = Decimal(1).scaleb(-_MINOR_UNITS.get((currency or "").upper(), 2))
-    return requested.quantize(unit, ROUND_HALF_UP) == remote.quantize(unit, ROUND_HALF_UP)
-
-
 def _check_fees(action: OutboxAction, client: DebituraClient) -> bool:
     p = action.payload
     case = client.get_case(str(action.case_id))
@@ -327,7 +315,7 @@ def _check_fees(action: OutboxAction, client: DebituraClient) -> bool:
         "gross_amount": case.gross_amount,
     }
     return all(
-        p.get(name) in (None, "") or _same_amount(Decimal(p[name]), value, case.currency)
+        p.get(name) in (None, "") or same_amount(Decimal(p[name]), value, case.currency)
         for name, value in remote.items()
     )
 
