@@ -42,6 +42,7 @@ def _queue(plan: list[tuple[str, str, int]], agent: Any) -> None:
 
     from cases import actions
     from cases.models import Case
+    from payments import actions as payment_actions
 
     cases = {str(c.pk): c for c in Case.objects.filter(pk__in={case_id for _, case_id, _ in plan})}
     yesterday = date.today() - timedelta(days=1)
@@ -52,7 +53,7 @@ def _queue(plan: list[tuple[str, str, int]], agent: Any) -> None:
         elif kind == "chat":
             actions.case_chat_send(case=case, actor=agent, message=f"bench chat {n}")
         elif kind == "payment":
-            actions.payment_record(
+            payment_actions.payment_record(
                 case=case,
                 actor=agent,
                 date=yesterday,

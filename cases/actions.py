@@ -1,8 +1,9 @@
 """Agents' actions on a case: each one checked, written as an outbox row, and relayed after commit.
 
 Every service takes keywords only and returns the OutboxAction. The optimistic local change is
-small on purpose: payments get a local Payment row in a pending state; everything else (a
-pending accept, close, note, chat message, fee change or upload) is read from the open rows.
+small on purpose: a pending accept, close, note, chat message, fee change or upload is read from
+the open rows. case_action_write is the one way an action is written; other apps' actions
+(payments/actions.py) use it too, and add their rules for closing with case_close_check_register.
 A client-supplied `token` (a hidden form field) becomes the idempotency key, so a double
 submit returns the row the first submit wrote.
 """
@@ -12,9 +13,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Required, TypedDict, Unpack
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
@@ -24,20 +25,15 @@ from django.db.models import Max, Q, TextChoices
 from django.utils import timezone
 
 from cases.documents import DocumentInvalid, document_check
-from cases.handlers import payment_values, payment_values_apply
 from cases.models import Case, LifecycleChoices
 from cases.references import case_reference_give
 from cases.team import team_member_for
 from debitura import validation
-from debitura.enums import CloseCode, CommissionPaymentStatus, DocumentType, PaymentRecipient
+from debitura.enums import CloseCode, DocumentType
 from debitura.errors import RequestInvalid
-from debitura.types import PaymentInput
 from outbox.models import OutboxAction
 from outbox.tasks import relay_outbox
 from partnerportal.models import AgencySettings
-from partnerportal.money import money_text
-from payments.models import Payment
-from payments.services import payment_record_warnings, payment_remainder
 
 Kind = OutboxAction.Kind
 OPEN_STATES = (OutboxAction.State.PENDING, OutboxAction.State.SENDING)
@@ -97,7 +93,7 @@ _LIFECYCLE_AFTER = {Kind.ACCEPT: L.ACTIVE, Kind.DECLINE: L.CLOSED, Kind.CLOSE: L
 
 
 @contextmanager
-def _fields(names: Mapping[str, str]) -> Iterator[None]:
+def action_fields(names: Mapping[str, str]) -> Iterator[None]:
     """Turn the gateway's RequestInvalid (Debitura's field names) into ActionInvalid (ours)."""
     try:
         yield
@@ -107,7 +103,7 @@ def _fields(names: Mapping[str, str]) -> Iterator[None]:
         ) from None
 
 
-def _money(value: Decimal | None) -> str | None:
+def money_or_none(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
@@ -120,10 +116,10 @@ def _team_email(actor: Any) -> str:
     return email
 
 
-def _key(token: str | None) -> str:
+def action_key(token: str | None) -> str:
     if token is None or token == "":
         return uuid.uuid4().hex
-    with _fields({"Idempotency-Key": "token"}), validation.checks() as c:
+    with action_fields({"Idempotency-Key": "token"}), validation.checks() as c:
         c.idempotency_key(token)
     return token
 
@@ -142,31 +138,21 @@ def case_custom_terms_reason(*, case: Case) -> str | None:
     return f"Needs custom terms negotiated at Debitura: {' and '.join(reasons)}."
 
 
-def case_close_payments_check(*, case: Case, close_code: CloseCode) -> None:
-    """Debitura's payment rules for Paid and PartiallyPaid, checked on the local copy before sending.
+# What another app checks before a case is closed (payments: Debitura's rules for Paid and
+# PartiallyPaid), registered from its AppConfig.ready(); each may raise ActionInvalid.
+_CLOSE_CHECKS: list[Callable[..., None]] = []
 
-    What Debitura has counts through the case's remainder (payments may not be synced here yet).
-    Payments recorded, corrected or deleted here and still on their way count as Debitura will
-    have them (payment_remainder): the relay sends a case's rows in order, before the close.
-    """
-    if close_code not in (CloseCode.PAID, CloseCode.PARTIALLY_PAID):
-        return
-    owed = case.gross_amount + case.interest_fees + case.reminder_fees + case.collection_fees
-    paid = owed - payment_remainder(case=case)
-    if close_code is CloseCode.PAID and (paid <= 0 or paid < owed):
-        raise ActionInvalid(
-            {
-                "close_code": "Paid needs payments covering the outstanding "
-                f"{money_text(owed, case.currency)}; payments so far: {money_text(paid, case.currency)}."
-            }
-        )
-    if close_code is CloseCode.PARTIALLY_PAID and (paid <= 0 or paid >= owed):
-        raise ActionInvalid(
-            {
-                "close_code": "Partially paid needs at least one payment, below the outstanding "
-                f"{money_text(owed, case.currency)}; payments so far: {money_text(paid, case.currency)}."
-            }
-        )
+
+def case_close_check_register(check: Callable[..., None]) -> None:
+    """Add a check that runs before a close is queued, as `check(case=..., close_code=...)`."""
+    if check not in _CLOSE_CHECKS:
+        _CLOSE_CHECKS.append(check)
+
+
+def case_close_check(*, case: Case, close_code: CloseCode) -> None:
+    """Run every registered close check on the local copy; raises ActionInvalid on the first refusal."""
+    for check in _CLOSE_CHECKS:
+        check(case=case, close_code=close_code)
 
 
 def case_effective_lifecycle(*, case: Case, actions: Iterable[OutboxAction] | None = None) -> str:
@@ -199,7 +185,7 @@ def case_effective_lifecycle(*, case: Case, actions: Iterable[OutboxAction] | No
     return lifecycle
 
 
-def _write(
+def case_action_write(
     *,
     case: Case,
     actor: Any,
@@ -216,7 +202,7 @@ def _write(
     `check` runs under the case's lock, after the lifecycle check, and may raise ActionInvalid
     (or NeedsConfirmation).
     """
-    key = _key(token)
+    key = action_key(token)
     with transaction.atomic():
         # One writer per case at a time: checks see every earlier action, and created_at is strictly
         # increasing per case, which is the order the relay keeps.
@@ -301,7 +287,7 @@ def case_accept(
         "reminderFees": "reminder_fees",
         "collectionFees": "collection_fees",
     }
-    with _fields(names):
+    with action_fields(names):
         validation.check_start(
             welcome_message=welcome_message,
             user_email=user_email,
@@ -315,11 +301,11 @@ def case_accept(
         "user_email": user_email,
         "partner_reference": partner_reference,
         "assigned_user_email": assigned_user_email,
-        "interest_fees": _money(interest_fees),
-        "reminder_fees": _money(reminder_fees),
-        "collection_fees": _money(collection_fees),
+        "interest_fees": money_or_none(interest_fees),
+        "reminder_fees": money_or_none(reminder_fees),
+        "collection_fees": money_or_none(collection_fees),
     }
-    return _write(
+    return case_action_write(
         case=case,
         actor=actor,
         kind=Kind.ACCEPT,
@@ -379,10 +365,10 @@ def case_decline(
         comment = f"Declined: {reason.label}: {text}" if text else f"Declined: {reason.label}"
     else:
         comment = f"Declined: {text}" if text else "Declined"
-    with _fields({"comment": "text"}):
+    with action_fields({"comment": "text"}):
         validation.check_close(close_code=code, comment=comment)
     payload = {"reason": reason.value, "text": text, "close_code": code.value, "comment": comment}
-    return _write(
+    return case_action_write(
         case=case,
         actor=actor,
         kind=Kind.DECLINE,
@@ -397,11 +383,13 @@ def case_close(
 ) -> OutboxAction:
     """Close a case the agency works, with Debitura's reason code (Other needs a comment)."""
     code = CloseCode.parse(close_code) if isinstance(close_code, str) else close_code
-    with _fields({"closeCode": "close_code"}):
+    with action_fields({"closeCode": "close_code"}):
         validation.check_close(close_code=code, comment=comment or None)
-    case_close_payments_check(case=case, close_code=code)
+    case_close_check(case=case, close_code=code)
     payload = {"close_code": code.value, "comment": comment}
-    return _write(case=case, actor=actor, kind=Kind.CLOSE, payload=payload, token=token, allowed=WORKABLE)
+    return case_action_write(
+        case=case, actor=actor, kind=Kind.CLOSE, payload=payload, token=token, allowed=WORKABLE
+    )
 
 
 # --- Notes, chat, fees -------------------------------------------------------------------------
@@ -416,19 +404,23 @@ def case_note_add(
     token: str | None = None,
 ) -> OutboxAction:
     """Add a note (shared with the creditor), optionally back-dated."""
-    with _fields({"eventDate": "event_date"}):
+    with action_fields({"eventDate": "event_date"}):
         validation.check_note(description=description, event_date=event_date, now=timezone.now())
     payload = {"description": description, "event_date": event_date.isoformat() if event_date else None}
-    return _write(case=case, actor=actor, kind=Kind.NOTE, payload=payload, token=token, allowed=WORKABLE)
+    return case_action_write(
+        case=case, actor=actor, kind=Kind.NOTE, payload=payload, token=token, allowed=WORKABLE
+    )
 
 
 def case_chat_send(*, case: Case, actor: Any, message: str, token: str | None = None) -> OutboxAction:
     """Send a chat message to the creditor as the acting team member."""
     user_email = _team_email(actor)
-    with _fields({"userEmail": "actor"}):
+    with action_fields({"userEmail": "actor"}):
         validation.check_chat(message=message, user_email=user_email, idempotency_key=None)
     payload = {"message": message, "user_email": user_email}
-    return _write(case=case, actor=actor, kind=Kind.CHAT, payload=payload, token=token, allowed=WORKABLE)
+    return case_action_write(
+        case=case, actor=actor, kind=Kind.CHAT, payload=payload, token=token, allowed=WORKABLE
+    )
 
 
 def case_fees_update(
@@ -456,193 +448,18 @@ def case_fees_update(
         "collectionFees": "collection_fees",
         "grossAmount": "gross_amount",
     }
-    with _fields(names):
+    with action_fields(names):
         validation.check_fees(amounts)
     payload = {
         "interest_fees": str(interest_fees),
         "reminder_fees": str(reminder_fees),
         "collection_fees": str(collection_fees),
-        "gross_amount": _money(gross_amount),
+        "gross_amount": money_or_none(gross_amount),
         "confirm_price_change": confirm_price_change,
         "keep_intentional_rate": keep_intentional_rate,
     }
-    return _write(case=case, actor=actor, kind=Kind.FEES, payload=payload, token=token, allowed=WORKABLE)
-
-
-# --- Payments ----------------------------------------------------------------------------------
-
-_PAYMENT_NAMES = {
-    "date": "date",
-    "paymentAmount": "amount",
-    "paymentRecipient": "recipient",
-    "commissionPaymentStatus": "commission_status",
-    "payoutCreditor": "payout_creditor",
-    "payoutCollectionPartner": "payout_partner",
-}
-
-
-class PaymentFields(TypedDict, total=False):
-    """A payment's values as an agent enters them; payouts are both given or both left out."""
-
-    date: Required[date]
-    amount: Required[Decimal]
-    recipient: Required[PaymentRecipient | str]
-    commission_status: CommissionPaymentStatus | str | None
-    payout_creditor: Decimal | None
-    payout_partner: Decimal | None
-
-
-def _payment_values(fields: PaymentFields) -> dict[str, Any]:
-    """Check a payment as Debitura will and return it as payload values."""
-    recipient, status = fields["recipient"], fields.get("commission_status")
-    errors = {}
-    if recipient not in PaymentRecipient.__members__.values():
-        errors["recipient"] = "must be Creditor, CollectionPartner or Platform."
-    if status and status not in CommissionPaymentStatus.__members__.values():
-        errors["commission_status"] = "must be Paid or Unpaid."
-    if errors:
-        raise ActionInvalid(errors)
-    payment = PaymentInput(
-        date=fields["date"],
-        amount=fields["amount"],
-        recipient=PaymentRecipient(recipient),
-        commission_status=CommissionPaymentStatus(status) if status else None,
-        payout_creditor=fields.get("payout_creditor"),
-        payout_partner=fields.get("payout_partner"),
-    )
-    with _fields(_PAYMENT_NAMES):
-        validation.check_payment(payment, now=timezone.now())
-    return payment_values(payment)
-
-
-def payment_record(
-    *,
-    case: Case,
-    actor: Any,
-    close_case: bool = False,
-    confirmed: bool = False,
-    token: str | None = None,
-    **fields: Unpack[PaymentFields],
-) -> OutboxAction:
-    """Record a payment; it shows as pending until Debitura has confirmed it.
-
-    Unless `confirmed`, an amount above the remainder or a likely duplicate raises
-    NeedsConfirmation instead (checked under the case's lock, against every earlier payment).
-    """
-    values = _payment_values(fields)
-    key = _key(token)
-
-    def guards(locked: Case) -> None:
-        if confirmed:
-            return
-        remainder = payment_remainder(case=locked)
-        warnings = payment_record_warnings(
-            case=locked, amount=fields["amount"], when=fields["date"], token=key, remainder=remainder
-        )
-        if warnings:
-            raise NeedsConfirmation(warnings, remainder=remainder)
-
-    def optimistic(action: OutboxAction) -> None:
-        payment = Payment(
-            case=action.case, currency=action.case.currency, state=Payment.State.PENDING, action=action
-        )
-        payment_values_apply(payment=payment, values=values)
-        payment.save()
-        action.payload["payment_id"] = payment.pk
-        action.save(update_fields=["payload"])
-
-    payload = {**values, "close_case": close_case}
-    return _write(
-        case=case,
-        actor=actor,
-        kind=Kind.PAYMENT_CREATE,
-        payload=payload,
-        token=key,
-        allowed=WORKABLE,
-        optimistic=optimistic,
-        check=guards,
-    )
-
-
-def _payment_change(
-    *,
-    payment: Payment,
-    actor: Any,
-    kind: OutboxAction.Kind,
-    payload: dict[str, Any],
-    state: Payment.State,
-    token: str | None,
-    values: dict[str, Any] | None = None,
-) -> OutboxAction:
-    """Queue an edit or delete of a payment Debitura knows (or will know once its creation is relayed)."""
-    if payment.state in (Payment.State.FAILED, Payment.State.DELETING):
-        raise ActionInvalid({"__all__": f"This payment is {payment.get_state_display().lower()}."})
-    if payment.frozen_reason:
-        raise ActionInvalid({"__all__": f"This payment is frozen at Debitura: {payment.frozen_reason}"})
-
-    def optimistic(action: OutboxAction) -> None:
-        if values is not None:
-            payment_values_apply(payment=payment, values=values)
-        payment.state = state
-        payment.action = action
-        payment.save()
-
-    payload = {
-        **payload,
-        "payment_id": payment.pk,
-        "remote_id": str(payment.remote_id) if payment.remote_id else None,
-    }
-    return _write(
-        case=payment.case,
-        actor=actor,
-        kind=kind,
-        payload=payload,
-        token=token,
-        allowed=NOT_MERGED,
-        optimistic=optimistic,
-    )
-
-
-def payment_correct(
-    *,
-    payment: Payment,
-    actor: Any,
-    reopen_case_if_needed: bool = False,
-    token: str | None = None,
-    **fields: Unpack[PaymentFields],
-) -> OutboxAction:
-    """Correct a payment; the new values show as pending, the old ones return if Debitura refuses."""
-    values = _payment_values(fields)
-    previous = {
-        "date": payment.date.isoformat(),
-        "amount": str(payment.amount),
-        "recipient": payment.recipient or values["recipient"],
-        "commission_status": payment.commission_status,
-        "payout_creditor": _money(payment.payout_creditor),
-        "payout_partner": _money(payment.payout_partner),
-    }
-    return _payment_change(
-        payment=payment,
-        actor=actor,
-        kind=Kind.PAYMENT_UPDATE,
-        payload={**values, "reopen_case_if_needed": reopen_case_if_needed, "previous": previous},
-        state=Payment.State.PENDING,
-        token=token,
-        values=values,
-    )
-
-
-def payment_delete(
-    *, payment: Payment, actor: Any, reopen_case_if_needed: bool = False, token: str | None = None
-) -> OutboxAction:
-    """Delete a payment; it shows as being deleted until Debitura has removed it."""
-    return _payment_change(
-        payment=payment,
-        actor=actor,
-        kind=Kind.PAYMENT_DELETE,
-        payload={"amount": str(payment.amount), "reopen_case_if_needed": reopen_case_if_needed},
-        state=Payment.State.DELETING,
-        token=token,
+    return case_action_write(
+        case=case, actor=actor, kind=Kind.FEES, payload=payload, token=token, allowed=WORKABLE
     )
 
 
@@ -666,7 +483,7 @@ def case_file_upload(
         raise ActionInvalid({"file": str(exc)}) from None
     if document_type and document_type not in DocumentType.__members__.values():
         raise ActionInvalid({"document_type": "Choose one of the listed document types."})
-    with _fields({"File": "file", "Description": "description"}):
+    with action_fields({"File": "file", "Description": "description"}):
         validation.check_upload(file_name=file_name, size=file.size, description=description or None)
     existing = OutboxAction.objects.filter(idempotency_key=token).first() if token else None
     if existing is not None:
@@ -681,7 +498,7 @@ def case_file_upload(
         "document_type": DocumentType(document_type).value if document_type else None,
     }
     try:
-        action = _write(
+        action = case_action_write(
             case=case, actor=actor, kind=Kind.FILE_UPLOAD, payload=payload, token=token, allowed=NOT_MERGED
         )
     except Exception:

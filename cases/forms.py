@@ -20,7 +20,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.actions import DeclineReason, case_close_payments_check, partner_reference_taken
+from cases.actions import DeclineReason, case_close_check, partner_reference_taken
 from cases.models import DOCUMENT_TYPE_LABELS, Case, CloseCodeChoices, TeamMember
 from debitura.enums import CloseCode
 from debitura.validation import ALLOWED_EXTENSIONS, MAX_UPLOAD_BYTES
@@ -364,9 +364,9 @@ class CloseForm(ActionForm):
 
     def clean_close_code(self) -> str:
         code: str = self.cleaned_data["close_code"]
-        # Debitura's payment rules for Paid and Partially paid, as the agent picks the code.
+        # The close rules (payments: Paid and Partially paid), as the agent picks the code.
         try:
-            case_close_payments_check(case=self.case, close_code=CloseCode(code))
+            case_close_check(case=self.case, close_code=CloseCode(code))
         except ValidationError as exc:
             raise forms.ValidationError(exc.message_dict.get("close_code", exc.messages)) from None
         return code

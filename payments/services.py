@@ -1,6 +1,6 @@
 """Payments seen from the agency: the split estimate, the guards before recording, and the ledger.
 
-Recording, correcting and deleting are outbox actions (cases/actions.py: payment_record,
+Recording, correcting and deleting are outbox actions (payments/actions.py: payment_record,
 payment_correct, payment_delete); this module holds what the payment pages compute around them.
 """
 

@@ -2,7 +2,7 @@
 delete a payment, consent to reopening, and the ledger with its streaming CSV export.
 
 Nothing here talks to Debitura except the cached GET /me behind the estimate: recording,
-correcting and deleting are outbox rows written by the services in cases/actions.py.
+correcting and deleting are outbox rows written by the services in payments/actions.py.
 """
 
 from __future__ import annotations
@@ -23,11 +23,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from cases.actions import ActionInvalid, NeedsConfirmation, payment_correct, payment_delete, payment_record
+from cases.actions import ActionInvalid, NeedsConfirmation
 from cases.models import Case
 from cases.views import KEEP_PANEL, case_page_context, case_regions
 from outbox.models import OutboxAction
 from partnerportal.http import HtmxHttpRequest
+from payments.actions import payment_correct, payment_delete, payment_record
 from payments.forms import (
     LedgerFilterForm,
     PaymentConsentForm,

@@ -16,20 +16,17 @@ from cases.actions import (
     case_accept,
     case_chat_send,
     case_close,
-    case_close_payments_check,
     case_custom_terms_reason,
     case_decline,
     case_effective_lifecycle,
     case_fees_update,
     case_file_upload,
     case_note_add,
-    payment_correct,
-    payment_delete,
-    payment_record,
 )
 from cases.models import CaseFile, ChatMessage, TimelineItem
 from debitura.enums import CloseCode
 from outbox.models import OutboxAction
+from payments.actions import case_close_payments_check, payment_correct, payment_delete, payment_record
 from payments.models import Payment
 from tests.fixtures.outbox import reload
 

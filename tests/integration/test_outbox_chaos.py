@@ -24,6 +24,7 @@ from django.core.files.base import ContentFile
 from cases import actions
 from cases.models import Case
 from outbox.models import OutboxAction
+from payments import actions as payment_actions
 from tests.integration.workers import synced_with_team, worker_env, workers_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -85,7 +86,7 @@ def _plan(agent: Any, rng: random.Random, emulator: Any) -> Plan:
         if kind == "payment":
             amount = Decimal(100 + n)  # whole units: some cases are in JPY
             add(
-                actions.payment_record(
+                payment_actions.payment_record(
                     case=case,
                     actor=agent,
                     date=date.today() - timedelta(days=1),

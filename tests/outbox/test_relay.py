@@ -20,8 +20,6 @@ from cases.actions import (
     case_fees_update,
     case_file_upload,
     case_note_add,
-    payment_delete,
-    payment_record,
 )
 from cases.handlers import _before_note
 from debitura.emulator import operations
@@ -30,6 +28,7 @@ from outbox import relay as outbox_relay
 from outbox.interventions import OutboxStateError, outbox_cancel, outbox_retry
 from outbox.models import OutboxAction
 from outbox.relay import Outcome, outbox_relay_due, outbox_sweep
+from payments.actions import payment_delete, payment_record
 from payments.models import Payment
 from tests.fixtures.gateway import make_client
 from tests.fixtures.outbox import NOW, reload

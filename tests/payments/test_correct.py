@@ -8,9 +8,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.actions import ActionInvalid, payment_correct, payment_record
+from cases.actions import ActionInvalid
 from cases.models import Case
 from outbox.models import OutboxAction
+from payments.actions import payment_correct, payment_record
 from payments.models import Payment
 from tests.fixtures.outbox import reload
 

@@ -20,7 +20,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-import cases.actions
+import payments.actions
 import payments.views
 from outbox.models import OutboxAction
 
@@ -65,7 +65,7 @@ class Meeting:
 @pytest.fixture
 def meeting(monkeypatch: pytest.MonkeyPatch) -> Meeting:
     meet = Meeting()
-    for module in (cases.actions, payments.views):  # wherever the guards are called from
+    for module in (payments.actions, payments.views):  # wherever the guards are called from
         if hasattr(module, "payment_record_warnings"):
             monkeypatch.setattr(
                 module, "payment_record_warnings", meet.wrap_guard(module.payment_record_warnings)

@@ -11,9 +11,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from cases.actions import payment_record
 from cases.sync import case_children_refresh
 from debitura.emulator import Emulator
+from payments.actions import payment_record
 from payments.models import Payment
 from tests.fixtures.emulator import EMULATOR_API_KEY
 from tests.fixtures.gateway import make_client

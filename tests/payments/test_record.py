@@ -9,12 +9,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.actions import payment_record
 from cases.models import Case
 from cases.sync import case_refresh
 from debitura.enums import PaymentRecipient
 from outbox.models import OutboxAction
 from partnerportal.templatetags.portal import money
+from payments.actions import payment_record
 from payments.models import Payment
 from payments.services import partner_revenue_shares, payment_split_preview
 from tests.fixtures.outbox import reload

@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from cases.actions import payment_correct, payment_delete, payment_record
 from cases.models import Case
+from payments.actions import payment_correct, payment_delete, payment_record
 from payments.models import Payment
 from payments.services import (
     LedgerFilters,
