@@ -21,10 +21,10 @@ from django.db import connection
 from django.db.models import Count, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
+from cases.children import child_parts
 from cases.models import Case, CaseFile, ChatMessage, TimelineItem
 from cases.unread import UNREAD
 from outbox.models import OutboxAction
-from payments.models import Payment
 
 # Rows per state (done is what is left of the count).
 STATES = (OutboxAction.State.PENDING, OutboxAction.State.SENDING, OutboxAction.State.FAILED)
@@ -59,6 +59,12 @@ def _per_case(queryset: QuerySet[Any], **aggregate: Any) -> Subquery:
 def _stamped(cases: QuerySet[Case]) -> QuerySet[Any, tuple[Any, ...]]:
     count: IntegerField[int, int] = IntegerField()
     actions = OutboxAction.objects.all()
+    # Other apps' children (payments): the newest write, where they name a column for it, and the count.
+    others: dict[str, Any] = {}
+    for part in child_parts():
+        if part.stamp_at:
+            others[f"{part.name}_at"] = _per_case(part.rows(), at=Max(part.stamp_at))
+        others[f"{part.name}_n"] = Coalesce(_per_case(part.rows(), n=Count("pk")), 0, output_field=count)
     return cases.annotate(
         # A relay run writes one `updated_at` (its start) on claim, retry and outcome alike, so
         # the states and attempts count too: pending -> sending -> done moves the stamp.
@@ -79,8 +85,7 @@ def _stamped(cases: QuerySet[Case]) -> QuerySet[Any, tuple[Any, ...]]:
             output_field=count,
         ),
         files_n=Coalesce(_per_case(CaseFile.objects.all(), n=Count("pk")), 0, output_field=count),
-        payments_at=_per_case(Payment.objects.all(), at=Max("synced_at")),
-        payments_n=Coalesce(_per_case(Payment.objects.all(), n=Count("pk")), 0, output_field=count),
+        **others,
     ).values_list(
         "pk",
         *_CASE_COLUMNS,
@@ -92,8 +97,7 @@ def _stamped(cases: QuerySet[Case]) -> QuerySet[Any, tuple[Any, ...]]:
         "chat_n",
         "chat_unseen",
         "files_n",
-        "payments_at",
-        "payments_n",
+        *others,
     )
 
 

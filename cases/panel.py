@@ -9,6 +9,7 @@ under the chat); closed cases take files only, merged ones nothing. Each entry i
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,9 +17,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_datetime
 
 from cases.actions import DEBITURA_PORTAL_URL, WORKABLE, case_custom_terms_reason
+from cases.children import panel_entry
 from cases.forms import (
     FEE_FIELDS,
     REFERENCE_PLACEHOLDER,
@@ -40,7 +42,6 @@ from cases.team import team_member_for
 from outbox.models import OutboxAction
 from partnerportal.http import HtmxHttpRequest
 from partnerportal.templatetags.portal import external_url
-from payments.forms import PaymentRecordForm
 
 Kind = OutboxAction.Kind
 State = OutboxAction.State
@@ -48,7 +49,7 @@ LIFECYCLE_KINDS = (Kind.ACCEPT, Kind.DECLINE, Kind.CLOSE)
 # How long a finished action keeps saying so where the agent acted; failures stay until replaced.
 DONE_SHOWN_FOR = timedelta(hours=12)
 
-# The panel's form for each kind of action (payments are recorded with the payment form).
+# The panel's form for each kind of action ("payment" is the payments app's entry, cases.children).
 FORM_OF_KIND = {
     Kind.ACCEPT: "accept",
     Kind.DECLINE: "decline",
@@ -171,16 +172,9 @@ def resend_initial(action: OutboxAction) -> dict[str, Any]:
     if kind == Kind.FEES:
         names = (*FEE_FIELDS, "gross_amount")
         return {name: Decimal(p[name]) for name in names if p.get(name) is not None}
-    if kind == Kind.PAYMENT_CREATE:
-        money = ("amount", "payout_creditor", "payout_partner")
-        initial = {name: Decimal(p[name]) for name in money if p.get(name) is not None}
-        initial.update(
-            date=parse_date(p.get("date") or ""),
-            recipient=p.get("recipient", ""),
-            commission_status=p.get("commission_status", ""),
-            close_case=bool(p.get("close_case")),
-        )
-        return initial
+    other = panel_entry(FORM_OF_KIND.get(kind, ""))
+    if other is not None:
+        return other.initial(p)
     return {}
 
 
@@ -193,6 +187,7 @@ class PanelItem:
     form: ActionForm | None = None
     state: ActionState | None = None
     open: bool = False
+    template: str = ""  # another app's entry draws its own form (cases.children.PanelEntry)
 
 
 def accept_form_empty(
@@ -237,7 +232,8 @@ def panel_names(*, case: Case, lifecycle: str, consent: bool) -> list[str]:
     if lifecycle == LifecycleChoices.PENDING_VERIFICATION:
         return ["decline"] if case_custom_terms_reason(case=case) else ["accept", "decline"]
     if lifecycle in WORKABLE:
-        return [*(["fees_consent"] if consent else []), "note", "payment", "fees", "upload", "close", "chat"]
+        payment = ["payment"] if panel_entry("payment") else []
+        return [*(["fees_consent"] if consent else []), "note", *payment, "fees", "upload", "close", "chat"]
     if lifecycle == LifecycleChoices.CLOSED:
         return ["upload"]  # Debitura refuses files only on merged cases
     return []
@@ -283,7 +279,6 @@ def case_panel(
         "accept": lambda i: accept_form_empty(request, case, initial=i),
         "decline": lambda i: DeclineForm(case=case, initial=i),
         "note": lambda i: NoteForm(case=case, initial=i),
-        "payment": lambda i: PaymentRecordForm(case=case, initial=i),
         "fees": lambda i: FeesForm(case=case, initial=i),
         "close": lambda i: CloseForm(case=case, initial=i),
         "chat": lambda i: ChatForm(case=case, initial=i),
@@ -291,6 +286,10 @@ def case_panel(
             case=case, refused=consent, initial={"action": consent.pk if consent else None}
         ),
     }
+    for name in names:
+        other = panel_entry(name)
+        if other is not None:
+            makers[name] = functools.partial(other.form, case)
     forms: dict[str, ActionForm] = {}
     for name in names:
         if bound is not None and bound.name == name:
@@ -310,6 +309,7 @@ def case_panel(
             open=(bound is not None and bound.name == name)
             or name == prefill
             or name in ("accept", "fees_consent"),
+            template=other.template if (other := panel_entry(name)) else "",
         )
         for name in names
         if name != "chat"

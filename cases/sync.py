@@ -8,6 +8,7 @@ exclusivity, validation) are refreshed per case, all at once, when the case's st
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import queue
@@ -25,6 +26,7 @@ from django.db.models import Count, F, Max, Min, Q
 from django.utils import timezone
 
 from cases.bulk import upsert_plan
+from cases.children import child_parts
 from cases.models import (
     Case,
     CaseFile,
@@ -887,6 +889,7 @@ def case_refresh(*, case_id: str, client: DebituraClient | None = None, children
 
 
 # A case's children, each one request: what case_children_refresh fetches, in this order.
+# "payments" is the payments app's part (cases.children), fetched and stored through it.
 CHILD_PARTS = ("timeline", "chats", "payments", "files", "exclusivity", "validation")
 
 
@@ -894,19 +897,18 @@ def _children_fetch(client: DebituraClient, case_id: str, parts: Sequence[str]) 
     fetch: dict[str, Callable[[str], Any]] = {
         "timeline": client.get_timeline,
         "chats": client.list_chats,
-        "payments": client.list_payments,
         "files": client.list_files,
         "exclusivity": client.get_exclusive_period,
         "validation": client.get_case_validation,
     }
-    return {part: fetch[part](case_id) for part in CHILD_PARTS if part in parts}
+    for other in child_parts():
+        fetch[other.name] = functools.partial(other.fetch, client)
+    return {part: fetch[part](case_id) for part in CHILD_PARTS if part in parts and part in fetch}
 
 
 def _children_write(case: Case, fetched: dict[str, Any], now: datetime) -> dict[str, Any]:
     """Replace the fetched children of a case (call inside a transaction); returns the case
     columns they decide, for the caller's update of the case row."""
-    from payments.sync import payments_replace
-
     _refuse_to_move(case, fetched.get("chats", ()), fetched.get("files", ()))
     columns: dict[str, Any] = {}
     if "timeline" in fetched:
@@ -980,8 +982,9 @@ def _children_write(case: Case, fetched: dict[str, Any], now: datetime) -> dict[
             for item in validation.items
         )
         columns["creditor_responded_at"] = validation.creditor_responded_at
-    if "payments" in fetched:
-        payments_replace(case=case, remotes=fetched["payments"], now=now)
+    for other in child_parts():
+        if other.name in fetched:
+            other.store(case, fetched[other.name], now)
     return columns
 
 
@@ -1026,8 +1029,10 @@ def case_children_refresh(*, case: Case, client: DebituraClient | None = None) -
 def case_children_store(*, case_id: str, fetched: dict[str, Any]) -> None:
     """Write some children of a case that were fetched (or put together) elsewhere, as the relay
     does with a listing it read before its send plus Debitura's answer. Call inside a transaction."""
-    # Payments take the case's currency where Debitura leaves it out; the rest need only its id.
-    case = Case.objects.only("id", "currency").get(id=case_id) if "payments" in fetched else Case(id=case_id)
+    # Most parts need only the case's id; another app's part may read some of its columns
+    # (payments take the case's currency where Debitura leaves it out).
+    needed = sorted({name for p in child_parts() if p.name in fetched for name in p.case_fields})
+    case = Case.objects.only("id", *needed).get(id=case_id) if needed else Case(id=case_id)
     columns = _children_write(case, fetched, timezone.now())
     if columns:
         Case.objects.filter(id=case.id).update(**columns)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.decorators import login_required, permission_required
@@ -24,6 +23,7 @@ from django.views.decorators.http import require_GET
 from django_htmx.http import trigger_client_event
 
 from cases.actions import OPEN_STATES, case_effective_lifecycle
+from cases.children import child_parts
 from cases.documents import case_uploads_shown
 from cases.forms import REFERENCE_PLACEHOLDER, ActionForm, welcome_reference
 from cases.live import case_stamp
@@ -33,7 +33,6 @@ from cases.sync import case_children_request
 from cases.unread import case_chat_seen
 from outbox.models import OutboxAction
 from partnerportal.http import HtmxHttpRequest
-from payments.models import Payment
 
 # What an open accept, decline or close makes the header say until Debitura has answered.
 PENDING_LABELS = {
@@ -168,7 +167,13 @@ def case_children_context(case: Case) -> dict[str, Any]:
         .select_related("actor")
         .order_by("-created_at")
     )
-    payments = list(case.payments.select_related("action").order_by("-date", "-id"))
+    # Other apps' sections (payments): their context, and their templates after the portal's actions.
+    others: dict[str, Any] = {"case_sections": []}
+    for part in child_parts():
+        if part.page is not None:
+            others.update(part.page(case))
+        if part.template:
+            others["case_sections"].append(part.template)
     open_actions = [a for a in actions if a.state in OPEN_STATES]
     lifecycle = case_effective_lifecycle(case=case, actions=actions)
     owed = case.gross_amount + case.interest_fees + case.reminder_fees + case.collection_fees
@@ -183,12 +188,8 @@ def case_children_context(case: Case) -> dict[str, Any]:
         "chat_newest_first": chat_messages[::-1],
         # Unread by the one rule (ChatMessage.is_unread): viewers leave messages unread for agents.
         "unread_ids": [str(m.pk) for m in chat_messages if m.is_unread],
-        "payments": payments,
         "paid": owed - case.remainder,
-        # Recorded here and not yet confirmed by Debitura: not in its remainder yet.
-        "paid_pending": sum(
-            (p.amount for p in payments if p.state == Payment.State.PENDING and not p.remote_id), Decimal(0)
-        ),
+        **others,
         "files": files,
         "uploads": case_uploads_shown(actions=actions, files=files),
         "extensions": list(case.exclusivity_extensions.order_by("position")) if fetched else [],

@@ -6,8 +6,8 @@ class PaymentsConfig(AppConfig):
     verbose_name = "Payments"
 
     def ready(self) -> None:
-        # cases never imports payments: what it needs from here is registered with it.
-        from cases.actions import case_close_check_register
-        from payments.actions import case_close_payments_check
+        # cases never imports payments: what the case page, its children refresh and its close
+        # need from here is registered with it.
+        from payments.case_parts import payments_register
 
-        case_close_check_register(case_close_payments_check)
+        payments_register()

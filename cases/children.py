@@ -1,0 +1,76 @@
+"""What another app adds to a case (payments), registered from its AppConfig.ready().
+
+cases imports no such app: the children refresh fetches and stores the app's part of a case
+through `fetch` and `store`, the live stamp counts its rows, the case page adds its context and
+draws its section's template, and the action panel offers its form. An app left out of
+INSTALLED_APPS is simply not on the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import QuerySet
+
+if TYPE_CHECKING:
+    from cases.forms import ActionForm
+    from cases.models import Case
+    from debitura.client import DebituraClient
+
+
+@dataclass(frozen=True)
+class ChildPart:
+    """One child of a case that another app owns, named as in cases.sync.CHILD_PARTS."""
+
+    name: str
+    fetch: Callable[[DebituraClient, str], Any]  # one request: the case's part at Debitura
+    store: Callable[[Case, Any, datetime], None]  # replace the case's rows (inside the children transaction)
+    rows: Callable[[], QuerySet[Any]]  # the child table (a `case` foreign key), counted by the live stamp
+    stamp_at: str = ""  # a column whose newest value moves the live stamp too
+    case_fields: tuple[str, ...] = ()  # the case's columns `store` reads besides its id
+    page: Callable[[Case], dict[str, Any]] | None = None  # the case page's context for the section
+    template: str = ""  # the case page's section, drawn after the portal's actions
+
+
+@dataclass(frozen=True)
+class PanelEntry:
+    """One entry of the case page's action panel that another app owns (its form and template)."""
+
+    name: str  # as in cases.panel.TITLES and FORM_OF_KIND
+    form: Callable[[Case, dict[str, Any]], ActionForm]
+    template: str
+    initial: Callable[[dict[str, Any]], dict[str, Any]]  # a failed action's payload as the form's initial
+
+
+_PARTS: dict[str, ChildPart] = {}
+_PANEL: dict[str, PanelEntry] = {}
+
+
+def child_part_register(part: ChildPart) -> None:
+    """Add an app's child part; registering the same name twice is a mistake."""
+    if _PARTS.get(part.name, part) != part:
+        raise ValueError(f"A child part {part.name!r} is registered already.")
+    _PARTS[part.name] = part
+
+
+def child_parts() -> list[ChildPart]:
+    """The registered child parts, in the order they were registered."""
+    return list(_PARTS.values())
+
+
+def child_part(name: str) -> ChildPart | None:
+    return _PARTS.get(name)
+
+
+def panel_entry_register(entry: PanelEntry) -> None:
+    """Add an app's entry to the action panel; registering the same name twice is a mistake."""
+    if _PANEL.get(entry.name, entry) != entry:
+        raise ValueError(f"A panel entry {entry.name!r} is registered already.")
+    _PANEL[entry.name] = entry
+
+
+def panel_entry(name: str) -> PanelEntry | None:
+    return _PANEL.get(name)
