@@ -97,7 +97,8 @@ def assignable_users() -> list[tuple[str, str]]:
 FILTER_DATE_RANGE = (date(1900, 1, 1), date(2999, 12, 31))
 
 
-def _in_filter_range(day: date) -> None:
+def filter_date_in_range(day: date) -> None:
+    """Refuse a filter date outside FILTER_DATE_RANGE."""
     first, last = FILTER_DATE_RANGE
     if not first <= day <= last:
         raise ValidationError(f"Enter a date between {first} and {last}.", code="out_of_range")
@@ -105,7 +106,7 @@ def _in_filter_range(day: date) -> None:
 
 def filter_date_field(**kwargs: Any) -> forms.DateField:
     """An optional date filter, refused outside FILTER_DATE_RANGE (shared by the case list and the ledger)."""
-    return forms.DateField(required=False, validators=[_in_filter_range], **kwargs)
+    return forms.DateField(required=False, validators=[filter_date_in_range], **kwargs)
 
 
 class CaseFilterForm(forms.Form):

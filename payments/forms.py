@@ -8,13 +8,11 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from cases.filters import assignable_users, filter_date_field
 from cases.forms import ActionForm, AmountField
-from cases.models import Case, LifecycleChoices
+from cases.models import Case
 from outbox.models import OutboxAction
 from partnerportal.money import money_text
 from payments.models import Payment
-from payments.services import LedgerFilters
 
 PAYOUT_TOLERANCE = Decimal("0.01")
 
@@ -189,48 +187,3 @@ def payment_consent_pending(payment: Payment) -> OutboxAction | None:
         return None
     body = action.response if isinstance(action.response, dict) else {}
     return action if body.get("reopen_required") else None
-
-
-class LedgerFilterForm(forms.Form):
-    """The ledger's query string; invalid values are reported and ignored."""
-
-    date_from = filter_date_field(
-        label="From", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
-    date_to = filter_date_field(label="To", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    currency = forms.ChoiceField(label="Currency", required=False)
-    recipient = forms.ChoiceField(
-        label="Received by", required=False, choices=[("", "Anyone"), *Payment.Recipient.choices]
-    )
-    commission_status = forms.ChoiceField(
-        label="Commission", required=False, choices=[("", "Any"), *Payment.CommissionStatus.choices]
-    )
-    agent = forms.ChoiceField(label="Agent (case assignee)", required=False)
-    lifecycle = forms.ChoiceField(
-        label="Case lifecycle", required=False, choices=[("", "Any"), *LifecycleChoices.choices]
-    )
-    state = forms.ChoiceField(label="State", required=False, choices=[("", "Any"), *Payment.State.choices])
-
-    def __init__(self, *args: Any, currencies: list[str], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        currency = self.fields["currency"]
-        agent = self.fields["agent"]
-        assert isinstance(currency, forms.ChoiceField)
-        assert isinstance(agent, forms.ChoiceField)
-        currency.choices = [("", "Any")] + [(c, c) for c in currencies]
-        agent.choices = [("", "Anyone"), *assignable_users()]
-
-    def filters(self) -> LedgerFilters:
-        """The valid filters (an invalid field counts as not given)."""
-        self.is_valid()
-        data = {name: value for name, value in self.cleaned_data.items() if name not in self.errors}
-        return LedgerFilters(
-            date_from=data.get("date_from"),
-            date_to=data.get("date_to"),
-            currency=data.get("currency") or "",
-            recipient=data.get("recipient") or "",
-            commission_status=data.get("commission_status") or "",
-            agent=data.get("agent") or "",
-            lifecycle=data.get("lifecycle") or "",
-            state=data.get("state") or "",
-        )

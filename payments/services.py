@@ -35,6 +35,7 @@ from debitura.errors import DebituraError
 from outbox.models import OutboxAction
 from partnerportal.money import amount_as_written, money_round, money_text
 from partnerportal.spreadsheet import spreadsheet_text
+from payments.filters import LedgerFilterSet
 from payments.models import Payment
 
 log = logging.getLogger(__name__)
@@ -226,39 +227,9 @@ def payment_record_warnings(
 # --- The ledger --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class LedgerFilters:
-    """The ledger's filters; None or "" means any."""
-
-    date_from: date | None = None
-    date_to: date | None = None
-    currency: str = ""
-    recipient: str = ""
-    commission_status: str = ""
-    agent: str = ""  # a user id: the case's assignee
-    lifecycle: str = ""
-    state: str = ""
-
-
-def payments_ledger(*, filters: LedgerFilters) -> QuerySet[Payment]:
-    """Every payment across cases matching the filters, newest first."""
-    payments = Payment.objects.all()
-    if filters.date_from:
-        payments = payments.filter(date__gte=filters.date_from)
-    if filters.date_to:
-        payments = payments.filter(date__lte=filters.date_to)
-    if filters.currency:
-        payments = payments.filter(currency=filters.currency)
-    if filters.recipient:
-        payments = payments.filter(recipient=filters.recipient)
-    if filters.commission_status:
-        payments = payments.filter(commission_status=filters.commission_status)
-    if filters.agent:
-        payments = payments.filter(case__assigned_to_id=int(filters.agent))
-    if filters.lifecycle:
-        payments = payments.filter(case__lifecycle=filters.lifecycle)
-    if filters.state:
-        payments = payments.filter(state=filters.state)
+def payments_ledger(*, filters: LedgerFilterSet | None = None) -> QuerySet[Payment]:
+    """Every payment across cases matching the filters (their valid values), newest first."""
+    payments = filters.qs if filters is not None else Payment.objects.all()
     return payments.order_by("-date", "-id")
 
 

@@ -29,8 +29,8 @@ from cases.views import KEEP_PANEL, case_page_context, case_regions
 from outbox.models import OutboxAction
 from partnerportal.http import HtmxHttpRequest
 from payments.actions import payment_correct, payment_delete, payment_record
+from payments.filters import LedgerFilterSet
 from payments.forms import (
-    LedgerFilterForm,
     PaymentConsentForm,
     PaymentCorrectForm,
     PaymentDeleteForm,
@@ -285,9 +285,9 @@ def _offset(value: str) -> int:
     return int(value) if _OFFSET.fullmatch(value) and int(value) <= MAX_OFFSET else 0
 
 
-def _ledger_form(request: HtmxHttpRequest) -> LedgerFilterForm:
+def _ledger_filters(request: HtmxHttpRequest) -> LedgerFilterSet:
     currencies = list(Payment.objects.order_by("currency").values_list("currency", flat=True).distinct())
-    return LedgerFilterForm(request.GET, currencies=currencies)
+    return LedgerFilterSet(request.GET, currencies=currencies)
 
 
 @require_GET
@@ -295,14 +295,14 @@ def _ledger_form(request: HtmxHttpRequest) -> LedgerFilterForm:
 @permission_required("accounts.view_cases", raise_exception=True)
 def ledger(request: HtmxHttpRequest) -> HttpResponse:
     """Every payment across cases: filters, totals per currency, the agency's earnings per month."""
-    form = _ledger_form(request)
-    payments = payments_ledger(filters=form.filters())
+    filters = _ledger_filters(request)
+    payments = payments_ledger(filters=filters)
     offset = _offset(request.GET.get("offset", ""))
     rows = list(payments.select_related("case", "case__assigned_to")[offset : offset + LEDGER_PAGE_ROWS + 1])
     query = request.GET.copy()
     query.pop("offset", None)
     context = {
-        "form": form,
+        "form": filters.form,
         "payments": rows[:LEDGER_PAGE_ROWS],
         "offset": offset,
         "next_offset": offset + LEDGER_PAGE_ROWS if len(rows) > LEDGER_PAGE_ROWS else None,
@@ -323,7 +323,7 @@ def ledger(request: HtmxHttpRequest) -> HttpResponse:
 @permission_required("accounts.export_data", raise_exception=True)
 def ledger_csv(request: HtmxHttpRequest) -> StreamingHttpResponse:
     """The filtered ledger as CSV, streamed a chunk at a time (no cap on the number of rows)."""
-    payments = payments_ledger(filters=_ledger_form(request).filters())
+    payments = payments_ledger(filters=_ledger_filters(request))
     response = StreamingHttpResponse(
         payments_csv_rows(payments=payments), content_type="text/csv; charset=utf-8"
     )

@@ -39,7 +39,7 @@ from accounts.models import SavedView
 from cases.filters import SORTS, CaseFilterForm
 from cases.models import Case, CaseFile, ChatMessage, TimelineItem
 from outbox.models import OutboxAction
-from payments.forms import LedgerFilterForm
+from payments.filters import LedgerFilterSet
 from payments.models import Payment
 
 pytestmark = pytest.mark.django_db
@@ -300,8 +300,8 @@ CODE_PARAMS = {
 }
 FORM_PARAMS = {
     "cases:list": set(CaseFilterForm.base_fields),
-    "payments:ledger": set(LedgerFilterForm.base_fields),
-    "payments:export": set(LedgerFilterForm.base_fields),
+    "payments:ledger": set(LedgerFilterSet.base_filters),
+    "payments:export": set(LedgerFilterSet.base_filters),
 }
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("accounts", "cases", "debitura", "outbox", "partnerportal", "payments")
@@ -316,9 +316,9 @@ def test_the_walk_knows_every_query_parameter_the_code_reads() -> None:
             text = source.read_text()
             for getter, item in re.findall(r'\.GET(?:\.get|\.getlist)\(\s*"(\w+)"|\.GET\["(\w+)"\]', text):
                 read.add(getter or item)
-            forms.update(re.findall(r"(\w+Form)\(\s*request\.GET", text))
+            forms.update(re.findall(r"(\w+(?:Form|FilterSet))\(\s*request\.GET", text))
     assert read <= set().union(*CODE_PARAMS.values())
-    assert forms == {"CaseFilterForm", "LedgerFilterForm"}  # both in FORM_PARAMS
+    assert forms == {"CaseFilterForm", "LedgerFilterSet"}  # both in FORM_PARAMS
 
 
 @dataclass

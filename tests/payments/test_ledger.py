@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from cases.models import Case
 from payments.models import Payment
-from payments.services import LedgerFilters, RevenueShares, payments_earnings_by_month, payments_ledger
+from payments.services import RevenueShares, payments_earnings_by_month, payments_ledger
 
 pytestmark = pytest.mark.django_db
 
@@ -139,7 +139,7 @@ def test_totals_are_per_currency_and_never_added_across_currencies(agent_client,
 
 def test_earnings_per_month_use_debituras_payout_else_the_success_fee(two_cases, ledger_payments):
     shares = RevenueShares(pre_legal=Decimal("0.40"), legal=Decimal("0.20"))
-    rows = payments_earnings_by_month(payments=payments_ledger(filters=LedgerFilters()), shares=shares)
+    rows = payments_earnings_by_month(payments=payments_ledger(), shares=shares)
     by_key = {(row["month"].strftime("%Y-%m"), row["currency"]): row for row in rows}
 
     march = by_key[("2026-03", "EUR")]  # 20 % of 150, Debitura keeps 40 % of it

@@ -14,7 +14,6 @@ from cases.models import Case
 from payments.actions import payment_correct, payment_delete, payment_record
 from payments.models import Payment
 from payments.services import (
-    LedgerFilters,
     RevenueShares,
     partner_revenue_shares,
     payment_record_warnings,
@@ -124,7 +123,7 @@ def test_csv_amounts_follow_the_currency_and_keep_what_they_hold(active_case):
     Case.objects.filter(pk=active_case.pk).update(currency="JPY")
     Payment.objects.create(case=active_case, date=date(2026, 1, 1), amount=Decimal("1500"), currency="JPY")
     Payment.objects.create(case=active_case, date=date(2026, 1, 2), amount=Decimal("12.3456"), currency="EUR")
-    text = "".join(payments_csv_rows(payments=payments_ledger(filters=LedgerFilters())))
+    text = "".join(payments_csv_rows(payments=payments_ledger()))
     rows = list(csv.reader(io.StringIO(text)))
     amounts = {row[6]: row[5] for row in rows[1:]}
     assert amounts == {"JPY": "1500", "EUR": "12.3456"}
