@@ -8,10 +8,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 from django.core.files.storage import default_storage
 from django.db.models import Max
 from django.utils import timezone
@@ -359,7 +359,8 @@ def _fold_note(action: OutboxAction, result: Any, listing: Timeline | None) -> T
         )
     if listing is None:
         return None
-    return replace(listing, items=tuple(sorted([*listing.items, ours], key=lambda entry: entry.date or when)))
+    items = tuple(sorted([*listing.items, ours], key=lambda entry: entry.date or when))
+    return msgspec.structs.replace(listing, items_or_none=items)
 
 
 def _confirm_chat(action: OutboxAction, result: Any) -> None:

@@ -43,9 +43,9 @@ from cases.team import team_user_ids_by_email
 from cases.unread import case_unread_recount
 from debitura import types
 from debitura.client import DebituraClient, get_client
-from debitura.decoding import attribute
 from debitura.enums import Lifecycle
 from debitura.errors import DebituraError, NotFound, TransientError
+from debitura.types import attribute
 from outbox.models import OutboxAction
 
 log = logging.getLogger(__name__)

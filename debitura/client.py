@@ -4,6 +4,9 @@ One `DebituraClient` per process (`get_client()`) holds one pooled httpx.Client 
 key, timeouts and headers set once. Each API operation is one typed method; every method checks
 its input first (debitura.validation), waits for a rate-limit slot (debitura.throttle), sends,
 and turns the answer into a typed result (debitura.types) or an error from debitura.errors.
+
+Longer than the house's 400 lines on purpose: the class is the API's whole surface, one typed
+method per operation, and every method shares the plumbing at the end.
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ from urllib.parse import quote
 import httpx
 
 from debitura import validation
-from debitura.decoding import DecodeError
 from debitura.enums import CloseCode, DocumentType, WebhookEventType
 from debitura.errors import (
     Conflict,
@@ -35,10 +37,10 @@ from debitura.errors import (
     TransientError,
     error_for_response,
 )
-from debitura.serialization import dumps, format_date, format_datetime, loads, loads_sourced
+from debitura.serialization import dumps, format_date, format_datetime, loads
 from debitura.throttle import MemoryThrottle, Throttle, throttle_for
 from debitura.types import (
-    ApiModel,
+    ApiStruct,
     Case,
     CaseFile,
     CaseFilters,
@@ -47,11 +49,13 @@ from debitura.types import (
     CaseValuesPage,
     Chat,
     CloseResult,
+    DecodeError,
     ExclusivePeriod,
     FeesResult,
     FeesUpdate,
     Me,
     Note,
+    NotJson,
     Payment,
     PaymentCreated,
     PaymentInput,
@@ -60,13 +64,15 @@ from debitura.types import (
     StartResult,
     Timeline,
     User,
+    UserPage,
     Webhook,
     WebhookEvent,
+    cases_from_json,
 )
 
 log = logging.getLogger(__name__)
 
-M = TypeVar("M", bound=ApiModel)
+M = TypeVar("M", bound=ApiStruct)
 
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 _MAX_PAGE_SIZE = 100
@@ -194,11 +200,9 @@ class DebituraClient:
         users: list[User] = []
         page = 1
         while True:
-            data = self._call("GET", "/users", params={"Page": page, "PageSize": page_size})
-            batch = self._decode_list(User, data.get("users") or [], "/users")
-            users.extend(batch)
-            total_pages = (data.get("page") or {}).get("totalPages") or 0
-            if not batch or page >= total_pages:
+            answer = self._fetch(UserPage, "GET", "/users", params={"Page": page, "PageSize": page_size})
+            users.extend(answer.users)
+            if not answer.users or page >= (answer.page.total_pages if answer.page else 0):
                 return users
             page += 1
 
@@ -218,13 +222,9 @@ class DebituraClient:
         page: int = 1,
         page_size: int = _MAX_PAGE_SIZE,
     ) -> CaseValuesPage:
-        """list_cases for bulk readers: each case as its values at attribute `paths` of Case,
-        checked as list_cases checks them, without building the Case objects (the sync)."""
-        data = self._call("GET", "/cases", params=self._case_params(filters, page, page_size))
-        try:
-            return CaseValuesPage.from_api(data, paths)
-        except DecodeError as exc:
-            raise ResponseInvalid(f"/cases: {exc}", status=200) from None
+        """list_cases for bulk readers: each case as its values at attribute `paths` of Case
+        (such as ("debtor", "name")), read in one pass per page (the sync)."""
+        return CaseValuesPage.of(self.list_cases(filters, page=page, page_size=page_size), paths)
 
     def _case_params(self, filters: CaseFilters | None, page: int, page_size: int) -> dict[str, Any]:
         filters = filters or CaseFilters()
@@ -276,10 +276,12 @@ class DebituraClient:
         """Cases for up to 100 partner references; unknown references are simply absent."""
         wanted = list(references)
         validation.check_partner_references(wanted)
-        data = self._call("GET", "/cases/by-partner-reference", params={"references": ",".join(wanted)})
-        if not isinstance(data, Mapping):
-            raise ResponseInvalid("GET /cases/by-partner-reference: expected an object.", status=200)
-        return {ref: self._decode(Case, case, "/cases/by-partner-reference") for ref, case in data.items()}
+        return self._call(
+            "GET",
+            "/cases/by-partner-reference",
+            params={"references": ",".join(wanted)},
+            decode=cases_from_json,
+        )
 
     def get_case_by_creditor_reference(self, reference: str, *, creditor_id: str) -> Case:
         """One case by the creditor's own reference, which is unique per creditor only."""
@@ -390,7 +392,10 @@ class DebituraClient:
             updated = self._fetch(FeesUpdate, "PUT", "/cases/{id}/fees", path={"id": case_id}, body=body)
         except Conflict as exc:
             if isinstance(exc.body, Mapping) and exc.body.get("confirmationRequired"):
-                confirmation = self._decode(PriceChangeConfirmation, exc.body, "/cases/{id}/fees")
+                try:
+                    confirmation = PriceChangeConfirmation.from_api(exc.body)
+                except DecodeError as decode_error:
+                    raise ResponseInvalid(f"/cases/{{id}}/fees: {decode_error}", status=409) from None
                 return FeesResult(confirmation=confirmation)
             raise
         return FeesResult(updated=updated)
@@ -614,21 +619,10 @@ class DebituraClient:
     # --- Plumbing -------------------------------------------------------------------------------
 
     def _fetch(self, cls: type[M], method: str, template: str, **kwargs: Any) -> M:
-        return self._decode(cls, self._call(method, template, **kwargs), template)
+        return self._call(method, template, decode=cls.from_json, **kwargs)
 
     def _fetch_list(self, cls: type[M], method: str, template: str, **kwargs: Any) -> tuple[M, ...]:
-        return self._decode_list(cls, self._call(method, template, **kwargs), template)
-
-    def _decode(self, cls: type[M], data: Any, template: str) -> M:
-        try:
-            return cls.from_api(data)
-        except DecodeError as exc:
-            raise ResponseInvalid(f"{template}: {exc}", status=200) from None
-
-    def _decode_list(self, cls: type[M], data: Any, template: str) -> tuple[M, ...]:
-        if not isinstance(data, list):
-            raise ResponseInvalid(f"{template}: expected a list.", status=200)
-        return tuple(self._decode(cls, item, template) for item in data)
+        return self._call(method, template, decode=cls.list_from_json, **kwargs)
 
     def _call(
         self,
@@ -642,8 +636,10 @@ class DebituraClient:
         files: Mapping[str, Any] | None = None,
         data: Mapping[str, str] | None = None,
         retry: bool = True,
+        decode: Callable[[bytes], Any] | None = None,
     ) -> Any:
-        """Send one operation, retrying transient failures that certainly did not take effect."""
+        """Send one operation, retrying transient failures that certainly did not take effect, and
+        `decode` the JSON of its answer (DecodeError and NotJson become ResponseInvalid)."""
         url = template.format(**{key: quote(str(value), safe="") for key, value in (path or {}).items()})
         headers: dict[str, str] = {}
         content: bytes | None = None
@@ -656,13 +652,23 @@ class DebituraClient:
         attempt = 1
         while True:
             try:
-                return self._send(method, url, template, attempt, params, content, headers, files, data)
+                status, answer = self._send(
+                    method, url, template, attempt, params, content, headers, files, data
+                )
+                break
             except TransientError as exc:
                 wait = self._retry_wait(exc, attempt) if retry else None
                 if wait is None:
                     raise
                 self._sleep(wait)
                 attempt += 1
+        try:
+            return (decode or _no_result)(answer)
+        except DecodeError as exc:
+            raise ResponseInvalid(f"{template}: {exc}", status=status) from None
+        except NotJson:
+            what = "empty" if not answer.strip() else "not JSON"
+            raise ResponseInvalid(f"{method} {template}: the answer is {what}.", status=status) from None
 
     def _retry_wait(self, exc: TransientError, attempt: int) -> float | None:
         """Seconds to wait before another attempt, or None to give up and let the caller decide."""
@@ -683,7 +689,8 @@ class DebituraClient:
         headers: dict[str, str],
         files: Mapping[str, Any] | None,
         data: Mapping[str, str] | None,
-    ) -> Any:
+    ) -> tuple[int, bytes]:
+        """One attempt: the status and body of a 2xx answer; anything else raises its error."""
         self._throttle.acquire()
         started = time.monotonic()
         outcome = "error"
@@ -704,18 +711,11 @@ class DebituraClient:
                 level, "debitura %s %s %s %.0fms attempt=%d", method, template, outcome, elapsed_ms, attempt
             )
 
-    def _read(self, response: httpx.Response, method: str, template: str) -> Any:
+    def _read(self, response: httpx.Response, method: str, template: str) -> tuple[int, bytes]:
         status = response.status_code
         if 200 <= status < 300:
-            if status == 204 or not response.content:
-                return None
-            try:
-                # Sourced: a case keeps the text it came in, which the sync stores as it is.
-                return loads_sourced(without_nul(response.content))
-            except ValueError:
-                raise ResponseInvalid(
-                    f"{method} {template}: the answer is not JSON.", status=status
-                ) from None
+            # The raw text is what a case keeps and the sync stores, so NULs go before decoding.
+            return status, without_nul(response.content)
         try:
             body: Any = loads(response.content) if response.content else None
         except ValueError:
@@ -738,6 +738,15 @@ def without_nul(body: bytes) -> bytes:
     if b"\\u0000" not in body:
         return body
     return _NUL_ESCAPE.sub(rb"\1", body)
+
+
+def _no_result(content: bytes) -> None:
+    """The answer of an operation that returns nothing: only a body that is there must be JSON."""
+    if content.strip():
+        try:
+            loads(content)
+        except ValueError:
+            raise NotJson from None
 
 
 def _transport_error(exc: httpx.HTTPError, method: str, template: str) -> TransientError:

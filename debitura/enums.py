@@ -2,7 +2,8 @@
 
 Requests and filters use the enum name (``WithdrawnByClient``); responses carry the description
 (``"Withdrawn by Client"``). Both parse to the same member; values Debitura adds later parse to
-``UNKNOWN`` instead of failing, and the raw text stays on the result's ``raw`` mapping.
+``UNKNOWN`` instead of failing, and the raw text stays on the result's ``raw`` mapping. So does
+``Lifecycle("...")`` itself: any text is a member.
 """
 
 from __future__ import annotations
@@ -32,6 +33,12 @@ class _ApiEnum(StrEnum):
         """The member for an API name or description (any case); UNKNOWN when Debitura added one."""
         member: Self | None = _lookup(cls).get(_squash(text))
         return cls["UNKNOWN"] if member is None else member
+
+    @classmethod
+    def _missing_(cls, value: object) -> Self | None:
+        # Enum lookup by value falls back to parse, so results decode description forms and
+        # values Debitura added later (msgspec looks members up this way).
+        return cls.parse(value) if isinstance(value, str) else None
 
 
 def _lookup(cls: type[_ApiEnum]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
@@ -38,7 +39,11 @@ class NeedsConsent(Exception):
 
 
 def jsonable(value: Any) -> Any:
-    """A typed gateway result (dataclasses, Decimals, dates, enums) as plain JSON for `response`."""
+    """A typed gateway result (Structs, dataclasses, Decimals, dates, enums) as plain JSON for `response`."""
+    if isinstance(value, msgspec.Struct):
+        # By attribute name; a list Debitura may send as null is read through its property.
+        names = (name.removesuffix("_or_none") for name in value.__struct_fields__)
+        return {name: jsonable(getattr(value, name)) for name in names}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
             f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value) if f.name != "raw"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import msgspec
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -32,18 +32,18 @@ def _page(client, size: int = 50) -> list[types.Case]:
 
 def _changed(remote: types.Case, **changes) -> types.Case:
     """The same case as Debitura would send it after a change: new values, new JSON."""
-    return dataclasses.replace(remote, raw_json=json.dumps({**remote.raw, "changed": True}), **changes)
+    return msgspec.structs.replace(remote, raw_json=json.dumps({**remote.raw, "changed": True}), **changes)
 
 
 def _debtor_named(remote: types.Case, name: str) -> types.Debtor:
-    return dataclasses.replace(remote.debtor or types.Debtor(), name=name)
+    return msgspec.structs.replace(remote.debtor or types.Debtor(), name=name)
 
 
 def _new(remote: types.Case) -> types.Case:
     """A case Debitura has just assigned, shaped like `remote`."""
     case_id = str(uuid.uuid4())
     raw_json = json.dumps({**remote.raw, "id": case_id})
-    return dataclasses.replace(remote, id=case_id, reference="NEW00001", raw_json=raw_json)
+    return msgspec.structs.replace(remote, id=case_id, reference="NEW00001", raw_json=raw_json)
 
 
 def _statements(queries, words: str) -> int:

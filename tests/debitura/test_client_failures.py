@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
+from functools import partial
 
 import httpx
 import pytest
@@ -251,3 +252,23 @@ def test_the_key_is_in_no_repr(emulator: Emulator) -> None:
     assert "super-s3cret-key" not in repr(client)
     assert "super-s3cret-key" not in repr(client.__dict__)
     assert "super-s3cret-key" not in repr(client._http.headers)
+
+
+def test_a_malformed_case_page_is_response_invalid_naming_the_case_and_field(
+    httpx_mock: HTTPXMock, mocked_client: DebituraClient
+) -> None:
+    cases = [{"id": f"c{n}", "grossAmount": 1, "remainder": 0} for n in range(5)]
+    cases[3]["remainder"] = "none"
+    httpx_mock.add_response(url=f"{BASE}/cases?Page=1&PageSize=100", json={"cases": cases}, is_reusable=True)
+    for read in (mocked_client.list_cases, partial(mocked_client.list_case_values, (("id",),))):
+        with pytest.raises(ResponseInvalid, match=r"^/cases: CasePage\.cases\[3\]\.remainder: ") as caught:
+            read()
+        assert caught.value.status == 200
+
+
+def test_an_empty_success_where_a_result_is_due_is_response_invalid(
+    httpx_mock: HTTPXMock, mocked_client: DebituraClient
+) -> None:
+    httpx_mock.add_response(url=f"{BASE}/me", status_code=200, content=b"")
+    with pytest.raises(ResponseInvalid, match="empty"):
+        mocked_client.get_me()
