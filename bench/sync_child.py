@@ -35,12 +35,11 @@ def main(kind: str) -> None:
 
     if kind == "first":
         call_command("migrate", verbosity=0)
-    from cases import sync
-    from cases.sync import cases_sync_full, cases_sync_incremental
+    from cases.sync import cases_sync_full, cases_sync_incremental, pages
 
     # Writer threads have backends of their own, gone when the run ends: count each batch's share.
     main_thread, writers_cpu = threading.get_ident(), [0.0]
-    pages_write = sync._pages_write
+    pages_write = pages._pages_write
 
     def counted(**kwargs: Any) -> Any:
         if threading.get_ident() == main_thread:
@@ -53,7 +52,7 @@ def main(kind: str) -> None:
             if before is not None and after is not None:
                 writers_cpu[0] += after - before
 
-    sync._pages_write = counted
+    pages._pages_write = counted
     backend_before = backend_cpu()
     started, cpu_started = time.perf_counter(), time.process_time()
     run = cases_sync_full() if kind == "full" else cases_sync_incremental()

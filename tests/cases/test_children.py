@@ -249,7 +249,7 @@ def test_a_transient_failure_stops_the_batch_without_blaming_the_case(emulator, 
 @pytest.fixture
 def chosen_shares(monkeypatch, synced):
     """Which background client each case went through: True for the idle share, else False."""
-    import cases.sync
+    from cases.sync import children_queue
 
     chosen: list[bool] = []
 
@@ -257,7 +257,7 @@ def chosen_shares(monkeypatch, synced):
         chosen.append(spare)
         return synced
 
-    monkeypatch.setattr(cases.sync, "children_client", client)
+    monkeypatch.setattr(children_queue, "children_client", client)
     return chosen
 
 
@@ -342,11 +342,10 @@ def test_with_an_agent_action_waiting_a_batch_spends_the_smaller_share(
 def test_the_background_clients_keep_the_minute_to_their_share_and_the_hour_to_the_idle_one(
     settings, tmp_path, monkeypatch
 ):
-    import cases.sync
-    from cases.sync import children_client
+    from cases.sync import children_client, children_queue
 
     settings.VAR_DIR, settings.CELERY_BROKER_URL = tmp_path, "filesystem://"
-    monkeypatch.setattr(cases.sync, "_children_clients", {})
+    monkeypatch.setattr(children_queue, "_children_clients", {})
 
     def limits(spare: bool) -> list[int]:
         throttle: Any = children_client(spare=spare)._throttle

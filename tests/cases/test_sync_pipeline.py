@@ -9,9 +9,9 @@ import uuid
 import pytest
 from django.db import OperationalError, connection
 
-from cases import sync
 from cases.models import Case
-from cases.sync import PAGES_PER_TRANSACTION, cases_sync_incremental
+from cases.sync import NEWEST_FIRST, PAGES_PER_TRANSACTION, cases_sync_full, cases_sync_incremental
+from cases.sync import pages as pipeline
 from debitura.emulator import Emulator
 from debitura.errors import ServerError
 from tests.fixtures.case_json import FIELD_PATHS, UUID_PATHS, dig, remote_json
@@ -20,7 +20,7 @@ from tests.fixtures.gateway import make_client
 
 pytestmark = pytest.mark.django_db
 
-ALL = sync.NEWEST_FIRST
+ALL = NEWEST_FIRST
 
 
 def _threads_left() -> list[str]:
@@ -29,7 +29,7 @@ def _threads_left() -> list[str]:
 
 def test_pages_already_fetched_are_handed_over_together_each_once_and_in_order(sync_client):
     batches = []
-    for batch in sync._page_batches(sync_client, ALL, 5):
+    for batch in pipeline._page_batches(sync_client, ALL, 5):
         time.sleep(0.05)  # a slow writer: the fetching thread gets ahead
         batches.append(batch)
 
@@ -45,7 +45,7 @@ def test_pages_already_fetched_are_handed_over_together_each_once_and_in_order(s
 def test_a_walk_that_stops_early_requests_no_page_beyond_the_one_that_stopped_it(emulator, sync_client):
     before = emulator.stats()["requests"].get("GET /cases", 0)
 
-    batches = list(sync._page_batches(sync_client, ALL, 5, wanted=lambda page: False))
+    batches = list(pipeline._page_batches(sync_client, ALL, 5, wanted=lambda page: False))
 
     assert [len(batch) for batch in batches] == [1]
     assert emulator.stats()["requests"]["GET /cases"] - before == 1
@@ -110,7 +110,7 @@ def test_the_next_sync_after_a_walk_broken_part_way_fetches_the_pages_it_left_un
 
 @pytest.mark.django_db(transaction=True)
 def test_a_failed_write_stops_the_walk_and_leaves_no_thread_behind(monkeypatch, emulator, sync_client):
-    pages_write = sync._pages_write
+    pages_write = pipeline._pages_write
     calls = []
 
     def second_fails(**kwargs):
@@ -119,7 +119,7 @@ def test_a_failed_write_stops_the_walk_and_leaves_no_thread_behind(monkeypatch, 
             raise RuntimeError("disk full")
         return pages_write(**kwargs)
 
-    monkeypatch.setattr(sync, "_pages_write", second_fails)
+    monkeypatch.setattr(pipeline, "_pages_write", second_fails)
 
     with pytest.raises(RuntimeError, match="disk full"):
         cases_sync_incremental(client=sync_client, page_size=1)
@@ -127,7 +127,10 @@ def test_a_failed_write_stops_the_walk_and_leaves_no_thread_behind(monkeypatch, 
     assert not _threads_left()
     # The walk stopped: of the 50 pages, at most two batches, the queue and the page in flight
     # (10 + 10 + PAGES_AHEAD + 1 = 27) were asked for.
-    assert emulator.stats()["requests"]["GET /cases"] <= 2 * sync.PAGES_PER_TRANSACTION + sync.PAGES_AHEAD + 1
+    assert (
+        emulator.stats()["requests"]["GET /cases"]
+        <= 2 * pipeline.PAGES_PER_TRANSACTION + pipeline.PAGES_AHEAD + 1
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -135,7 +138,7 @@ def test_writers_side_by_side_on_postgresql_store_every_case_with_every_field(mo
     if connection.vendor != "postgresql":
         pytest.skip("SQLite has one writer at a time")
     emulator = Emulator(cases=600, seed=5, api_key="test-api-key")
-    pages_write = sync._pages_write
+    pages_write = pipeline._pages_write
     writers = set()
 
     def recorded(**kwargs):
@@ -143,7 +146,7 @@ def test_writers_side_by_side_on_postgresql_store_every_case_with_every_field(mo
         time.sleep(0.01)  # give the other writer a batch too
         return pages_write(**kwargs)
 
-    monkeypatch.setattr(sync, "_pages_write", recorded)
+    monkeypatch.setattr(pipeline, "_pages_write", recorded)
 
     with make_client(emulator.transport(), event_hooks={}) as client:
         run = cases_sync_incremental(client=client, page_size=20)
@@ -164,7 +167,7 @@ def test_writers_side_by_side_on_postgresql_store_every_case_with_every_field(mo
 
 
 def test_a_batch_chosen_as_a_deadlock_victim_is_written_once_more(monkeypatch, sync_client):
-    pages_write = sync._pages_write
+    pages_write = pipeline._pages_write
     calls = []
 
     class Deadlock(Exception):
@@ -176,10 +179,10 @@ def test_a_batch_chosen_as_a_deadlock_victim_is_written_once_more(monkeypatch, s
             raise OperationalError("deadlock detected") from Deadlock()
         return pages_write(**kwargs)
 
-    monkeypatch.setattr(sync, "_pages_write", first_deadlocks)
-    pages = [next(iter(sync._page_batches(sync_client, ALL, 50)))[0]]
+    monkeypatch.setattr(pipeline, "_pages_write", first_deadlocks)
+    pages = [next(iter(pipeline._page_batches(sync_client, ALL, 50)))[0]]
 
-    result = sync._pages_write_again_after_deadlock(pages, sync._Assignees(), None)
+    result = pipeline._pages_write_again_after_deadlock(pages, pipeline._Assignees(), None)
 
     assert len(calls) == 2
     assert len(result.created) == Case.objects.count() == 50
@@ -189,10 +192,10 @@ def test_other_database_errors_are_not_retried(monkeypatch, sync_client):
     def fails(**kwargs):
         raise OperationalError("server closed the connection")
 
-    monkeypatch.setattr(sync, "_pages_write", fails)
+    monkeypatch.setattr(pipeline, "_pages_write", fails)
 
     with pytest.raises(OperationalError):
-        sync._pages_write_again_after_deadlock([[]], sync._Assignees(), None)
+        pipeline._pages_write_again_after_deadlock([[]], pipeline._Assignees(), None)
 
 
 def test_a_walk_on_sqlite_writes_with_a_larger_page_cache_and_gives_the_settings_back(
@@ -209,14 +212,14 @@ def test_a_walk_on_sqlite_writes_with_a_larger_page_cache_and_gives_the_settings
             ]
 
     before = pragmas()
-    pages_write = sync._pages_write
+    pages_write = pipeline._pages_write
     during = []
 
     def recorded(**kwargs):
         during.append(pragmas())
         return pages_write(**kwargs)
 
-    monkeypatch.setattr(sync, "_pages_write", recorded)
+    monkeypatch.setattr(pipeline, "_pages_write", recorded)
 
     run = cases_sync_incremental(client=sync_client, page_size=10)
 
@@ -228,14 +231,14 @@ def test_a_walk_on_sqlite_writes_with_a_larger_page_cache_and_gives_the_settings
 
 @pytest.mark.django_db(transaction=True)
 def test_a_walk_of_one_batch_writes_on_the_callers_connection_alone(monkeypatch, sync_client):
-    pages_write = sync._pages_write
+    pages_write = pipeline._pages_write
     writers = set()
 
     def recorded(**kwargs):
         writers.add(threading.current_thread().name)
         return pages_write(**kwargs)
 
-    monkeypatch.setattr(sync, "_pages_write", recorded)
+    monkeypatch.setattr(pipeline, "_pages_write", recorded)
 
     run = cases_sync_incremental(client=sync_client, page_size=25)
 
@@ -251,7 +254,7 @@ def test_a_full_reconcile_with_writers_side_by_side_marks_only_the_vanished_case
     vanished = sorted(emulator.state.cases)[0]
     hide_case(emulator, vanished)
 
-    run = sync.cases_sync_full(client=sync_client, page_size=5)
+    run = cases_sync_full(client=sync_client, page_size=5)
 
     assert not run.error
     assert run.gone == 1

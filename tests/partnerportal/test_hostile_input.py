@@ -574,7 +574,8 @@ def world(
     from debitura.emulator.model import CaseFile as RemoteFile
 
     settings.MEDIA_ROOT = tmp_path
-    for module in (cases.documents, cases.sync, cases.webhooks, debitura.client, payments.services):
+    sync_modules = (cases.sync, cases.sync.runs, cases.sync.children, cases.sync.team)
+    for module in (cases.documents, *sync_modules, cases.webhooks, debitura.client, payments.services):
         monkeypatch.setattr(module, "get_client", lambda: sync_client)
     cache.clear()
     active = cases_by_lifecycle("Active")[0]
