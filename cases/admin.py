@@ -23,6 +23,7 @@ from cases.models import (
     WebhookEvent,
     WebhookSubscription,
 )
+from cases.tasks import refresh_case, sync_full, sync_incremental
 from cases.team import team_member_link
 from outbox.models import OutboxAction
 from partnerportal.admin import ReadOnlyAdmin, ReadOnlyInline
@@ -104,8 +105,6 @@ class CaseAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Refresh selected cases from Debitura now", permissions=["sync"])
     def refresh_from_debitura(self, request: HttpRequest, queryset: QuerySet[Case]) -> None:
-        from cases.tasks import refresh_case
-
         ids = [str(pk) for pk in queryset.values_list("id", flat=True)[:500]]
         for case_id in ids:
             refresh_case.delay(case_id)
@@ -152,8 +151,6 @@ class SyncRunAdmin(ReadOnlyAdmin):
             return HttpResponseNotAllowed(["POST"])
         if not request.user.has_perm("cases.sync_cases"):
             raise PermissionDenied
-        from cases.tasks import sync_full, sync_incremental
-
         if request.POST.get("kind") == "full":
             sync_full.delay()
             self.message_user(request, "A full reconcile was queued.", messages.SUCCESS)

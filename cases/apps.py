@@ -6,7 +6,7 @@ class CasesConfig(AppConfig):
     verbose_name = "Cases"
 
     def ready(self) -> None:
-        from cases import signals  # noqa: F401
+        from cases import signals, tasks  # noqa: F401  (tasks: known by name, see cases.tasks)
         from cases.handlers import handlers_register
 
         handlers_register()

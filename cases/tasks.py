@@ -1,5 +1,9 @@
 """Celery tasks for cases: thin wrappers that load ids and call one service.
 
+The services that queue a task (cases.sync) do it by name, so this module imports them and not
+the other way round; CasesConfig.ready() imports it so every process knows the tasks by name
+(a name Celery does not know in the process is sent to the broker even when tasks run eagerly).
+
 Retries are declared on the decorators and cover transient errors only; permanent errors are
 recorded by the services themselves (SyncRun.error). The outbox's tasks are in outbox/tasks.py.
 """
@@ -7,7 +11,11 @@ recorded by the services themselves (SyncRun.error). The outbox's tasks are in o
 from __future__ import annotations
 
 from celery import Task, shared_task
+from django.conf import settings
 
+from cases import sync
+from cases.models import Case
+from cases.sync import webhooks
 from debitura.errors import TransientError
 
 # --- Sync (pull) --------------------------------------------------------------------------------
@@ -16,25 +24,19 @@ from debitura.errors import TransientError
 @shared_task(name="cases.sync_incremental", ignore_result=True)
 def sync_incremental() -> None:
     """Pull what changed at Debitura since the last sync (beat: every minute)."""
-    from cases.sync import cases_sync_incremental
-
-    cases_sync_incremental()
+    sync.cases_sync_incremental()
 
 
 @shared_task(name="cases.sync_full", ignore_result=True)
 def sync_full() -> None:
     """Walk every case at Debitura and mark those no longer visible (beat: nightly)."""
-    from cases.sync import cases_sync_full
-
-    cases_sync_full()
+    sync.cases_sync_full()
 
 
 @shared_task(name="cases.refresh_children_batch", ignore_result=True)
 def refresh_children_batch() -> None:
     """Work through the child-refresh queue within its share of the rate limit."""
-    from cases.sync import cases_children_queue_run
-
-    cases_children_queue_run()
+    sync.cases_children_queue_run()
 
 
 @shared_task(
@@ -47,9 +49,7 @@ def refresh_children_batch() -> None:
 )
 def refresh_case(case_id: str) -> None:
     """Re-fetch one case and its children (a webhook hint or an agent's action landed)."""
-    from cases.sync import case_refresh
-
-    case_refresh(case_id=case_id)
+    sync.case_refresh(case_id=case_id)
 
 
 @shared_task(
@@ -62,14 +62,11 @@ def refresh_case(case_id: str) -> None:
 )
 def refresh_case_children(case_id: str) -> None:
     """Refresh one case's children now: an agent is looking at it."""
-    from cases.models import Case
-    from cases.sync import case_children_refresh_isolated, get_client
-
     case = Case.objects.filter(id=case_id, children_stale=True).first()
     if case is not None:  # already refreshed by someone else: nothing to do (debounce)
         # An agent waits for it: the whole budget, not the background queue's share (which a
         # first import may be using up).
-        case_children_refresh_isolated(case=case, client=get_client())
+        sync.case_children_refresh_isolated(case=case, client=sync.get_client())
 
 
 @shared_task(
@@ -82,9 +79,7 @@ def refresh_case_children(case_id: str) -> None:
 )
 def sync_team() -> None:
     """Mirror the agency's team at Debitura (beat: hourly, and at worker start: retried until it answers)."""
-    from cases.sync import team_sync
-
-    team_sync()
+    sync.team_sync()
 
 
 @shared_task(
@@ -97,19 +92,13 @@ def sync_team() -> None:
 )
 def ensure_webhook_subscription() -> None:
     """Make sure Debitura delivers to DEBITURA_WEBHOOK_URL (at worker start, when it is set)."""
-    from django.conf import settings
-
-    from cases.webhooks import webhook_subscription_ensure
-
-    webhook_subscription_ensure(url=settings.DEBITURA_WEBHOOK_URL)
+    webhooks.webhook_subscription_ensure(url=settings.DEBITURA_WEBHOOK_URL)
 
 
 @shared_task(name="cases.prune_webhook_events", ignore_result=True)
 def prune_webhook_events() -> None:
     """Delete old webhook deliveries (beat: daily)."""
-    from cases.webhooks import webhook_events_prune
-
-    webhook_events_prune()
+    webhooks.webhook_events_prune()
 
 
 WEBHOOK_TRIES = 6
@@ -127,6 +116,4 @@ WEBHOOK_TRIES = 6
 )
 def process_webhook(self: Task, event_pk: int) -> None:
     """Act on a stored webhook delivery: re-fetch the case it names (tried again while Debitura is away)."""
-    from cases.webhooks import webhook_event_process
-
-    webhook_event_process(event_pk=event_pk, last_try=self.request.retries >= WEBHOOK_TRIES - 1)
+    webhooks.webhook_event_process(event_pk=event_pk, last_try=self.request.retries >= WEBHOOK_TRIES - 1)

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from cases.webhooks import MAX_BODY_BYTES, webhook_event_receive
+from cases.sync.webhooks import MAX_BODY_BYTES, webhook_event_receive
 
 log = logging.getLogger(__name__)
 

@@ -11,6 +11,7 @@ exclusivity, validation) are refreshed per case, all at once, when the case's st
 - children_queue: stale children refreshed in priority order within their rate-limit share
 - status: what the header badge shows
 - team: Debitura's users mirrored as team members
+- webhooks: Debitura's deliveries received, stored and acted on (a hint to re-fetch a case)
 
 The names other modules use are re-exported here. Tests that replace a function replace it in
 the module that calls it (cases.sync.pages._pages_write, cases.sync.children_queue.children_client).

@@ -4,20 +4,24 @@ share of the rate limit, one case's failure backed off without holding up the re
 from __future__ import annotations
 
 import logging
+import os
 import time
 from datetime import datetime, timedelta
 from typing import Any
 
+from celery import signature
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 
+from cases.counts import case_counts
 from cases.models import Case, ChildrenProgress
 from cases.sync.children import ChildrenConflict, case_children_refresh
 from cases.sync.rows import ChildPriority
-from debitura.client import DebituraClient
+from debitura.client import DebituraClient, client_from_settings
 from debitura.errors import DebituraError, NotFound, TransientError
+from debitura.throttle import DEBITURA_WINDOWS
 from outbox.models import OutboxAction
 
 log = logging.getLogger(__name__)
@@ -141,8 +145,6 @@ def children_progress_measure(*, now: datetime | None = None) -> ChildrenProgres
 
     Run by the children queue after each batch: pages never count the case table themselves.
     """
-    from cases.counts import case_counts
-
     now = now or timezone.now()
     total = sum(case_counts(include_test=True).values())  # the count triggers keep it: a few rows
     since = now - timedelta(minutes=CHILDREN_RATE_MINUTES)
@@ -190,8 +192,6 @@ def cases_children_queue_run(*, seconds: float = CHILDREN_BATCH_SECONDS) -> int:
 
 def _children_budget(spare: bool, seconds: float) -> float:
     """Requests the children queue may make in `seconds` at its share of the per-minute limit."""
-    from debitura.throttle import DEBITURA_WINDOWS
-
     share = settings.DEBITURA_CHILDREN_IDLE_SHARE if spare else settings.DEBITURA_CHILDREN_SHARE
     return DEBITURA_WINDOWS[0].limit * share * seconds / DEBITURA_WINDOWS[0].seconds
 
@@ -210,9 +210,8 @@ def case_children_request(*, case: Case, max_age: timedelta = timedelta(minutes=
         .update(children_stale=True, children_priority=ChildPriority.OPENED_BY_AGENT)
     )
     if updated:
-        from cases.tasks import refresh_case_children
-
-        transaction.on_commit(lambda: refresh_case_children.delay(str(case.id)))
+        # Queued by name: cases.tasks imports this module.
+        transaction.on_commit(lambda: signature("cases.refresh_case_children", args=(str(case.id),)).delay())
     return True
 
 
@@ -222,10 +221,6 @@ _children_clients: dict[tuple[int, bool], DebituraClient] = {}
 def children_client(*, spare: bool = False) -> DebituraClient:
     """A client whose requests count against a capped share of the key's rate limit: the
     children share, or with `spare` the larger one for when no agent's action is waiting."""
-    import os
-
-    from debitura.client import client_from_settings
-
     slot = (os.getpid(), spare)
     if slot not in _children_clients:
         idle, busy = settings.DEBITURA_CHILDREN_IDLE_SHARE, settings.DEBITURA_CHILDREN_SHARE

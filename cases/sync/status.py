@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.utils import timezone
 
 from cases.models import ChildrenProgress, SyncRun
@@ -17,8 +18,6 @@ CHILDREN_PROGRESS_CACHE_SECONDS = 15
 def children_progress() -> ChildrenProgress:
     """How far the children of every case have been fetched, as the children queue last measured
     it (one row, kept 15 s in Django's cache); nothing to say before it first measured."""
-    from django.core.cache import cache
-
     cached = cache.get("cases:children-progress")
     if isinstance(cached, ChildrenProgress):
         return cached

@@ -13,11 +13,11 @@ import pytest
 from django.test import RequestFactory
 from django.utils import timezone
 
-from cases import webhooks
 from cases.models import Case, WebhookEvent, WebhookSubscription
+from cases.sync import webhooks
+from cases.sync.webhooks import MAX_BODY_BYTES, REJECTED_BODY_BYTES
 from cases.tasks import process_webhook
 from cases.views_webhooks import debitura_webhook
-from cases.webhooks import MAX_BODY_BYTES, REJECTED_BODY_BYTES
 from debitura.errors import TransientError
 from debitura.webhooks import sign
 from tests.fixtures.cases import change_cases
@@ -94,11 +94,9 @@ def test_a_delivery_that_meets_an_outage_is_tried_again_instead_of_dropped(
     django_capture_on_commit_callbacks,
     monkeypatch,
 ):
-    import cases.sync
-
     changed = change_cases(emulator, 1)[0]
     before = Case.objects.get(id=changed).remote_updated_at
-    refresh = cases.sync.case_refresh
+    refresh = webhooks.case_refresh
     calls: list[str] = []
 
     def away_twice(*, case_id: str) -> object:
@@ -107,7 +105,7 @@ def test_a_delivery_that_meets_an_outage_is_tried_again_instead_of_dropped(
             raise TransientError("Debitura did not answer (timeout).", ambiguous=False)
         return refresh(case_id=case_id)
 
-    monkeypatch.setattr(cases.sync, "case_refresh", away_twice)
+    monkeypatch.setattr(webhooks, "case_refresh", away_twice)
     with django_capture_on_commit_callbacks():
         deliver(client, envelope(changed))
     process_webhook.apply(args=[WebhookEvent.objects.get().pk])  # retries run inline
@@ -118,12 +116,10 @@ def test_a_delivery_that_meets_an_outage_is_tried_again_instead_of_dropped(
 
 
 def test_a_delivery_still_failing_after_its_last_try_is_marked_failed(subscription, synced, monkeypatch):
-    import cases.sync
-
     def away(*, case_id: str) -> object:
         raise TransientError("Debitura did not answer (timeout).", ambiguous=False)
 
-    monkeypatch.setattr(cases.sync, "case_refresh", away)
+    monkeypatch.setattr(webhooks, "case_refresh", away)
     event = WebhookEvent.objects.create(
         event_id="evt-x", event_type="case.updated", case_id=Case.objects.first().id, body="{}"
     )

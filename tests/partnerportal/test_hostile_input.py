@@ -567,15 +567,15 @@ def world(
     module that would ask Debitura asking the in-process emulator."""
     import cases.documents
     import cases.sync
-    import cases.webhooks
+    import cases.sync.webhooks
     import debitura.client
     import payments.services
     from cases.actions import case_file_upload
     from debitura.emulator.model import CaseFile as RemoteFile
 
     settings.MEDIA_ROOT = tmp_path
-    sync_modules = (cases.sync, cases.sync.runs, cases.sync.children, cases.sync.team)
-    for module in (cases.documents, *sync_modules, cases.webhooks, debitura.client, payments.services):
+    sync_modules = (cases.sync, cases.sync.runs, cases.sync.children, cases.sync.team, cases.sync.webhooks)
+    for module in (cases.documents, *sync_modules, debitura.client, payments.services):
         monkeypatch.setattr(module, "get_client", lambda: sync_client)
     cache.clear()
     active = cases_by_lifecycle("Active")[0]

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cases.models import WebhookSubscription
-from cases.webhooks import WebhookUrlRefused, webhook_subscription_ensure
+from cases.sync.webhooks import WebhookUrlRefused, webhook_subscription_ensure
 from debitura.client import get_client
 from debitura.errors import DebituraError
 

@@ -15,12 +15,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from celery import signature
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from cases.models import WebhookEvent, WebhookSubscription
+from cases.sync.children import case_refresh
 from debitura.client import DebituraClient, get_client
 from debitura.enums import WebhookEventType
 from debitura.errors import DebituraError, TransientError
@@ -179,9 +181,8 @@ def webhook_event_receive(*, body: bytes, headers: dict[str, str], now: float | 
         event.state = WebhookEvent.State.DUPLICATE
         event.save()
         return event
-    from cases.tasks import process_webhook
-
-    transaction.on_commit(lambda: process_webhook.delay(event.pk))
+    # Queued by name: cases.tasks imports this module.
+    transaction.on_commit(lambda: signature("cases.process_webhook", args=(event.pk,)).delay())
     return event
 
 
@@ -261,8 +262,6 @@ def webhook_event_process(*, event_pk: int, last_try: bool = True) -> None:
     A failure that may pass (an outage, a 429) is raised while tries are left (`last_try` False),
     the event staying received, so the task tries again instead of dropping the hint.
     """
-    from cases.sync import case_refresh
-
     event = WebhookEvent.objects.filter(pk=event_pk, state=WebhookEvent.State.RECEIVED).first()
     if event is None:
         return
