@@ -12,6 +12,7 @@ from django import forms
 
 from cases.models import Case
 from cases.references import case_reference_give
+from cases.sync import cases_upsert_page
 from debitura.errors import DebituraError, PermanentError, RequestInvalid, TransientError
 
 MAX_REFERENCES = 100  # Debitura's batch lookup takes at most 100 references
@@ -103,8 +104,7 @@ class LookupResult:
 
 def cases_lookup(*, references: list[str], client: Any = None) -> LookupResult:
     """Find each agency reference locally; ask Debitura in one call for the ones not held."""
-    from cases.sync import cases_upsert_page
-    from debitura.client import get_client
+    from debitura.client import get_client  # looked up at call time: tests put the emulator there
 
     local = {
         case.partner_reference: case
