@@ -3,7 +3,9 @@
 An upload is checked here before anything is stored or sent: a safe name, one of Debitura's
 extensions, at most 25 MB, and content that is what its extension says (magic bytes, the
 structure of Office files, no NULs in text), so a renamed program is refused with a message
-that names the file. cases.actions.case_file_upload stores it and writes the outbox row.
+that names the file. cases.actions.case_file_upload stores it and writes the outbox row; the
+upload's outbox handler (sends the stored copy, looks for it after an unclear failure, adds it
+to the list or removes the copy) is here too, registered by CasesConfig.ready().
 
 Opening a file always goes through the portal: the signed link Debitura handed out is
 refreshed when it is old or refused, the bytes are streamed, and the content type is ours
@@ -36,9 +38,11 @@ from django.utils.text import get_valid_filename
 from cases.models import DOCUMENT_TYPE_LABELS, CaseFile
 from debitura import types
 from debitura.client import DebituraClient, FileDownload, get_client
+from debitura.enums import DocumentType
 from debitura.errors import LinkRefused, NotFound
 from debitura.validation import ALLOWED_EXTENSIONS, MAX_UPLOAD_BYTES
 from outbox.models import OutboxAction
+from outbox.registry import BEFORE, Handler, handler_register
 
 # Debitura's signed links last about an hour; older ones are refreshed before they are tried.
 LINK_FRESH_FOR = timedelta(minutes=50)
@@ -477,6 +481,57 @@ def case_file_upload_undo(action: OutboxAction, cancelled: bool) -> None:
 def _discard_on_commit(stored_name: str | None) -> None:
     if stored_name:
         transaction.on_commit(lambda: default_storage.delete(stored_name))
+
+
+# --- The upload's outbox handler ---------------------------------------------------------------
+
+
+def _send_file(action: OutboxAction, client: DebituraClient) -> Any:
+    p = action.payload
+    document_type = DocumentType(p["document_type"]) if p.get("document_type") else None
+    with default_storage.open(p["stored_name"], "rb") as stream:
+        return client.upload_file(
+            str(action.case_id),
+            stream,
+            file_name=p["file_name"],
+            document_type=document_type,
+            description=p.get("description") or None,
+        )
+
+
+def _same_file(action: OutboxAction, remote: Any) -> bool:
+    description = action.payload.get("description") or None
+    return bool(
+        remote.file_name == action.payload["file_name"]
+        and (remote.description is None or remote.description == description)
+    )
+
+
+def _before_file(action: OutboxAction, client: DebituraClient, known: Any = None) -> tuple[list[str], None]:
+    """The ids of files like ours that the case holds before ours is sent."""
+    return sorted(f.id for f in client.list_files(str(action.case_id)) if _same_file(action, f)), None
+
+
+def _check_file(action: OutboxAction, client: DebituraClient) -> bool:
+    before = action.payload.get(BEFORE)
+    if before is None:
+        return False  # nothing was sent: the ids are taken before the first send
+    return any(_same_file(action, f) and f.id not in before for f in client.list_files(str(action.case_id)))
+
+
+UPLOAD_HANDLER = Handler(
+    _send_file,
+    _check_file,
+    confirm=case_file_uploaded,
+    undo=case_file_upload_undo,
+    before=_before_file,
+    blind=frozenset({"files"}),
+)
+
+
+def upload_handler_register() -> None:
+    """Hand the outbox the handler of uploads (CasesConfig.ready(), until documents is an app)."""
+    handler_register(kind=OutboxAction.Kind.FILE_UPLOAD, handler=UPLOAD_HANDLER)
 
 
 # --- Opening a file ------------------------------------------------------------------------------

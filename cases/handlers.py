@@ -1,31 +1,29 @@
-"""How the agents' actions reach Debitura: for each kind, the outbox handler that sends it, looks
-for its effect after an unclear failure, and confirms or undoes the optimistic change; and the
-read-back of what relayed actions changed. Registered with the outbox by CasesConfig.ready().
+"""How the actions on a case reach Debitura (accept, decline, close, note, chat, fees): for each
+kind, the outbox handler that sends it, looks for its effect after an unclear failure, and
+confirms or undoes the optimistic change; and the read-back of what any relayed action changed
+(the case and its children). Registered with the outbox by CasesConfig.ready(). The handlers of
+payments are in payments/handlers.py, the upload's in cases/documents.py.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 import msgspec
-from django.core.files.storage import default_storage
 from django.db.models import Max
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_datetime
 
-from cases.documents import case_file_upload_undo, case_file_uploaded
 from cases.models import Case, ChatMessage, TimelineItem
 from cases.references import case_reference_give, case_reference_take_back
 from cases.sync import CHILD_PARTS, case_read_back, chat_store
 from debitura.client import DebituraClient
-from debitura.enums import CloseCode, CommissionPaymentStatus, DocumentType, Lifecycle, PaymentRecipient
-from debitura.errors import Conflict, NotFound, PermanentError, RequestInvalid, ValidationFailed
-from debitura.serialization import json_native
-from debitura.types import Chat, Note, PaymentCreated, PaymentInput, Timeline, TimelineActor
+from debitura.enums import CloseCode, Lifecycle
+from debitura.errors import NotFound
+from debitura.types import Chat, Note, Timeline, TimelineActor
 from debitura.types import TimelineItem as TimelineEntry
 from outbox.models import OutboxAction
 from outbox.registry import (
@@ -38,75 +36,17 @@ from outbox.registry import (
     read_back_register,
 )
 from partnerportal.money import same_amount
-from payments.models import Payment
 
 log = logging.getLogger(__name__)
 
 Kind = OutboxAction.Kind
 
 
-# --- Payload helpers ---------------------------------------------------------------------------
+# --- Senders: one small function per kind, returning Debitura's answer --------------------------
 
 
 def _decimal(value: Any) -> Decimal | None:
     return None if value is None or value == "" else Decimal(str(value))
-
-
-def _payment_input(data: dict[str, Any]) -> PaymentInput:
-    parsed = parse_date(data["date"])
-    if parsed is None:
-        raise RequestInvalid({"date": "is not a date."})
-    status = data.get("commission_status")
-    amount = _decimal(data["amount"])
-    assert amount is not None
-    return PaymentInput(
-        date=parsed,
-        amount=amount,
-        recipient=PaymentRecipient(data["recipient"]),
-        commission_status=CommissionPaymentStatus(status) if status else None,
-        payout_creditor=_decimal(data.get("payout_creditor")),
-        payout_partner=_decimal(data.get("payout_partner")),
-    )
-
-
-def payment_values(payment: PaymentInput) -> dict[str, Any]:
-    """A payment's editable values as JSON for a payload (amounts as exact strings)."""
-    return {
-        "date": payment.date.isoformat(),
-        "amount": str(payment.amount),
-        "recipient": payment.recipient.value,
-        "commission_status": payment.commission_status.value if payment.commission_status else "",
-        "payout_creditor": None if payment.payout_creditor is None else str(payment.payout_creditor),
-        "payout_partner": None if payment.payout_partner is None else str(payment.payout_partner),
-    }
-
-
-def payment_values_apply(*, payment: Payment, values: dict[str, Any]) -> None:
-    """Copy payload values (see payment_values) onto a local Payment, without saving."""
-    parsed = _payment_input(values)
-    payment.date, payment.amount = parsed.date, parsed.amount
-    payment.recipient = parsed.recipient.value
-    payment.commission_status = parsed.commission_status.value if parsed.commission_status else ""
-    payment.payout_creditor, payment.payout_partner = parsed.payout_creditor, parsed.payout_partner
-
-
-def _local_payment(action: OutboxAction) -> Payment | None:
-    payment_id = action.payload.get("payment_id")
-    return Payment.objects.filter(pk=payment_id).first() if payment_id else None
-
-
-def _remote_payment_id(action: OutboxAction) -> str:
-    """Debitura's id of the payment an edit or delete is about, known once its creation was relayed."""
-    payment = _local_payment(action)
-    remote = (payment.remote_id if payment else None) or action.payload.get("remote_id")
-    if not remote:
-        raise PermanentError(
-            "This payment was never recorded at Debitura, so it cannot be changed there.", status=0
-        )
-    return str(remote)
-
-
-# --- Senders: one small function per kind, returning Debitura's answer --------------------------
 
 
 def _send_accept(action: OutboxAction, client: DebituraClient) -> Any:
@@ -176,66 +116,6 @@ def _send_fees(action: OutboxAction, client: DebituraClient) -> Any:
     return result.updated
 
 
-def _send_payment_create(action: OutboxAction, client: DebituraClient) -> Any:
-    p = action.payload
-    return client.create_payment(
-        str(action.case_id),
-        _payment_input(p),
-        close_case=bool(p.get("close_case")),
-        idempotency_key=action.idempotency_key,
-    )
-
-
-@contextmanager
-def _payment_change_refusals(action: OutboxAction) -> Iterator[None]:
-    """409 on an edit or delete means the case would reopen: ask the agent. 422 means invoiced: frozen."""
-    try:
-        yield
-    except Conflict as exc:
-        raise NeedsConsent(
-            f"{exc.message} Resending with your consent reopens the case to Active.",
-            {**(json_native(exc.body) if isinstance(exc.body, dict) else {}), "reopen_required": True},
-        ) from exc
-    except ValidationFailed as exc:
-        if exc.status == 422 and not exc.is_idempotency_conflict:
-            Payment.objects.filter(pk=action.payload.get("payment_id")).update(frozen_reason=exc.message)
-        raise
-
-
-def _send_payment_update(action: OutboxAction, client: DebituraClient) -> Any:
-    p = action.payload
-    with _payment_change_refusals(action):
-        return client.update_payment(
-            str(action.case_id),
-            _remote_payment_id(action),
-            _payment_input(p),
-            reopen_case_if_needed=bool(p.get("reopen_case_if_needed")),
-        )
-
-
-def _send_payment_delete(action: OutboxAction, client: DebituraClient) -> Any:
-    with _payment_change_refusals(action):
-        client.delete_payment(
-            str(action.case_id),
-            _remote_payment_id(action),
-            reopen_case_if_needed=bool(action.payload.get("reopen_case_if_needed")),
-        )
-    return None
-
-
-def _send_file(action: OutboxAction, client: DebituraClient) -> Any:
-    p = action.payload
-    document_type = DocumentType(p["document_type"]) if p.get("document_type") else None
-    with default_storage.open(p["stored_name"], "rb") as stream:
-        return client.upload_file(
-            str(action.case_id),
-            stream,
-            file_name=p["file_name"],
-            document_type=document_type,
-            description=p.get("description") or None,
-        )
-
-
 # --- Effect checks: is an uncertain action's effect already at Debitura? -------------------------
 
 
@@ -283,26 +163,6 @@ def _check_note(action: OutboxAction, client: DebituraClient) -> bool:
     if before is None:
         return False  # nothing was sent: the count is taken before the first send
     return _before_note(action, client)[0] > before
-
-
-def _same_file(action: OutboxAction, remote: Any) -> bool:
-    description = action.payload.get("description") or None
-    return bool(
-        remote.file_name == action.payload["file_name"]
-        and (remote.description is None or remote.description == description)
-    )
-
-
-def _before_file(action: OutboxAction, client: DebituraClient, known: Any = None) -> tuple[list[str], None]:
-    """The ids of files like ours that the case holds before ours is sent."""
-    return sorted(f.id for f in client.list_files(str(action.case_id)) if _same_file(action, f)), None
-
-
-def _check_file(action: OutboxAction, client: DebituraClient) -> bool:
-    before = action.payload.get(BEFORE)
-    if before is None:
-        return False  # nothing was sent: the ids are taken before the first send
-    return any(_same_file(action, f) and f.id not in before for f in client.list_files(str(action.case_id)))
 
 
 def _check_fees(action: OutboxAction, client: DebituraClient) -> bool:
@@ -372,79 +232,8 @@ def _confirm_chat(action: OutboxAction, result: Any) -> None:
         chat_store(case=action.case, remote=result)
 
 
-def _confirm_payment_create(action: OutboxAction, result: Any) -> None:
-    payment = _local_payment(action)
-    if payment is None:
-        return
-    if not isinstance(result, PaymentCreated):
-        # Debitura took it but its answer was unreadable: the refresh brings Debitura's copy.
-        payment.delete()
-        return
-    # Debitura's id is matched within this case only: a payment of another case with the same
-    # id (ids have repeated) is neither taken for ours nor moved here.
-    synced = Payment.objects.filter(case_id=payment.case_id, remote_id=result.payment_id)
-    synced = synced.exclude(pk=payment.pk)
-    if synced.exists():
-        # A pull sync already brought Debitura's copy; ours was only the placeholder.
-        synced.update(action=action)
-        payment.delete()
-        return
-    payment.remote_id = result.payment_id
-    payment.state = Payment.State.CONFIRMED
-    payment.warnings = list(result.warnings)
-    payment.payout_creditor = result.payout_creditor
-    payment.payout_partner = result.payout_collection_partner
-    payment.save()
-
-
-def _confirm_payment_update(action: OutboxAction, result: Any) -> None:
-    Payment.objects.filter(pk=action.payload.get("payment_id")).update(state=Payment.State.CONFIRMED)
-
-
-def _confirm_payment_delete(action: OutboxAction, result: Any) -> None:
-    Payment.objects.filter(pk=action.payload.get("payment_id")).delete()
-
-
-def _undo_payment_create(action: OutboxAction, cancelled: bool) -> None:
-    payments = Payment.objects.filter(pk=action.payload.get("payment_id"), remote_id__isnull=True)
-    if cancelled:
-        payments.delete()
-    else:
-        payments.update(state=Payment.State.FAILED)
-
-
-def _undo_payment_update(action: OutboxAction, cancelled: bool) -> None:
-    payment = _local_payment(action)
-    if payment is not None and action.payload.get("previous"):
-        payment_values_apply(payment=payment, values=action.payload["previous"])
-        payment.state = Payment.State.CONFIRMED
-        payment.save()
-
-
-def _undo_payment_delete(action: OutboxAction, cancelled: bool) -> None:
-    Payment.objects.filter(pk=action.payload.get("payment_id"), state=Payment.State.DELETING).update(
-        state=Payment.State.CONFIRMED
-    )
-
-
-def _redo_payment(action: OutboxAction) -> None:
-    """Show the payment as on its way again when a failed row is retried."""
-    payment = _local_payment(action)
-    if payment is None:
-        return
-    if action.kind == Kind.PAYMENT_UPDATE:
-        payment_values_apply(payment=payment, values=action.payload)
-    payment.state = Payment.State.DELETING if action.kind == Kind.PAYMENT_DELETE else Payment.State.PENDING
-    payment.save()
-
-
-def _is_gone(exc: PermanentError) -> bool:
-    return isinstance(exc, NotFound)
-
-
 # What an action has read back (cases_read_back): the case row and its children (CHILD_PARTS).
 CASE = frozenset({"case"})
-CASE_AND_PAYMENTS = frozenset({"case", "payments"})
 EVERYTHING = frozenset({"case", *CHILD_PARTS})
 
 CASE_HANDLERS: dict[str, Handler] = {
@@ -464,39 +253,6 @@ CASE_HANDLERS: dict[str, Handler] = {
     ),
     Kind.CHAT: Handler(_send_chat, confirm=_confirm_chat, blind=frozenset({"chats"})),
     Kind.FEES: Handler(_send_fees, _check_fees, reads=CASE, blind=CASE),
-    Kind.PAYMENT_CREATE: Handler(
-        _send_payment_create,
-        confirm=_confirm_payment_create,
-        undo=_undo_payment_create,
-        redo=_redo_payment,
-        reads=CASE,
-        blind=CASE_AND_PAYMENTS,
-    ),
-    Kind.PAYMENT_UPDATE: Handler(
-        _send_payment_update,
-        confirm=_confirm_payment_update,
-        undo=_undo_payment_update,
-        redo=_redo_payment,
-        reads=CASE,
-        blind=CASE_AND_PAYMENTS,
-    ),
-    Kind.PAYMENT_DELETE: Handler(
-        _send_payment_delete,
-        confirm=_confirm_payment_delete,
-        undo=_undo_payment_delete,
-        redo=_redo_payment,
-        already_done=_is_gone,
-        reads=CASE,
-        blind=CASE_AND_PAYMENTS,
-    ),
-    Kind.FILE_UPLOAD: Handler(
-        _send_file,
-        _check_file,
-        confirm=case_file_uploaded,
-        undo=case_file_upload_undo,
-        before=_before_file,
-        blind=frozenset({"files"}),
-    ),
 }
 
 

@@ -26,13 +26,13 @@ from cases.actions import (
     case_action_write,
     money_or_none,
 )
-from cases.handlers import payment_values, payment_values_apply
 from cases.models import Case
 from debitura import validation
 from debitura.enums import CloseCode, CommissionPaymentStatus, PaymentRecipient
 from debitura.types import PaymentInput
 from outbox.models import OutboxAction
 from partnerportal.money import money_text
+from payments.handlers import payment_values, payment_values_apply
 from payments.models import Payment
 from payments.services import payment_record_warnings, payment_remainder
 

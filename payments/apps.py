@@ -7,7 +7,9 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         # cases never imports payments: what the case page, its children refresh and its close
-        # need from here is registered with it.
+        # need from here is registered with it, and the payments' relay handlers with the outbox.
         from payments.case_parts import payments_register
+        from payments.handlers import handlers_register
 
         payments_register()
+        handlers_register()

@@ -1,258 +1,43 @@
-"""The relay: exactly once through lost answers, retries with backoff, order per case, leases, admin."""
+"""The relay: retries with backoff, order per case, claims, leases and heartbeats, folded read-backs,
+the sweep, an administrator's retry and cancel, the relay command. Notes and payments serve as the
+actions; what each kind does is tested with its handler (tests/cases, tests/payments)."""
 
 from __future__ import annotations
 
 import dataclasses
 import threading
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.core.files.base import ContentFile
 from django.db import connection
 
-from cases.actions import (
-    case_accept,
-    case_chat_send,
-    case_close,
-    case_fees_update,
-    case_file_upload,
-    case_note_add,
-)
-from cases.handlers import _before_note
+from cases.actions import case_chat_send, case_fees_update, case_note_add
 from debitura.emulator import operations
 from outbox import claims, leases, registry, timing
 from outbox import relay as outbox_relay
 from outbox.interventions import OutboxStateError, outbox_cancel, outbox_retry
 from outbox.models import OutboxAction
 from outbox.relay import Outcome, outbox_relay_due, outbox_sweep
-from payments.actions import payment_delete, payment_record
 from payments.models import Payment
 from tests.fixtures.gateway import make_client
-from tests.fixtures.outbox import NOW, reload
+from tests.fixtures.outbox import LATER, NOW, note_add, payment_add, posts, reload, requests_made
 
 pytestmark = pytest.mark.django_db
 
 State = OutboxAction.State
-PAID = date.today() - timedelta(days=3)
-LATER = NOW + timedelta(hours=2)
-
-
-@pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
-def posts(emulator: Any, template: str, method: str = "POST") -> list[Any]:
-    return emulator.requests(method=method, template=template)
-
-
-def record(case: Any, agent: Any, amount: str = "19.99", **kwargs: Any) -> OutboxAction:
-    return payment_record(
-        case=case, actor=agent, date=PAID, amount=Decimal(amount), recipient="CollectionPartner", **kwargs
-    )
-
-
-# --- Exactly once through lost answers ---------------------------------------------------------
-
-
-def test_a_payment_whose_answer_was_dropped_is_resent_with_its_key_and_recorded_once(
-    active_case, team_agent, relay, emulator
-):
-    before = len(emulator.state.cases[str(active_case.pk)].payments)
-    action = record(active_case, team_agent, "77.70")
-    emulator.set_faults(drop_rate=1.0, paths=["/cases/{id}/payments"], methods=["POST"])
-
-    relay()
-    assert reload(action).state == State.PENDING
-    assert action.uncertain
-    emulator.clear_faults()
-    relay(now=LATER)
-
-    assert reload(action).state == State.DONE
-    sent = posts(emulator, "/cases/{id}/payments")
-    assert [r.idempotency_key for r in sent] == [action.idempotency_key] * 2
-    remote = emulator.state.cases[str(active_case.pk)].payments
-    assert len(remote) == before + 1
-    assert Payment.objects.get(pk=action.payload["payment_id"]).remote_id is not None
-
-
-def test_a_chat_message_whose_answer_timed_out_is_resent_with_its_key_and_posted_once(
-    active_case, team_agent, relay, emulator
-):
-    action = case_chat_send(case=active_case, actor=team_agent, message="Payment plan agreed?")
-    emulator.set_faults(timeout_rate=1.0, paths=["/cases/{id}/chats"], methods=["POST"])
-
-    relay()
-    assert reload(action).uncertain
-    emulator.clear_faults()
-    relay(now=LATER)
-
-    assert reload(action).state == State.DONE
-    assert len(posts(emulator, "/cases/{id}/chats")) == 2
-    messages = [m.message for m in emulator.state.cases[str(active_case.pk)].chats]
-    assert messages.count("Payment plan agreed?") == 1
-
-
-def _accept(case, agent):
-    return case_accept(
-        case=case, actor=agent, welcome_message="Welcome, we take it from here.", partner_reference="X-9"
-    )
-
-
-def _close(case, agent):
-    return case_close(case=case, actor=agent, close_code="UneconomicalToPursue")
-
-
-def _note(case, agent):
-    return case_note_add(case=case, actor=agent, description="Visited the debtor's office.")
-
-
-def _fees(case, agent):
-    return case_fees_update(
-        case=case,
-        actor=agent,
-        interest_fees=Decimal("3.30"),
-        reminder_fees=Decimal("4.40"),
-        collection_fees=Decimal("5.50"),
-    )
-
-
-def _file(case, agent):
-    return case_file_upload(case=case, actor=agent, file=ContentFile(b"hello", name="letter.txt"))
-
-
-NON_IDEMPOTENT = [
-    pytest.param(_accept, "PendingVerification", "/cases/{id}/start", "POST", id="start"),
-    pytest.param(_close, "Active", "/cases/{id}/close", "POST", id="close"),
-    pytest.param(_note, "Active", "/cases/{id}/notes", "POST", id="note"),
-    pytest.param(_fees, "Active", "/cases/{id}/fees", "PUT", id="fees"),
-    pytest.param(_file, "Active", "/cases/{id}/files", "POST", id="file"),
-]
-
-
-@pytest.mark.parametrize(("make", "lifecycle", "template", "method"), NON_IDEMPOTENT)
-def test_an_action_without_a_key_is_not_resent_when_its_effect_is_already_there(
-    make, lifecycle, template, method, cases_by_lifecycle, team_agent, relay, emulator
-):
-    case = cases_by_lifecycle(lifecycle)[0]
-    action = make(case, team_agent)
-    emulator.set_faults(drop_rate=1.0, paths=[template], methods=[method])
-
-    relay()
-    assert (reload(action).state, action.uncertain) == (State.PENDING, True)
-    emulator.clear_faults()
-    report = relay(now=LATER)
-
-    assert report.counts == {Outcome.FOUND: 1}
-    assert reload(action).state == State.DONE
-    assert action.response["effectFound"] is True
-    assert len(posts(emulator, template, method)) == 1
-
-
-@pytest.mark.parametrize(("make", "lifecycle", "template", "method"), NON_IDEMPOTENT)
-def test_an_action_without_a_key_is_resent_when_the_check_finds_no_effect(
-    make, lifecycle, template, method, cases_by_lifecycle, team_agent, relay, emulator
-):
-    case = cases_by_lifecycle(lifecycle)[0]
-    action = make(case, team_agent)
-    # A 500 is ambiguous to the client, but the emulator fails before the effect.
-    emulator.set_faults(error_rate=1.0, paths=[template], methods=[method])
-
-    relay()
-    assert reload(action).uncertain
-    emulator.clear_faults()
-    relay(now=LATER)
-
-    assert reload(action).state == State.DONE
-    assert "effectFound" not in action.response
-    assert [r.status for r in posts(emulator, template, method)] == [500, 200]
-
-
-def test_two_identical_notes_are_both_posted_even_after_an_unclear_failure(
-    active_case, team_agent, relay, emulator
-):
-    first = _note(active_case, team_agent)
-    relay()
-    second = _note(active_case, team_agent)
-    emulator.set_faults(error_rate=1.0, paths=["/cases/{id}/notes"])
-    relay()
-    emulator.clear_faults()
-    relay(now=LATER)
-
-    assert (reload(first).state, reload(second).state) == (State.DONE, State.DONE)
-    notes = [t for t in emulator.state.cases[str(active_case.pk)].timeline if t.type == "Note"]
-    assert [n.description for n in notes].count("Visited the debtor's office.") == 2
 
 
 # --- Failures ---------------------------------------------------------------------------------
-
-
-def test_a_refused_payment_fails_in_debituras_words_and_the_local_copy_is_restored(
-    active_case, team_agent, relay, emulator
-):
-    action = record(active_case, team_agent)
-    with emulator.state.lock:  # the creditor withdrew the case in the meantime
-        operations.creditor_withdraw(emulator.state, emulator.state.cases[str(active_case.pk)])
-
-    relay()
-
-    assert reload(action).state == State.FAILED
-    assert "Cannot register a payment on a case in lifecycle 'Closed'" in action.last_error
-    assert action.response["businessErrors"]
-    assert Payment.objects.get(pk=action.payload["payment_id"]).state == Payment.State.FAILED
-    active_case.refresh_from_db()
-    assert active_case.lifecycle == "Closed"
-
-
-def test_a_fee_change_that_moves_the_success_fee_fails_asking_for_consent(
-    active_case, team_agent, relay, emulator
-):
-    remote = emulator.state.cases[str(active_case.pk)]
-    action = case_fees_update(
-        case=active_case,
-        actor=team_agent,
-        interest_fees=remote.interest_fees,
-        reminder_fees=remote.reminder_fees,
-        collection_fees=remote.collection_fees,
-        gross_amount=Decimal(200_000),
-    )
-
-    relay()
-
-    assert reload(action).state == State.FAILED
-    assert "success fee" in action.last_error
-    assert "consent" in action.last_error
-    assert action.response["confirmation_required"] is True
-    assert remote.gross_amount != Decimal(200_000)
-
-
-def test_deleting_a_payment_that_would_reopen_a_paid_case_fails_and_keeps_the_payment(
-    active_case, team_agent, relay, emulator
-):
-    remote = emulator.state.cases[str(active_case.pk)]
-    settle = record(active_case, team_agent, str(remote.remainder), close_case=True)
-    relay()
-    assert remote.lifecycle == "Closed"
-    payment = Payment.objects.get(pk=reload(settle).payload["payment_id"])
-
-    action = payment_delete(payment=payment, actor=team_agent)
-    relay()
-
-    assert reload(action).state == State.FAILED
-    assert "reopenCaseIfNeeded" in action.last_error
-    assert action.response["businessErrors"][0]["type"] == "ReopenRequired"
-    payment.refresh_from_db()
-    assert payment.state == Payment.State.CONFIRMED
 
 
 def test_a_transient_error_leaves_the_row_pending_with_a_later_attempt_and_the_error_in_words(
     active_case, team_agent, relay, emulator, settings, queued_relays
 ):
     settings.OUTBOX_BACKOFF_BASE_SECONDS = 10
-    action = _note(active_case, team_agent)
+    action = note_add(active_case, team_agent)
     emulator.set_faults(error_rate=1.0, paths=["/cases/{id}/notes"])
 
     relay()
@@ -277,7 +62,7 @@ def test_a_rate_limited_send_waits_at_least_as_long_as_debitura_asks(
     active_case, team_agent, relay, emulator, settings
 ):
     settings.OUTBOX_BACKOFF_BASE_SECONDS = 1
-    action = _note(active_case, team_agent)
+    action = note_add(active_case, team_agent)
     emulator.set_rate_limits(per_minute=1, per_hour=1000, per_day=10000)
     with make_client(emulator.transport()) as other:
         other.get_me()  # spends the minute's only request
@@ -316,7 +101,7 @@ def test_actions_on_one_case_go_out_in_order_and_a_retry_holds_back_the_later_on
 
 
 def test_a_failed_or_cancelled_earlier_action_does_not_hold_back_later_ones(active_case, team_agent, relay):
-    first = _note(active_case, team_agent)
+    first = note_add(active_case, team_agent)
     second = case_note_add(case=active_case, actor=team_agent, description="second")
     outbox_cancel(action=first, actor=team_agent)
 
@@ -355,7 +140,7 @@ def test_concurrent_relays_never_send_the_same_row_twice(synced, emulator, cases
 
 
 def test_a_claimed_row_cannot_be_claimed_again(active_case, team_agent):
-    action = _note(active_case, team_agent)
+    action = note_add(active_case, team_agent)
     assert claims.claim(NOW, str(action.pk)) is not None
     assert claims.claim(NOW, str(action.pk)) is None
     assert reload(action).attempts == 1
@@ -364,68 +149,10 @@ def test_a_claimed_row_cannot_be_claimed_again(active_case, team_agent):
 # --- Reading back what an action changed ---------------------------------------------------------
 
 
-def _requests(emulator: Any) -> list[str]:
-    return [f"{r.method} {r.template}" for r in emulator.request_log]
-
-
-@pytest.fixture
-def fetched_case(active_case, synced):
-    """The active case with its children fetched, as an agent who opened it has it."""
-    from cases.sync import case_children_refresh
-
-    case_children_refresh(case=active_case, client=synced)
-    active_case.refresh_from_db()
-    return active_case
-
-
-def test_a_note_costs_its_look_alike_count_and_its_post_and_shows_on_the_timeline_at_once(
-    fetched_case, team_agent, relay, emulator
-):
-    from cases.models import TimelineItem
-
-    _note(fetched_case, team_agent)
-    emulator.request_log.clear()
-
-    relay()
-
-    assert _requests(emulator) == ["GET /cases/{id}/timeline", "POST /cases/{id}/notes"]
-    newest = TimelineItem.objects.filter(case=fetched_case).order_by("-date", "-position").first()
-    assert (newest.type, newest.description) == ("Note", "Visited the debtor's office.")
-
-
-def test_a_chat_message_costs_one_request_and_joins_the_local_chat_from_debituras_answer(
-    fetched_case, team_agent, relay, emulator
-):
-    from cases.models import ChatMessage
-
-    action = case_chat_send(case=fetched_case, actor=team_agent, message="We called the debtor today.")
-    emulator.request_log.clear()
-
-    relay()
-
-    assert _requests(emulator) == ["POST /cases/{id}/chats"]
-    assert ChatMessage.objects.get(id=reload(action).response["id"]).message == "We called the debtor today."
-
-
-def test_a_payment_reads_back_the_case_for_its_remainder_and_nothing_else(
-    fetched_case, team_agent, relay, emulator
-):
-    action = record(fetched_case, team_agent, "25.00")
-    emulator.request_log.clear()
-
-    relay()
-
-    assert _requests(emulator) == ["POST /cases/{id}/payments", "GET /cases/{id}"]
-    fetched_case.refresh_from_db()
-    assert fetched_case.remainder == emulator.state.cases[str(fetched_case.pk)].remainder
-    payment = Payment.objects.get(pk=reload(action).payload["payment_id"])
-    assert (payment.state, payment.remote_id is not None) == (Payment.State.CONFIRMED, True)
-
-
 def test_a_notes_look_alike_count_is_written_by_its_claim_not_by_a_commit_of_its_own(
     fetched_case, team_agent, relay, emulator, monkeypatch
 ):
-    action = _note(fetched_case, team_agent)
+    action = note_add(fetched_case, team_agent)
     finishes: list[dict[str, Any]] = []
     finish = outbox_relay._finish
 
@@ -443,58 +170,26 @@ def test_a_notes_look_alike_count_is_written_by_its_claim_not_by_a_commit_of_its
     ]  # the done row only: the count went with the claim
 
 
-def test_a_case_whose_children_were_never_fetched_is_read_whole_after_an_action(
-    active_case, team_agent, relay, emulator
-):
-    from cases.models import TimelineItem
-
-    assert active_case.children_synced_at is None
-    _note(active_case, team_agent)
-    emulator.request_log.clear()
-
-    relay()
-
-    assert len(emulator.request_log) == 2 + 7  # the note and its count, then the case and six children
-    active_case.refresh_from_db()
-    assert active_case.children_synced_at is not None
-    assert TimelineItem.objects.filter(case=active_case, description="Visited the debtor's office.").exists()
-
-
 def test_read_backs_of_several_actions_on_one_case_are_folded_into_one(
     fetched_case, team_agent, relay, emulator
 ):
-    record(fetched_case, team_agent, "25.00")
-    _fees(fetched_case, team_agent)
-    record(fetched_case, team_agent, "26.00")
+    payment_add(fetched_case, team_agent, "25.00")
+    case_fees_update(
+        case=fetched_case,
+        actor=team_agent,
+        interest_fees=Decimal("3.30"),
+        reminder_fees=Decimal("4.40"),
+        collection_fees=Decimal("5.50"),
+    )
+    payment_add(fetched_case, team_agent, "26.00")
     emulator.request_log.clear()
 
     relay()
 
-    assert _requests(emulator).count("GET /cases/{id}") == 1
+    assert requests_made(emulator).count("GET /cases/{id}") == 1
     assert len(emulator.request_log) == 4  # three sends and one read of the case
     fetched_case.refresh_from_db()
     assert fetched_case.interest_fees == Decimal("3.30")
-
-
-def test_a_note_found_after_an_unclear_failure_reads_the_timeline_it_could_not_take_from_an_answer(
-    fetched_case, team_agent, relay, emulator
-):
-    from cases.models import TimelineItem
-
-    action = _note(fetched_case, team_agent)
-    emulator.set_faults(drop_rate=1.0, paths=["/cases/{id}/notes"], methods=["POST"])
-    relay()
-    emulator.clear_faults()
-    emulator.request_log.clear()
-
-    assert relay(now=LATER).counts == {Outcome.FOUND: 1}
-
-    assert _requests(emulator) == ["GET /cases/{id}/timeline", "GET /cases/{id}/timeline"]
-    assert reload(action).state == State.DONE
-    assert (
-        TimelineItem.objects.filter(case=fetched_case, description="Visited the debtor's office.").count()
-        == 1
-    )
 
 
 # --- Leases, sweeps, administration ------------------------------------------------------------
@@ -504,11 +199,11 @@ def test_a_row_left_sending_by_a_dead_worker_is_checked_after_its_lease_and_not_
     active_case, team_agent, relay, emulator, settings, synced
 ):
     settings.OUTBOX_LEASE_SECONDS = 300
-    action = _note(active_case, team_agent)
+    action = note_add(active_case, team_agent)
     claimed = claims.claim(NOW, str(action.pk))
     assert claimed is not None
     # As the relay does: count the look-alikes, send the note, and then the worker dies.
-    before, _ = _before_note(claimed, synced)
+    before, _ = registry.HANDLERS[OutboxAction.Kind.NOTE].before(claimed, synced, None)
     assert outbox_relay._finish(claimed, NOW, payload={**claimed.payload, registry.BEFORE: before})
     synced.create_note(str(active_case.pk), description=action.payload["description"])
 
@@ -525,7 +220,7 @@ def test_a_row_whose_heartbeat_goes_on_is_not_taken_back_however_long_ago_it_was
     active_case, team_agent, relay, settings
 ):
     settings.OUTBOX_LEASE_SECONDS = 20
-    action = _note(active_case, team_agent)
+    action = note_add(active_case, team_agent)
     assert claims.claim(NOW, str(action.pk)) is not None
     # The worker's heartbeat renewed the row a few seconds ago, five minutes after the claim.
     OutboxAction.objects.filter(pk=action.pk).update(heartbeat_at=NOW + timedelta(minutes=5))
@@ -539,7 +234,7 @@ def test_a_row_taken_back_is_queued_at_once(
     active_case, team_agent, queued_relays, settings, django_capture_on_commit_callbacks
 ):
     settings.OUTBOX_LEASE_SECONDS = 20
-    action = _note(active_case, team_agent)
+    action = note_add(active_case, team_agent)
     claims.claim(NOW, str(action.pk))
     queued_relays.ids.clear()
 
@@ -554,7 +249,7 @@ def test_the_heartbeat_renews_a_slow_send_and_stops_with_it(
     active_case, team_agent, synced, settings, monkeypatch
 ):
     settings.OUTBOX_LEASE_SECONDS = 4  # a beat a second
-    action = _note(active_case, team_agent)
+    action = note_add(active_case, team_agent)
     claimed = claims.claim(NOW, str(action.pk))
     beats: list[Any] = []
     send = registry.HANDLERS[OutboxAction.Kind.NOTE].send
@@ -579,28 +274,11 @@ def test_the_heartbeat_renews_a_slow_send_and_stops_with_it(
     assert reload(action).state == State.DONE
 
 
-def test_an_unsent_note_is_sent_even_when_the_timeline_already_has_the_same_text(
-    active_case, team_agent, relay, emulator, synced
-):
-    # Someone wrote the same words at Debitura before; our note then fails without reaching it.
-    synced.create_note(str(active_case.pk), description="Visited the debtor's office.")
-    action = _note(active_case, team_agent)
-    emulator.set_faults(error_rate=1.0, paths=["/cases/{id}/notes"], methods=["POST"])
-    relay()
-    assert (reload(action).state, action.uncertain) == (State.PENDING, True)
-    emulator.clear_faults()
-
-    report = relay(now=NOW + timedelta(minutes=10))
-
-    assert report.counts == {Outcome.DONE: 1}, "the look-alike must not pass for ours"
-    assert reload(action).state == State.DONE
-
-
 def test_the_sweep_queues_rows_whose_commit_hook_was_lost(
     active_case, team_agent, relay, queued_relays, settings, django_capture_on_commit_callbacks
 ):
     settings.OUTBOX_SWEEP_GRACE_SECONDS = 60
-    action = _note(active_case, team_agent)  # the test's transaction never commits: no relay queued
+    action = note_add(active_case, team_agent)  # the test's transaction never commits: no relay queued
     assert queued_relays.ids == []
     due = action.next_attempt_at
 
@@ -616,7 +294,7 @@ def test_the_sweep_queues_rows_whose_commit_hook_was_lost(
 def test_an_administrator_retries_a_failed_payment_and_it_goes_through(
     active_case, team_agent, administrator, relay, emulator, queued_relays, django_capture_on_commit_callbacks
 ):
-    action = record(active_case, team_agent)
+    action = payment_add(active_case, team_agent)
     emulator.set_faults(error_rate=1.0, paths=["/cases/{id}/payments"])
     with emulator.state.lock:
         operations.creditor_withdraw(emulator.state, emulator.state.cases[str(active_case.pk)])
@@ -640,7 +318,7 @@ def test_an_administrator_retries_a_failed_payment_and_it_goes_through(
 def test_cancelling_a_pending_payment_removes_it_and_nothing_is_sent(
     active_case, team_agent, administrator, relay, emulator
 ):
-    action = record(active_case, team_agent)
+    action = payment_add(active_case, team_agent)
 
     outbox_cancel(action=action, actor=administrator)
     relay()
@@ -652,7 +330,7 @@ def test_cancelling_a_pending_payment_removes_it_and_nothing_is_sent(
 
 
 def test_only_failed_rows_can_be_retried_and_only_pending_rows_cancelled(active_case, team_agent, relay):
-    action = _note(active_case, team_agent)
+    action = note_add(active_case, team_agent)
     with pytest.raises(OutboxStateError):
         outbox_retry(action=action, actor=team_agent)
     relay()
@@ -669,8 +347,8 @@ def test_the_relay_command_drains_what_is_due_and_says_what_happened(
 
     monkeypatch.setattr(outbox_relay, "get_client", lambda: synced)
     case, closed = cases_by_lifecycle("Active")[:2]
-    done = _note(case, team_agent)
-    refused = record(closed, team_agent)
+    done = note_add(case, team_agent)
+    refused = payment_add(closed, team_agent)
     with emulator.state.lock:
         operations.creditor_withdraw(emulator.state, emulator.state.cases[str(closed.pk)])
     out = StringIO()
@@ -679,28 +357,3 @@ def test_the_relay_command_drains_what_is_due_and_says_what_happened(
 
     assert (reload(done).state, reload(refused).state) == (State.DONE, State.FAILED)
     assert "Done: 2 sent (1 done, 1 failed). 1 failed in total." in out.getvalue()
-
-
-def test_a_fee_change_debitura_rounded_to_the_currency_is_recognised_after_a_lost_answer(
-    cases_by_lifecycle, team_agent, relay, emulator
-):
-    case = next(c for c in cases_by_lifecycle("Active") if c.currency == "JPY")
-    action = case_fees_update(
-        case=case,
-        actor=team_agent,
-        interest_fees=Decimal("10.40"),
-        reminder_fees=Decimal("1.50"),
-        collection_fees=Decimal("0"),
-    )
-    emulator.set_faults(drop_rate=1.0, paths=["/cases/{id}/fees"])
-    relay()
-    emulator.clear_faults()
-    with emulator.state.lock:  # Debitura keeps JPY in whole units (the emulator keeps what it is sent)
-        emulator.state.cases[str(case.pk)].reminder_fees = Decimal(2)
-        emulator.state.touch(emulator.state.cases[str(case.pk)])
-
-    relay(now=LATER)
-
-    assert reload(action).state == State.DONE
-    assert action.response["effectFound"] is True
-    assert len(posts(emulator, "/cases/{id}/fees", "PUT")) == 1
