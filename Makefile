@@ -15,7 +15,7 @@ DEMO_CASES ?= 500
 help:
 	@echo "make demo   - set up and run the portal with the Debitura emulator on http://127.0.0.1:8000"
 	@echo "make test   - set up and run the whole test suite"
-	@echo "make lint   - ruff check, ruff format --check, mypy"
+	@echo "make lint   - ruff check, ruff format --check, mypy, import-linter contracts"
 	@echo "make bench  - benchmarks against the emulator over loopback"
 	@echo "make e2e    - the end-to-end suite alone (real stack, headless Chromium); part of make test"
 	@echo "make e2e-soak - the e2e suite $(SOAK_RUNS) times in a row with every core kept busy"
@@ -61,6 +61,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/lint-imports
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
