@@ -12,9 +12,9 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 import cases.management.commands.debitura_webhooks as command
-from cases import signals, webhooks
+from cases import signals
 from cases.models import Case, WebhookSubscription
-from cases.sync import case_children_refresh, cases_sync_incremental
+from cases.sync import case_children_refresh, cases_sync_incremental, webhooks
 from debitura.client import get_client
 from partnerportal.locks import LockBusy, named_lock
 
