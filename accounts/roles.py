@@ -81,7 +81,8 @@ def roles_sync_after_migrate(sender: Any, **kwargs: Any) -> None:
     from django.contrib.auth.models import Group, Permission
 
     # post_migrate goes out app by app; permissions of apps after "accounts" exist only once the
-    # last app has had its turn.
-    if sender.name != list(apps.get_app_configs())[-1].name:
+    # last app has had its turn. Only apps with a models module get one (documents has none).
+    with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
+    if sender.name != with_models[-1].name:
         return
     roles_sync(group_model=Group, permission_model=Permission)

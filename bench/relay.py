@@ -42,6 +42,7 @@ def _queue(plan: list[tuple[str, str, int]], agent: Any) -> None:
 
     from cases import actions
     from cases.models import Case
+    from documents.actions import case_file_upload
     from payments import actions as payment_actions
 
     cases = {str(c.pk): c for c in Case.objects.filter(pk__in={case_id for _, case_id, _ in plan})}
@@ -70,7 +71,7 @@ def _queue(plan: list[tuple[str, str, int]], agent: Any) -> None:
                 collection_fees=Decimal("2.50"),
             )
         else:
-            actions.case_file_upload(
+            case_file_upload(
                 case=case, actor=agent, file=ContentFile(f"bench file {n}".encode(), name=f"bench-{n}.txt")
             )
 

@@ -3,7 +3,8 @@
 Every service takes keywords only and returns the OutboxAction. The optimistic local change is
 small on purpose: a pending accept, close, note, chat message, fee change or upload is read from
 the open rows. case_action_write is the one way an action is written; other apps' actions
-(payments/actions.py) use it too, and add their rules for closing with case_close_check_register.
+(payments/actions.py, documents/actions.py) use it too, and add their rules for closing with
+case_close_check_register.
 A client-supplied `token` (a hidden form field) becomes the idempotency key, so a double
 submit returns the row the first submit wrote.
 """
@@ -18,18 +19,15 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.files import File
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q, TextChoices
 from django.utils import timezone
 
-from cases.documents import DocumentInvalid, document_check
 from cases.models import Case, LifecycleChoices
 from cases.references import case_reference_give
 from cases.team import team_member_for
 from debitura import validation
-from debitura.enums import CloseCode, DocumentType
+from debitura.enums import CloseCode
 from debitura.errors import RequestInvalid
 from outbox.models import OutboxAction
 from outbox.tasks import relay_outbox
@@ -209,7 +207,7 @@ def case_action_write(
         locked = Case.objects.select_for_update().get(pk=case.pk)
         existing = OutboxAction.objects.filter(idempotency_key=key).first()
         if existing is not None:
-            return _same_submit(existing, case=locked, actor=actor, kind=kind)
+            return action_same_submit(existing, case=locked, actor=actor, kind=kind)
         lifecycle = case_effective_lifecycle(case=locked)
         if lifecycle not in allowed:
             label = L(lifecycle).label if lifecycle in L.values else lifecycle
@@ -232,7 +230,7 @@ def case_action_write(
                 )
         except IntegrityError:
             # The same token committed by a concurrent request in between.
-            return _same_submit(
+            return action_same_submit(
                 OutboxAction.objects.get(idempotency_key=key), case=locked, actor=actor, kind=kind
             )
         if optimistic is not None:
@@ -241,7 +239,8 @@ def case_action_write(
     return action
 
 
-def _same_submit(existing: OutboxAction, *, case: Case, actor: Any, kind: str) -> OutboxAction:
+def action_same_submit(existing: OutboxAction, *, case: Case, actor: Any, kind: str) -> OutboxAction:
+    """The row a token already wrote, when it was this case's, this actor's and this kind's."""
     if (
         existing.case_id != case.pk
         or existing.kind != kind
@@ -461,49 +460,3 @@ def case_fees_update(
     return case_action_write(
         case=case, actor=actor, kind=Kind.FEES, payload=payload, token=token, allowed=WORKABLE
     )
-
-
-# --- Files -------------------------------------------------------------------------------------
-
-
-def case_file_upload(
-    *,
-    case: Case,
-    actor: Any,
-    file: File[Any],
-    description: str = "",
-    document_type: DocumentType | str | None = None,
-    token: str | None = None,
-) -> OutboxAction:
-    """Upload a document (always visible to the creditor); it is stored here first, then relayed."""
-    try:
-        # A safe name, Debitura's extensions and size, and content that matches the extension.
-        file_name = document_check(file=file)
-    except DocumentInvalid as exc:
-        raise ActionInvalid({"file": str(exc)}) from None
-    if document_type and document_type not in DocumentType.__members__.values():
-        raise ActionInvalid({"document_type": "Choose one of the listed document types."})
-    with action_fields({"File": "file", "Description": "description"}):
-        validation.check_upload(file_name=file_name, size=file.size, description=description or None)
-    existing = OutboxAction.objects.filter(idempotency_key=token).first() if token else None
-    if existing is not None:
-        return _same_submit(existing, case=case, actor=actor, kind=Kind.FILE_UPLOAD)
-    # Our own name under our own folder: a user-given path never reaches the storage or the relay.
-    stored_name = default_storage.save(f"outbox/{case.pk}/{uuid.uuid4().hex}/{file_name}", file)
-    payload = {
-        "stored_name": stored_name,
-        "file_name": file_name,
-        "size": file.size,
-        "description": description,
-        "document_type": DocumentType(document_type).value if document_type else None,
-    }
-    try:
-        action = case_action_write(
-            case=case, actor=actor, kind=Kind.FILE_UPLOAD, payload=payload, token=token, allowed=NOT_MERGED
-        )
-    except Exception:
-        default_storage.delete(stored_name)
-        raise
-    if action.payload.get("stored_name") != stored_name:
-        default_storage.delete(stored_name)  # a concurrent double submit won
-    return action

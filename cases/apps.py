@@ -7,8 +7,6 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         from cases import signals, tasks  # noqa: F401  (tasks: known by name, see cases.tasks)
-        from cases.documents import upload_handler_register
         from cases.handlers import handlers_register
 
         handlers_register()
-        upload_handler_register()

@@ -2,7 +2,7 @@
 kind, the outbox handler that sends it, looks for its effect after an unclear failure, and
 confirms or undoes the optimistic change; and the read-back of what any relayed action changed
 (the case and its children). Registered with the outbox by CasesConfig.ready(). The handlers of
-payments are in payments/handlers.py, the upload's in cases/documents.py.
+payments are in payments/handlers.py, the upload's in documents/handlers.py.
 """
 
 from __future__ import annotations

@@ -29,7 +29,6 @@ from cases.forms import (
     ChatForm,
     CloseForm,
     DeclineForm,
-    DocumentUploadForm,
     FeesConsentForm,
     FeesForm,
     NoteForm,
@@ -323,7 +322,6 @@ def case_panel(
         if orphan and bound
         else [],
         "chat_form": forms.get("chat"),
-        "upload_form": DocumentUploadForm() if "upload" in names else None,
         "custom_terms": case_custom_terms_reason(case=case)
         if lifecycle == LifecycleChoices.PENDING_VERIFICATION
         else None,

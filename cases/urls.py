@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import include, path
 
-from cases import views, views_actions, views_files, views_list
+from cases import views, views_actions, views_list
 
 app_name = "cases"
 
@@ -22,7 +22,6 @@ urlpatterns = [
     path("<uuid:case_id>/chat", views_actions.action_chat, name="chat"),
     path("<uuid:case_id>/fees", views_actions.action_fees, name="fees"),
     path("<uuid:case_id>/fees/consent", views_actions.action_fees_consent, name="fees_consent"),
-    path("<uuid:case_id>/files/", views_files.file_upload, name="file_upload"),
-    path("<uuid:case_id>/files/<uuid:file_id>", views_files.file_open, name="file_open"),
-    path("<uuid:case_id>/uploads/<uuid:action_id>", views_files.upload_open, name="upload_open"),
+    # Uploading and opening a case's files (file_upload, file_open, upload_open): documents owns them.
+    path("", include("documents.urls")),
 ]

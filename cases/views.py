@@ -24,7 +24,6 @@ from django_htmx.http import trigger_client_event
 
 from cases.actions import OPEN_STATES, case_effective_lifecycle
 from cases.children import child_parts
-from cases.documents import case_uploads_shown
 from cases.forms import REFERENCE_PLACEHOLDER, ActionForm, welcome_reference
 from cases.live import case_stamp
 from cases.models import Case, LifecycleChoices
@@ -191,7 +190,6 @@ def case_children_context(case: Case) -> dict[str, Any]:
         "paid": owed - case.remainder,
         **others,
         "files": files,
-        "uploads": case_uploads_shown(actions=actions, files=files),
         "extensions": list(case.exclusivity_extensions.order_by("position")) if fetched else [],
         "exclusive_days_left": _days_left(case.exclusive_period_end),
         # Only a case that needs info has items: skip the query for the rest.

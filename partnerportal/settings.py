@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "outbox",
     "cases",
     "payments",
+    "documents",
 ]
 
 MIDDLEWARE = [
@@ -127,7 +128,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "staticfiles")))
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
-# Each uploaded file is cut off at 25 MB + 1 byte while it is read (cases.documents); this caps
+# Each uploaded file is cut off at 25 MB + 1 byte while it is read (documents.checks); this caps
 # how many one request may carry (the form allows 10 and says so; more than 20 is a plain 400).
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
 STORAGES = {

@@ -93,7 +93,7 @@
           var ok = xhr.status === 200;
           row.dataset.state = ok ? "queued" : "refused";
           if (ok) bar.value = 100;
-          // The server's answer is its own escaped HTML (cases/_files.html#upload_result).
+          // The server's answer is its own escaped HTML (documents/_files.html#upload_result).
           status.innerHTML = xhr.status === 200 || xhr.status === 400 ? xhr.responseText : "";
           if (!status.textContent.trim()) status.textContent = "The portal refused the upload (" + xhr.status + ").";
           resolve();

@@ -26,9 +26,9 @@ def _media_in_tmp(settings, tmp_path):
 
 @pytest.fixture
 def via_emulator(monkeypatch, sync_client):
-    import cases.documents
+    import documents.opening
 
-    monkeypatch.setattr(cases.documents, "get_client", lambda: sync_client)
+    monkeypatch.setattr(documents.opening, "get_client", lambda: sync_client)
     return sync_client
 
 

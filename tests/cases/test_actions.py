@@ -20,11 +20,11 @@ from cases.actions import (
     case_decline,
     case_effective_lifecycle,
     case_fees_update,
-    case_file_upload,
     case_note_add,
 )
 from cases.models import CaseFile, ChatMessage, TimelineItem
 from debitura.enums import CloseCode
+from documents.actions import case_file_upload
 from outbox.models import OutboxAction
 from payments.actions import case_close_payments_check, payment_correct, payment_delete, payment_record
 from payments.models import Payment

@@ -9,8 +9,9 @@ from decimal import Decimal
 import pytest
 from django.core.files.base import ContentFile
 
-from cases.actions import case_accept, case_chat_send, case_close, case_fees_update, case_file_upload
+from cases.actions import case_accept, case_chat_send, case_close, case_fees_update
 from cases.models import ChatMessage, TimelineItem
+from documents.actions import case_file_upload
 from outbox.models import OutboxAction
 from outbox.relay import Outcome
 from tests.fixtures.outbox import LATER, NOW, note_add, posts, reload, requests_made

@@ -23,6 +23,7 @@ from django.core.files.base import ContentFile
 
 from cases import actions
 from cases.models import Case
+from documents.actions import case_file_upload
 from outbox.models import OutboxAction
 from payments import actions as payment_actions
 from tests.integration.workers import synced_with_team, worker_env, workers_for
@@ -104,11 +105,7 @@ def _plan(agent: Any, rng: random.Random, emulator: Any) -> Plan:
             plan.notes.setdefault(case_id, []).append(f"note #{n}")
         elif kind == "file":
             name = f"evidence-{n}.txt"
-            add(
-                actions.case_file_upload(
-                    case=case, actor=agent, file=ContentFile(f"file {n}".encode(), name=name)
-                )
-            )
+            add(case_file_upload(case=case, actor=agent, file=ContentFile(f"file {n}".encode(), name=name)))
             plan.files.setdefault(case_id, []).append(name)
         else:
             fee = Decimal(n)

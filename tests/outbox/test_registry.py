@@ -12,7 +12,7 @@ from outbox.models import OutboxAction
 from outbox.registry import HANDLERS, Handler, handler_register, handlers_check
 
 OUTBOX = Path(__file__).resolve().parents[2] / "outbox"
-APPS = {"accounts", "cases", "payments"}
+APPS = {"accounts", "cases", "payments", "documents"}
 
 
 def test_every_kind_of_action_has_a_handler_once_the_apps_are_ready():

@@ -565,17 +565,17 @@ def world(
 ) -> World:
     """Synced cases with some of every child, hostile where Debitura's data can be, and every
     module that would ask Debitura asking the in-process emulator."""
-    import cases.documents
     import cases.sync
     import cases.sync.webhooks
     import debitura.client
+    import documents.opening
     import payments.services
-    from cases.actions import case_file_upload
     from debitura.emulator.model import CaseFile as RemoteFile
+    from documents.actions import case_file_upload
 
     settings.MEDIA_ROOT = tmp_path
     sync_modules = (cases.sync, cases.sync.runs, cases.sync.children, cases.sync.team, cases.sync.webhooks)
-    for module in (cases.documents, *sync_modules, debitura.client, payments.services):
+    for module in (documents.opening, *sync_modules, debitura.client, payments.services):
         monkeypatch.setattr(module, "get_client", lambda: sync_client)
     cache.clear()
     active = cases_by_lifecycle("Active")[0]

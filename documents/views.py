@@ -1,6 +1,6 @@
 """Case files: upload one or more (checked, stored, relayed through the outbox) and open them
-through the portal. Nothing here talks to Debitura itself; cases/documents.py does, through the
-gateway.
+through the portal. Nothing here talks to Debitura itself; documents/opening.py does, through the
+gateway. The URLs keep their `cases:` names (documents/urls.py, included by cases/urls.py).
 
 The upload form works without JavaScript (one multipart POST with one or more files, one
 document type and description for all); static/js/uploads.js sends one request per file with
@@ -23,19 +23,15 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
-from cases.actions import ActionInvalid, case_file_upload
-from cases.documents import (
-    DocumentRefused,
-    DocumentSizeLimit,
-    case_file_open,
-    document_download_name,
-    document_served_as,
-)
-from cases.forms import DocumentUploadForm
+from cases.actions import ActionInvalid
 from cases.models import Case, CaseFile
 from cases.panel import PanelItem
 from cases.views import case_page_context
 from debitura.errors import DebituraError, NotFound, TransientError
+from documents.actions import case_file_upload
+from documents.checks import DocumentSizeLimit, document_download_name, document_served_as
+from documents.forms import DocumentUploadForm
+from documents.opening import DocumentRefused, case_file_open
 from outbox.models import OutboxAction
 from partnerportal.http import HtmxHttpRequest
 
@@ -86,7 +82,7 @@ def _file_upload(request: HtmxHttpRequest, case_id: str) -> HttpResponse:
     status = 400 if refused else 200
     if request.htmx:
         context = {"case": case, "queued": queued, "refused": refused}
-        return render(request, "cases/_files.html#upload_result", context, status=status)
+        return render(request, "documents/_files.html#upload_result", context, status=status)
     for action in queued:
         messages.success(
             request, f"{action.payload['file_name']} queued: it shows as pending until Debitura has it."
@@ -94,7 +90,8 @@ def _file_upload(request: HtmxHttpRequest, case_id: str) -> HttpResponse:
     if not refused:
         return HttpResponseRedirect(reverse("cases:detail", args=[case.pk]) + "#case-files")
     context = case_page_context(request, case)
-    if context.get("upload_form"):
+    items: list[PanelItem] = context.get("panel_items", [])  # type: ignore[assignment]
+    if any(item.name == "upload" for item in items):
         # A fresh token: the files queued from this form must not answer for the ones sent again.
         fresh = DocumentUploadForm(
             initial={
@@ -103,8 +100,7 @@ def _file_upload(request: HtmxHttpRequest, case_id: str) -> HttpResponse:
             }
         )
         fresh.refused = refused
-        context["upload_form"] = fresh
-        items: list[PanelItem] = context.get("panel_items", [])  # type: ignore[assignment]
+        context["upload_form"] = fresh  # documents/_files.html shows it instead of an empty one
         for item in items:
             item.open = item.name == "upload"  # where the refusals are said
     else:  # no form on this case (merged meanwhile): say it above the page

@@ -18,10 +18,18 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.actions import ActionInvalid, case_file_upload
-from cases.documents import DocumentInvalid, document_check, document_download_name, document_name_safe
+import documents.opening
+from cases.actions import ActionInvalid
 from cases.models import Case, CaseFile
 from debitura.validation import MAX_UPLOAD_BYTES
+from documents.actions import case_file_upload
+from documents.checks import (
+    DocumentInvalid,
+    DocumentSizeLimit,
+    document_check,
+    document_download_name,
+    document_name_safe,
+)
 from outbox.models import OutboxAction
 from outbox.relay import Outcome
 from tests.fixtures.outbox import NOW, reload
@@ -549,9 +557,7 @@ def test_a_failed_upload_stays_listed_with_debituras_words(client, team_agent, a
 
 @pytest.fixture
 def via_emulator(monkeypatch, sync_client):
-    import cases.documents
-
-    monkeypatch.setattr(cases.documents, "get_client", lambda: sync_client)
+    monkeypatch.setattr(documents.opening, "get_client", lambda: sync_client)
     return sync_client
 
 
@@ -790,8 +796,6 @@ def test_a_pending_upload_opens_from_the_portals_storage(client, team_agent, act
 
 
 def test_an_upload_keeps_at_most_25_megabytes_and_one_byte_of_each_file_while_it_is_read() -> None:
-    from cases.documents import DocumentSizeLimit
-
     handler = DocumentSizeLimit()
     chunk = b"x" * (64 * 1024)
     kept = [handler.receive_data_chunk(chunk, start) for start in range(0, 30 * 1024 * 1024, len(chunk))]

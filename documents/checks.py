@@ -1,16 +1,13 @@
-"""Case documents: what may be uploaded, the uploads on their way, and opening a file safely.
+"""Upload checks: what may be uploaded, and what a file from Debitura may be served as.
 
 An upload is checked here before anything is stored or sent: a safe name, one of Debitura's
 extensions, at most 25 MB, and content that is what its extension says (magic bytes, the
 structure of Office files, no NULs in text), so a renamed program is refused with a message
-that names the file. cases.actions.case_file_upload stores it and writes the outbox row; the
-upload's outbox handler (sends the stored copy, looks for it after an unclear failure, adds it
-to the list or removes the copy) is here too, registered by CasesConfig.ready().
+that names the file. documents.actions.case_file_upload stores it and writes the outbox row.
+The same checks decide what a file opened from Debitura is served as (documents.opening).
 
-Opening a file always goes through the portal: the signed link Debitura handed out is
-refreshed when it is old or refused, the bytes are streamed, and the content type is ours
-(from the extension, confirmed by the first bytes), never the remote one. Programs are not
-handed out, nor archives with one inside, by the same checks as an upload's.
+Over 400 lines because the lists of what Windows runs and which archives cannot be looked into
+belong next to the walk that uses them; everything here is pure Python without the database.
 """
 
 from __future__ import annotations
@@ -22,32 +19,19 @@ import tempfile
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from pathlib import PurePath
 from typing import IO, Any
 
 from django.core.exceptions import SuspiciousFileOperation
-from django.core.files.storage import default_storage
 from django.core.files.uploadhandler import FileUploadHandler
-from django.db import transaction
-from django.utils import timezone
 from django.utils.text import get_valid_filename
 
-from cases.models import DOCUMENT_TYPE_LABELS, CaseFile
-from debitura import types
-from debitura.client import DebituraClient, FileDownload, get_client
-from debitura.enums import DocumentType
-from debitura.errors import LinkRefused, NotFound
 from debitura.validation import ALLOWED_EXTENSIONS, MAX_UPLOAD_BYTES
-from outbox.models import OutboxAction
-from outbox.registry import BEFORE, Handler, handler_register
 
-# Debitura's signed links last about an hour; older ones are refreshed before they are tried.
-LINK_FRESH_FOR = timedelta(minutes=50)
 MAX_NAME_LENGTH = 150
-_CHUNK = 1024 * 1024
+CHUNK = 1024 * 1024  # files are read a megabyte at a time, never whole
 
 CONTENT_TYPES = {
     ".pdf": "application/pdf",
@@ -68,14 +52,14 @@ INLINE_EXTENSIONS = frozenset({".pdf", ".png", ".jpg", ".jpeg"})
 TEXT_EXTENSIONS = frozenset({".txt", ".csv", ".eml"})
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_ZIP = (b"PK\x03\x04", b"PK\x05\x06")
+ZIP_HEADS = (b"PK\x03\x04", b"PK\x05\x06")
 _MAGIC = {
     ".png": (b"\x89PNG\r\n\x1a\n",),
     ".jpg": (b"\xff\xd8\xff",),
     ".jpeg": (b"\xff\xd8\xff",),
     ".doc": (_OLE,),
     ".xls": (_OLE,),
-    ".zip": _ZIP,
+    ".zip": ZIP_HEADS,
     ".docx": (b"PK\x03\x04",),
     ".xlsx": (b"PK\x03\x04",),
 }
@@ -120,8 +104,6 @@ _SEALED_ARCHIVES = frozenset((
 MAX_ARCHIVE_DEPTH = 3
 MAX_ARCHIVE_ENTRIES = 10_000
 MAX_UNPACKED_BYTES = 10 * MAX_UPLOAD_BYTES  # documents pack to a tenth at best
-# Files from Debitura that are archives are read whole and checked before the first byte is sent.
-MAX_OPENED_ARCHIVE_BYTES = 4 * MAX_UPLOAD_BYTES
 _WINDOWS_RESERVED = frozenset(
     {"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(10)} | {f"lpt{i}" for i in range(10)}
 )
@@ -129,11 +111,6 @@ _WINDOWS_RESERVED = frozenset(
 
 class DocumentInvalid(ValueError):
     """The file cannot be uploaded; the message says why, in words for the agent."""
-
-
-class DocumentRefused(Exception):
-    """A file from Debitura the portal does not hand out (a program, an archive holding one, or
-    one too big to check); the message says why, as "it ...", in words for the agent."""
 
 
 # --- Checks before anything is stored or sent ----------------------------------------------------
@@ -196,7 +173,7 @@ def document_content_problem(file: IO[bytes] | Any, extension: str) -> str | Non
     file.seek(0)
     head = file.read(4096)
     try:
-        program = _program(head)
+        program = program_kind(head)
         if program:
             return f"looks like {program}, not a {extension} file."
         if extension == ".pdf":
@@ -217,7 +194,7 @@ def document_content_problem(file: IO[bytes] | Any, extension: str) -> str | Non
 def document_head_matches(extension: str, head: bytes) -> bool:
     """The first bytes fit the extension (for files coming from Debitura, read as they stream)."""
     extension = extension.lower()
-    if _program(head):
+    if program_kind(head):
         return False
     if extension == ".pdf":
         return b"%PDF-" in head[:1024]
@@ -226,7 +203,7 @@ def document_head_matches(extension: str, head: bytes) -> bool:
     return head.startswith(_MAGIC.get(extension, (b"\x00\x00\x00unknown",)))
 
 
-def _program(head: bytes) -> str | None:
+def program_kind(head: bytes) -> str | None:
     """What kind of program the first bytes are, or None."""
     for magic, program in _PROGRAMS:
         # "MZ" also starts ordinary words; a real Windows program has NULs right after it.
@@ -251,7 +228,7 @@ def _text_problem(file: Any, head: bytes, extension: str) -> str | None:
         decoder = codecs.getincrementaldecoder("utf-16")()
         file.seek(0)
         try:
-            while chunk := file.read(_CHUNK):
+            while chunk := file.read(CHUNK):
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
@@ -274,7 +251,7 @@ def _contains(file: Any, needles: Iterable[bytes]) -> bool:
     overlap = max(len(n) for n in needles) - 1
     file.seek(0)
     tail = b""
-    while chunk := file.read(_CHUNK):
+    while chunk := file.read(CHUNK):
         window = tail + chunk
         if any(needle in window for needle in needles):
             return True
@@ -353,10 +330,10 @@ def archive_problem(
                     return f"has password-protected files ({name}); the portal cannot check them."
                 with archive.open(entry) as member:
                     head = member.read(4096)
-                    program = _program(head) or ("a script" if head.startswith(b"#!") else None)
+                    program = program_kind(head) or ("a script" if head.startswith(b"#!") else None)
                     if program:
                         return f"contains programs or scripts ({name}: {program}); they are not accepted."
-                    if head.startswith(_ZIP):
+                    if head.startswith(ZIP_HEADS):
                         problem = _inner_archive_problem(member, head, entry, within, depth, unpacked)
                         if problem:
                             return problem
@@ -375,9 +352,9 @@ def _inner_archive_problem(
     if entry.file_size > MAX_UPLOAD_BYTES:
         return f"contains an archive of more than 25 MB unpacked ({name}); it is not accepted."
     # Read into a spooled file (zipfile needs to seek); its bytes were counted in `unpacked`.
-    with tempfile.SpooledTemporaryFile(max_size=_CHUNK) as inner:
+    with tempfile.SpooledTemporaryFile(max_size=CHUNK) as inner:
         inner.write(head)
-        shutil.copyfileobj(member, inner, _CHUNK)
+        shutil.copyfileobj(member, inner, CHUNK)
         return archive_problem(inner, depth=depth + 1, within=f"{name}/", seen=unpacked)
 
 
@@ -425,242 +402,3 @@ class DocumentSizeLimit(FileUploadHandler):
 
     def file_complete(self, file_size: int) -> None:
         return None
-
-
-# --- Uploads on their way --------------------------------------------------------------------
-
-
-def case_uploads_shown(*, actions: Iterable[OutboxAction], files: Iterable[CaseFile]) -> list[OutboxAction]:
-    """Upload rows the file list shows beside Debitura's files: on their way, failed, or done but
-    not in the local list yet. Read from the rows the case page already loaded: no query."""
-    listed = {str(f.id) for f in files}
-    shown = []
-    for action in actions:
-        if action.kind != OutboxAction.Kind.FILE_UPLOAD or action.state == OutboxAction.State.CANCELLED:
-            continue
-        if action.state == OutboxAction.State.DONE:
-            remote_id = action.response.get("id") if isinstance(action.response, dict) else None
-            if not remote_id or str(remote_id) in listed:
-                continue
-        action.document_type_label = DOCUMENT_TYPE_LABELS.get(  # type: ignore[attr-defined]
-            action.payload.get("document_type") or "", action.payload.get("document_type") or ""
-        )
-        shown.append(action)
-    return shown
-
-
-def case_file_uploaded(action: OutboxAction, result: Any) -> None:
-    """The relay's confirmation of an upload: the file joins the list with who uploaded it and
-    its size, and the copy kept for the relay is removed once the row is committed as done."""
-    p = action.payload
-    if isinstance(result, types.CaseFile) and result.id:
-        CaseFile.objects.update_or_create(
-            id=result.id,
-            defaults={
-                "case_id": action.case_id,
-                "file_name": (result.file_name or p["file_name"])[:300],
-                "description": (result.description or p.get("description") or "")[:500],
-                "document_type": result.document_type or p.get("document_type") or "",
-                "entity_type": result.entity_type or "",
-                "date_created": result.date_created or timezone.now(),
-                "url": result.url or "",
-                "url_fetched_at": timezone.now() if result.url else None,
-                "uploaded_by_id": action.actor_id,
-                "size": p.get("size"),
-            },
-        )
-    _discard_on_commit(p.get("stored_name"))
-
-
-def case_file_upload_undo(action: OutboxAction, cancelled: bool) -> None:
-    """A cancelled upload's copy is removed; a failed one's is kept, so it can be retried."""
-    if cancelled:
-        _discard_on_commit(action.payload.get("stored_name"))
-
-
-def _discard_on_commit(stored_name: str | None) -> None:
-    if stored_name:
-        transaction.on_commit(lambda: default_storage.delete(stored_name))
-
-
-# --- The upload's outbox handler ---------------------------------------------------------------
-
-
-def _send_file(action: OutboxAction, client: DebituraClient) -> Any:
-    p = action.payload
-    document_type = DocumentType(p["document_type"]) if p.get("document_type") else None
-    with default_storage.open(p["stored_name"], "rb") as stream:
-        return client.upload_file(
-            str(action.case_id),
-            stream,
-            file_name=p["file_name"],
-            document_type=document_type,
-            description=p.get("description") or None,
-        )
-
-
-def _same_file(action: OutboxAction, remote: Any) -> bool:
-    description = action.payload.get("description") or None
-    return bool(
-        remote.file_name == action.payload["file_name"]
-        and (remote.description is None or remote.description == description)
-    )
-
-
-def _before_file(action: OutboxAction, client: DebituraClient, known: Any = None) -> tuple[list[str], None]:
-    """The ids of files like ours that the case holds before ours is sent."""
-    return sorted(f.id for f in client.list_files(str(action.case_id)) if _same_file(action, f)), None
-
-
-def _check_file(action: OutboxAction, client: DebituraClient) -> bool:
-    before = action.payload.get(BEFORE)
-    if before is None:
-        return False  # nothing was sent: the ids are taken before the first send
-    return any(_same_file(action, f) and f.id not in before for f in client.list_files(str(action.case_id)))
-
-
-UPLOAD_HANDLER = Handler(
-    _send_file,
-    _check_file,
-    confirm=case_file_uploaded,
-    undo=case_file_upload_undo,
-    before=_before_file,
-    blind=frozenset({"files"}),
-)
-
-
-def upload_handler_register() -> None:
-    """Hand the outbox the handler of uploads (CasesConfig.ready(), until documents is an app)."""
-    handler_register(kind=OutboxAction.Kind.FILE_UPLOAD, handler=UPLOAD_HANDLER)
-
-
-# --- Opening a file ------------------------------------------------------------------------------
-
-
-@dataclass
-class OpenedFile:
-    """A file streaming from Debitura, with the type and disposition the portal decided on."""
-
-    file_name: str
-    content_type: str
-    inline: bool
-    size: int | None
-    _head: bytes
-    _download: FileDownload
-    _rest: Iterator[bytes]
-    _spool: IO[bytes] | None = None  # an archive, read whole and checked before it is sent
-
-    def __iter__(self) -> Iterator[bytes]:
-        if self._head:
-            yield self._head
-        yield from self._rest
-
-    def close(self) -> None:
-        self._download.close()
-        if self._spool is not None:
-            self._spool.close()
-
-
-def _chunks(file: IO[bytes]) -> Iterator[bytes]:
-    while chunk := file.read(_CHUNK):
-        yield chunk
-
-
-def _opened_archive(head: bytes, rest: Iterator[bytes]) -> IO[bytes]:
-    """The whole archive in a spooled file, once archive_problem has found nothing in it."""
-    spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=_CHUNK)  # noqa: SIM115 (OpenedFile closes it)
-    try:
-        spool.write(head)
-        size = len(head)
-        for chunk in rest:
-            size += len(chunk)
-            if size > MAX_OPENED_ARCHIVE_BYTES:
-                limit = MAX_OPENED_ARCHIVE_BYTES // 1024 // 1024
-                raise DocumentRefused(
-                    f"it is an archive of more than {limit} MB, too big to check for programs."
-                )
-            spool.write(chunk)
-        problem = archive_problem(spool)
-        if problem:
-            raise DocumentRefused(f"it {problem}")
-    except BaseException:
-        spool.close()
-        raise
-    spool.seek(0)
-    return spool
-
-
-def case_file_link_refresh(
-    *, case_file: CaseFile, client: DebituraClient, now: datetime | None = None
-) -> CaseFile:
-    """Fetch fresh signed links for the case's files; NotFound when this one is gone at Debitura."""
-    now = now or timezone.now()
-    fresh = {f.id.lower(): f.url for f in client.list_files(str(case_file.case_id)) if f.url}
-    # One read and one bulk write however many files the case has, not an UPDATE per file.
-    known = list(CaseFile.objects.filter(case_id=case_file.case_id, id__in=fresh).only("id"))
-    for known_file in known:
-        known_file.url, known_file.url_fetched_at = fresh[str(known_file.id).lower()], now
-    CaseFile.objects.bulk_update(known, ["url", "url_fetched_at"])
-    url = fresh.get(str(case_file.id).lower())
-    if url is None:
-        raise NotFound("This file is no longer on the case at Debitura.", status=404)
-    case_file.url, case_file.url_fetched_at = url, now
-    return case_file
-
-
-def case_file_open(
-    *,
-    case_file: CaseFile,
-    client: DebituraClient | None = None,
-    now: datetime | None = None,
-    refresh: Callable[..., CaseFile] = case_file_link_refresh,
-) -> OpenedFile:
-    """Start streaming a case's file from Debitura: a fresh link when the stored one is old or
-    refused, and a content type from the extension that the first bytes must confirm. A program,
-    or an archive with one inside (read whole and checked first), is DocumentRefused."""
-    client = client or get_client()
-    now = now or timezone.now()
-    refreshed = False
-    if not case_file.url or not case_file.url_fetched_at or now - case_file.url_fetched_at > LINK_FRESH_FOR:
-        case_file = refresh(case_file=case_file, client=client, now=now)
-        refreshed = True
-    try:
-        download = client.open_file_download(case_file.url)
-    except LinkRefused as exc:
-        if refreshed or exc.status == 0:  # status 0: the gateway would not follow it at all
-            raise
-        case_file = refresh(case_file=case_file, client=client, now=now)
-        download = client.open_file_download(case_file.url)
-    rest = iter(download)
-    head = b""
-    try:
-        while len(head) < 1024 and (chunk := next(rest, b"")):
-            head += chunk
-    except BaseException:
-        download.close()
-        raise
-    content_type, inline = document_served_as(case_file.file_name, head)
-    spool = None
-    try:
-        # Programs are not handed out, nor archives (a .docx or .xlsx too) holding one.
-        program = _program(head)
-        if program:
-            raise DocumentRefused(f"it looks like {program}; the portal does not hand out programs.")
-        if head.startswith(_ZIP):
-            spool = _opened_archive(head, rest)
-            head, rest = b"", _chunks(spool)
-    except BaseException:
-        download.close()
-        raise
-    if download.size is not None and download.size != case_file.size:
-        CaseFile.objects.filter(pk=case_file.pk).update(size=download.size)
-    return OpenedFile(
-        file_name=case_file.file_name,
-        content_type=content_type,
-        inline=inline,
-        size=download.size,
-        _head=head,
-        _download=download,
-        _rest=rest,
-        _spool=spool,
-    )
