@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import fcntl
 import hashlib
 import math
 import os
@@ -285,11 +286,16 @@ class FileThrottle(SlidingWindowThrottle):
         if self._connection is None or self._connection[0] != os.getpid():
             self.path.parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            connection.execute("PRAGMA journal_mode=WAL")
+            # Two processes opening a new file at once: switching it to WAL answers "database is
+            # locked" at once to the second (SQLite's busy timeout does not cover it), so the
+            # switch and the schema are made one process at a time.
+            with open(self.path.with_name(self.path.name + ".lock"), "a") as guard:
+                fcntl.flock(guard, fcntl.LOCK_EX)
+                connection.execute("PRAGMA journal_mode=WAL")
+                connection.executescript(_SCHEMA)
             # A count lost to a power cut lets a few requests more through in the next minute at
             # worst; Debitura answers those with a 429, which the client honours.
             connection.execute("PRAGMA synchronous=OFF")
-            connection.executescript(_SCHEMA)
             self._connection = (os.getpid(), connection)
         return self._connection[1]
 
