@@ -20,6 +20,13 @@ def test_secret_key_is_required_when_debug_is_off(tmp_path):
     assert "SECRET_KEY (or SECRET_KEY_FILE) must be set when DEBUG is off" in result.stderr
 
 
+def test_makemigrations_check_runs_on_a_fresh_checkout_without_a_secret_key(tmp_path):
+    # No DEBUG, no SECRET_KEY: what a clean clone has. The check reads models only.
+    result = manage("makemigrations", "--check", "--dry-run", env={"VAR_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No changes detected" in result.stdout
+
+
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
