@@ -45,12 +45,37 @@ def parse_sort(raw: str | None) -> list[tuple[str, bool]]:
     return sort or CaseQuery().sort
 
 
+def case_query(request: Request, *, include_test_cases: bool) -> CaseQuery:
+    """The paging, filters and sort of GET /cases and GET /managed-cases."""
+    statuses = request.args("Statuses")
+    lifecycles = None
+    if statuses is not None:
+        unknown = [s for s in statuses if s.lower() not in _STATUS_NAMES]
+        if unknown:
+            raise bad_request(f"Unknown status value(s): {', '.join(unknown)}.", "InvalidStatus")
+        lifecycles = {_STATUS_NAMES[s.lower()] for s in statuses}
+    return CaseQuery(
+        page=request.int_arg("Page", 1, minimum=1, maximum=2**31 - 1),
+        page_size=request.int_arg("PageSize", 10, minimum=1, maximum=100),
+        ids=uuid_args(request, "Ids"),
+        debtor_ids=uuid_args(request, "DebtorIds"),
+        division_ids=uuid_args(request, "DivisionIds"),
+        lifecycles=lifecycles,
+        include_test_cases=include_test_cases,
+        sort=parse_sort(request.arg("Sort")),
+    )
+
+
 class DebituraApi:
     """The operations the emulator implements, bound to one emulator."""
 
     def __init__(self, emulator: Emulator) -> None:
         self.emulator = emulator
         self.router = route.bind(self)
+
+    def extend(self, table: RouteTable, owner: object) -> None:
+        """Serve the operations declared in another module's `table` (handlers bound to `owner`)."""
+        table.bind_into(self.router, owner)
 
     @property
     def state(self) -> Any:
@@ -82,29 +107,16 @@ class DebituraApi:
     # -- cases ---------------------------------------------------------------------------------
     @route("GET", "/cases")
     def list_cases(self, request: Request) -> Response:
-        statuses = request.args("Statuses")
-        lifecycles = None
-        if statuses is not None:
-            unknown = [s for s in statuses if s.lower() not in _STATUS_NAMES]
-            if unknown:
-                raise bad_request(f"Unknown status value(s): {', '.join(unknown)}.", "InvalidStatus")
-            lifecycles = {_STATUS_NAMES[s.lower()] for s in statuses}
-        query = CaseQuery(
-            page=request.int_arg("Page", 1, minimum=1, maximum=2**31 - 1),
-            page_size=request.int_arg("PageSize", 10, minimum=1, maximum=100),
-            ids=uuid_args(request, "Ids"),
-            debtor_ids=uuid_args(request, "DebtorIds"),
-            division_ids=uuid_args(request, "DivisionIds"),
-            lifecycles=lifecycles,
-            include_test_cases=request.bool_arg("includeTestCases"),
-            sort=parse_sort(request.arg("Sort")),
-        )
+        query = case_query(request, include_test_cases=request.bool_arg("includeTestCases"))
         with self.state.lock:
             total, page = self.state.list_cases(query)
-            cases = b",".join(self.state.case_json(c) for c in page)
+            return self.case_page(query, total, page)
+
+    def case_page(self, query: CaseQuery, total: int, page: list[Case]) -> Response:
+        """InvoiceListDto: the page data and the cases' serialised JSON joined (under the lock)."""
+        cases = b",".join(self.state.case_json(c) for c in page)
         meta = dto.page_data(total, query.page, query.page_size, len(page))
-        body = b'{"page":' + dto_bytes(meta) + b',"cases":[' + cases + b"]}"
-        return raw_json_response(200, body)
+        return raw_json_response(200, b'{"page":' + dto_bytes(meta) + b',"cases":[' + cases + b"]}")
 
     @route("GET", "/cases/{id}")
     def get_case(self, request: Request) -> Response:

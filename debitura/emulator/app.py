@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from . import operations
+from . import ingestion, operations
 from .api import DebituraApi
 from .clock import Clock
 from .control import ControlApi
@@ -25,11 +25,13 @@ from .faults import DroppedResponse, FaultConfig, Faults, SimulatedTimeout
 from .files import FileLinks
 from .http import Request, Response, error_response, json_response
 from .idempotency import IdempotencyStore
+from .managed import ManagedCasesApi
 from .model import DISPUTED, NOT_DISPUTED, Case, Chat, Payment, User
 from .names import CREDITOR_MESSAGES
 from .ratelimit import RateLimiter, RateLimits
 from .seed import anchor_for, build_world
 from .state import State
+from .testops import TestCasesApi
 
 # Set by server.py: timeouts then sleep and answer instead of raising SimulatedTimeout.
 SERVER_MODE_KEY = "debitura.emulator.server"
@@ -137,8 +139,17 @@ class Emulator:
         # part of the starting state, so reset() brings them back.
         self.team = list(team)
         self.state = self._seeded_state()
+        self.ingestion_rows_per_poll = ingestion.ROWS_PER_POLL
         self.api = DebituraApi(self)
+        # Operations kept in their own modules join the same router.
+        for extension in (
+            ManagedCasesApi(self.api),
+            ingestion.IngestionApi(self.api),
+            TestCasesApi(self.api),
+        ):
+            self.api.extend(extension.route_table, extension)
         self.control = ControlApi(self)
+        ingestion.control.bind_into(self.control.router, ingestion.IngestionControl(self.api))
 
     # -- WSGI ----------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -267,6 +278,7 @@ class Emulator:
         self.rate_limiter.limits = RateLimits(**vars(self.default_rate_limits))
         self.rate_limiter.reset()
         self.idempotency = IdempotencyStore()
+        self.ingestion_rows_per_poll = ingestion.ROWS_PER_POLL
         self.clock.offset = 0.0
 
     def _seeded_state(self) -> State:

@@ -93,6 +93,7 @@ def _allocation(case: Case) -> JSON:
 def case(item: Case, partner: Partner, users: dict[str, User]) -> JSON:
     """InvoiceDto."""
     creditor, debtor, account = item.creditor, item.debtor, item.bank_account
+    partner = item.collector or partner
     assignee = users.get(item.assigned_user_id) if item.assigned_user_id else None
     pre_legal = item.engagement_phase in (None, "Pre-legal")
     return {

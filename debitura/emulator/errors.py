@@ -41,11 +41,11 @@ class ApiError(Exception):
     def body(self) -> dict[str, Any]:
         if self.custom_body is not None:
             return self.custom_body
-        errors = []
-        if self.kind:
-            errors.append(
-                {"type": self.kind, "message": self.message, "solutionUrl": SOLUTION_BASE + self.kind}
-            )
+        # A field-by-field refusal lists one businessErrors entry per field, each naming it.
+        errors = [
+            {"type": kind, "message": message, "solutionUrl": SOLUTION_BASE + kind}
+            for kind, message in self.details
+        ]
         return {
             "error": _ERROR_NAMES.get(self.status, "error"),
             "message": self.message,

@@ -236,7 +236,10 @@ class RouteTable:
         return register
 
     def bind(self, owner: object) -> Router:
-        router = Router()
+        return self.bind_into(Router(), owner)
+
+    def bind_into(self, router: Router, owner: object) -> Router:
+        """Add this table's handlers, bound to `owner`, to an existing router."""
         for method, template, name in self.entries:
             router.add(method, template, getattr(owner, name))
         return router

@@ -359,6 +359,11 @@ class Case:
     multi_invoice: bool = False
     intentional_rate: bool = False
     is_test: bool = False
+    # POST /managed-cases: the caller is the managing partner; `tag` groups test cases for deletion;
+    # `collector` is the network partner collecting it (None: the caller itself).
+    managed: bool = False
+    tag: str | None = None
+    collector: Partner | None = None
     engagement_phase: str | None = None
     close_code: str | None = None
     close_comment: str | None = None
@@ -371,6 +376,7 @@ class Case:
     validation_items: list[ValidationItem] = field(default_factory=list)
     creditor_responded_at: datetime | None = None
     payments: list[Payment] = field(default_factory=list)
+    deleted_payments: list[Payment] = field(default_factory=list)
     chats: list[Chat] = field(default_factory=list)
     files: list[CaseFile] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)

@@ -161,7 +161,9 @@ def _actor(
     return state.active_user(email=email, user_id=user_id, role=role)
 
 
-def _log(state: State, case: Case, kind: str, title: str, text: str, actor: str, who: str | None) -> datetime:
+def timeline_log(
+    state: State, case: Case, kind: str, title: str, text: str, actor: str, who: str | None
+) -> datetime:
     """Add a timeline entry and mark the case changed; returns the change's stamp."""
     when = state.touch(case)
     case.timeline.append(TimelineItem(when, kind, title, text, actor, who))
@@ -174,7 +176,7 @@ def api_user_name(state: State) -> str:
 
 def _reopen(state: State, case: Case) -> None:
     case.lifecycle, case.close_code, case.close_comment, case.date_finished = "Active", None, None, None
-    _log(
+    timeline_log(
         state,
         case,
         "StatusChange",
@@ -221,7 +223,7 @@ def case_start(state: State, case: Case, payload: dict[str, Any]) -> dict[str, A
     case.interest_fees, case.reminder_fees, case.collection_fees = (
         money(fees[name] or 0) for name in ("interestFees", "reminderFees", "collectionFees")
     )
-    started = _log(
+    started = timeline_log(
         state,
         case,
         "StatusChange",
@@ -232,7 +234,7 @@ def case_start(state: State, case: Case, payload: dict[str, Any]) -> dict[str, A
     )
     case.date_collection_started = started
     case.exclusive = ExclusivePeriod(started, add_months(started, EXCLUSIVE_MONTHS))
-    _post_chat(state, case, welcome, role=0, user=sender, seen=False)
+    post_chat(state, case, welcome, role=0, user=sender, seen=False)
     state.fire("case.updated", case)
     return {
         "caseId": case.id,
@@ -271,7 +273,7 @@ def case_close(
         if by_creditor
         else api_user_name(state)
     )
-    closed_at = _close(
+    closed_at = close_as(
         state, case, code, comment, actor="Creditor" if by_creditor else "CollectionPartner", who=who
     )
     return {
@@ -287,13 +289,15 @@ def case_close(
     }
 
 
-def _close(
+def close_as(
     state: State, case: Case, code: str, comment: str | None, *, actor: str, who: str | None
 ) -> datetime:
     case.lifecycle, case.close_code, case.close_comment = "Closed", code, comment
     if code == "WithdrawnByClient" and case.exclusive:
         case.exclusive.terminated = True
-    when = _log(state, case, "StatusChange", "Case closed", f"Closed: {CLOSE_CODES[code]}.", actor, who)
+    when = timeline_log(
+        state, case, "StatusChange", "Case closed", f"Closed: {CLOSE_CODES[code]}.", actor, who
+    )
     case.date_finished = when
     state.fire("case.closed", case)
     return when
@@ -341,7 +345,7 @@ def _payment_fields(case: Case, body: Body) -> _PaymentFields:
     )
 
 
-def _apply_split(state: State, case: Case, payment: Payment, split: tuple[Decimal, Decimal] | None) -> None:
+def apply_split(state: State, case: Case, payment: Payment, split: tuple[Decimal, Decimal] | None) -> None:
     if split is None:
         payment.payout_creditor, payment.payout_partner, payment.platform_share = computed_split(
             case, state.partner, payment.amount
@@ -376,17 +380,19 @@ def payment_create(state: State, case: Case, payload: dict[str, Any]) -> dict[st
         commission_status=fields.commission,
         date_created=state.clock.now(),
     )
-    _apply_split(state, case, payment, fields.split)
+    apply_split(state, case, payment, fields.split)
     case.payments.append(payment)
     state.payments[payment.id] = payment
     text = f"{payment.amount} {case.currency} received by {payment.recipient}."
-    _log(state, case, "Payment", "Payment registered", text, "CollectionPartner", api_user_name(state))
+    timeline_log(
+        state, case, "Payment", "Payment registered", text, "CollectionPartner", api_user_name(state)
+    )
     if case.exclusive:
         case.exclusive.extend("Payment", fields.when)
     state.fire("payment.created", case)
     closed = close_requested and case.remainder <= 0
     if closed:
-        _close(state, case, "Paid", None, actor="CollectionPartner", who=api_user_name(state))
+        close_as(state, case, "Paid", None, actor="CollectionPartner", who=api_user_name(state))
     return {
         "paymentId": payment.id,
         "caseReference": case.reference,
@@ -440,8 +446,8 @@ def payment_update(state: State, case: Case, payment: Payment, payload: dict[str
     payment.date, payment.amount, payment.recipient = fields.when, fields.amount, fields.recipient
     payment.commission_status = fields.commission
     payment.date_updated = state.clock.now()
-    _apply_split(state, case, payment, fields.split)
-    _log(
+    apply_split(state, case, payment, fields.split)
+    timeline_log(
         state,
         case,
         "Payment",
@@ -459,8 +465,9 @@ def payment_delete(state: State, case: Case, payment: Payment, *, reopen: bool) 
     """Delete a payment, reverting its effect on the balance."""
     reopens = _guard_payment_change(case, payment, case.total_payments - payment.amount, reopen)
     case.payments.remove(payment)
+    case.deleted_payments.append(payment)
     del state.payments[payment.id]
-    _log(
+    timeline_log(
         state,
         case,
         "Payment",
@@ -513,7 +520,7 @@ def fees_update(state: State, case: Case, payload: dict[str, Any]) -> dict[str, 
     ):
         if fees[name] is not None:
             setattr(case, attribute, money(fees[name]))
-    _log(
+    timeline_log(
         state,
         case,
         "Fees",
@@ -590,10 +597,10 @@ def chat_send(state: State, case: Case, payload: dict[str, Any]) -> dict[str, An
     assert message is not None
     assert sender is not None
     _require(case, OPEN_LIFECYCLES, "chat on")
-    return dto.chat(_post_chat(state, case, message, role=0, user=sender, seen=False))
+    return dto.chat(post_chat(state, case, message, role=0, user=sender, seen=False))
 
 
-def _post_chat(state: State, case: Case, message: str, *, role: int, user: User | None, seen: bool) -> Chat:
+def post_chat(state: State, case: Case, message: str, *, role: int, user: User | None, seen: bool) -> Chat:
     chat = Chat.written(state.ids.uuid(), case, state.clock.tick(), role, message, user, seen=seen)
     case.chats.append(chat)
     state.chats[chat.id] = chat
@@ -633,7 +640,7 @@ def file_upload(state: State, case: Case, fields: dict[str, str], files: dict[st
     )
     case.files.append(stored)
     state.files[stored.id] = stored
-    _log(
+    timeline_log(
         state, case, "File", "Document uploaded", upload.file_name, "CollectionPartner", api_user_name(state)
     )
     return stored
@@ -672,12 +679,12 @@ def team_member_add(state: State, *, email: Any, name: Any = None) -> User:
 
 def creditor_message(state: State, case: Case, message: str) -> Chat:
     _refuse_merged(case)
-    return _post_chat(state, case, message, role=1, user=None, seen=False)
+    return post_chat(state, case, message, role=1, user=None, seen=False)
 
 
 def creditor_withdraw(state: State, case: Case) -> None:
     _require(case, OPEN_LIFECYCLES, "withdraw")
-    _close(
+    close_as(
         state,
         case,
         "WithdrawnByClient",
@@ -694,7 +701,9 @@ def case_merge(state: State, case: Case, into: Case) -> None:
     case.lifecycle, case.merged_into = "Merged", into.id
     if case.exclusive:
         case.exclusive.terminated = True
-    when = _log(state, case, "StatusChange", "Case merged", f"Merged into {into.reference}.", "System", None)
+    when = timeline_log(
+        state, case, "StatusChange", "Case merged", f"Merged into {into.reference}.", "System", None
+    )
     case.date_finished = when
     state.fire("case.updated", case)
 
@@ -722,6 +731,6 @@ def case_change(state: State, case: Case, variant: int) -> None:
         case.creditor_comments = f"Updated by the creditor at {dto.stamp(state.clock.now())}."
     else:
         case.reminder_fees += money(5, case.currency)
-    _log(
+    timeline_log(
         state, case, "Update", "Case updated", "Case details changed.", "Creditor", case.creditor.company_name
     )

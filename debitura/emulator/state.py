@@ -133,6 +133,11 @@ class State:
         self.webhooks: dict[str, Webhook] = {}
         self.events: dict[str, WebhookEvent] = {}
         self.outbox: list[Delivery] = []
+        # Cases the partner submitted (POST /managed-cases); test cases are also in `cases`,
+        # routed to the partner itself. Ids of hard-deleted test cases answer DELETE with 204 again.
+        self.managed: dict[str, Case] = {}
+        self.deleted_test_ids: set[str] = set()
+        self.jobs: dict[str, Any] = {}
         # Bumped on every change; an ordering computed at the same version is still valid, so a
         # sync paging through 10,000 cases sorts them once, not once per page.
         self.version = 0
@@ -150,6 +155,28 @@ class State:
         self.payments.update((p.id, p) for p in case.payments)
         self.chats.update((c.id, c) for c in case.chats)
         self.files.update((f.id, f) for f in case.files)
+
+    def remove_case(self, case: Case) -> None:
+        """Hard-delete a case and everything hanging off it, webhook delivery records included."""
+        self.version += 1
+        self.cases.pop(case.id, None)
+        self.managed.pop(case.id, None)
+        if self.by_reference.get(case.reference.upper()) is case:
+            del self.by_reference[case.reference.upper()]
+        if case.partner_reference and self.by_partner_reference.get(case.partner_reference) is case:
+            del self.by_partner_reference[case.partner_reference]
+        for table, items in (
+            (self.payments, case.payments),
+            (self.chats, case.chats),
+            (self.files, case.files),
+            (self.notes, case.notes),
+        ):
+            for item in items:
+                table.pop(item.id, None)
+        for event_id in [e.id for e in self.events.values() if e.case_id == case.id]:
+            del self.events[event_id]
+        if case.is_test:
+            self.deleted_test_ids.add(case.id)
 
     def touch(self, case: Case) -> datetime:
         """Record that a case changed: a fresh dateUpdated and a stale serialised copy."""
@@ -196,7 +223,11 @@ class State:
         return len(ordered), ordered[start : start + query.page_size]
 
     def _ordered(self, query: CaseQuery) -> list[Case]:
-        selected: Iterable[Case] = self.cases.values()
+        return self.ordered(query, self.cases.values())
+
+    def ordered(self, query: CaseQuery, cases: Iterable[Case]) -> list[Case]:
+        """`cases` matching the query's filters, in its sort order (all pages)."""
+        selected = cases
         if not query.include_test_cases:
             selected = (c for c in selected if not c.is_test)
         if query.ids is not None:
@@ -219,9 +250,13 @@ class State:
 
     def fire(self, event_type: str, case: Case) -> None:
         """Record `event_type` for every active subscription that wants it and queue deliveries."""
-        for hook in self.webhooks.values():
-            if not hook.is_active or event_type not in hook.events:
-                continue
+        self.fire_to(
+            event_type, case, [h for h in self.webhooks.values() if h.is_active and event_type in h.events]
+        )
+
+    def fire_to(self, event_type: str, case: Case, hooks: list[Webhook]) -> int:
+        """Record `event_type` for each of `hooks` and queue deliveries; returns how many."""
+        for hook in hooks:
             event_id = self.ids.uuid()
             now = self.clock.now()
             payload = json.dumps(
@@ -230,7 +265,9 @@ class State:
                     "specVersion": "1.0",
                     "event": event_type,
                     "timestamp": dto.stamp(now),
-                    "data": {"caseId": case.id, "reference": case.reference},
+                    # Events of test cases say so (the advance and fire operations' notes).
+                    "data": {"caseId": case.id, "reference": case.reference}
+                    | ({"classification": "test"} if case.is_test else {}),
                 },
                 separators=(",", ":"),
             )
@@ -238,6 +275,7 @@ class State:
             self.outbox.append(
                 Delivery(event_id, hook.id, hook.url, event_type, payload.encode(), hook.secret)
             )
+        return len(hooks)
 
     def take_outbox(self) -> list[Delivery]:
         with self.lock:
