@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from importlib import metadata
 from pathlib import Path
@@ -28,7 +28,7 @@ from urllib.parse import quote
 import httpx
 
 from debitura import validation
-from debitura.enums import CloseCode, DocumentType, WebhookEventType
+from debitura.enums import AdvanceTarget, CloseCode, DocumentType, WebhookEventType
 from debitura.errors import (
     Conflict,
     LinkRefused,
@@ -40,6 +40,7 @@ from debitura.errors import (
 from debitura.serialization import dumps, format_date, format_datetime, loads
 from debitura.throttle import MemoryThrottle, Throttle, throttle_for
 from debitura.types import (
+    AdvanceResult,
     ApiStruct,
     Case,
     CaseFile,
@@ -53,6 +54,12 @@ from debitura.types import (
     ExclusivePeriod,
     FeesResult,
     FeesUpdate,
+    FireResult,
+    IngestionJob,
+    IngestionJobCreated,
+    IngestionNote,
+    ManagedCaseInput,
+    ManagedPaymentCreated,
     Me,
     Note,
     NotJson,
@@ -615,6 +622,148 @@ class DebituraClient:
     def replay_webhook_event(self, event_id: str) -> ReplayResult:
         """Ask Debitura to deliver a recorded event again."""
         return self._fetch(ReplayResult, "POST", "/webhooks/events/{id}/replay", path={"id": event_id})
+
+    # --- Ingestion jobs -------------------------------------------------------------------------
+
+    def create_ingestion_job(
+        self, rows: Sequence[IngestionNote], *, idempotency_key: str | None = None
+    ) -> IngestionJobCreated:
+        """Queue notes for many cases in one call; poll `get_ingestion_job` until it is finished.
+
+        Rows fail one by one (an unknown case, a closed one) and only show as counts; the same
+        `idempotency_key` with the same rows replays the first answer instead of queueing twice.
+        """
+        validation.check_ingestion(list(rows), now=self._now(), idempotency_key=idempotency_key)
+        body = {"rows": [{k: v for k, v in row.to_api().items() if v is not None} for row in rows]}
+        return self._fetch(
+            IngestionJobCreated, "POST", "/ingestion-jobs", body=body, idempotency_key=idempotency_key
+        )
+
+    def get_ingestion_job(self, job_id: str) -> IngestionJob:
+        """A job's status and row counts."""
+        return self._fetch(IngestionJob, "GET", "/ingestion-jobs/{jobId}", path={"jobId": job_id})
+
+    # --- Managed cases (submitted by the partner for its clients) -------------------------------
+
+    def create_managed_case(self, case: ManagedCaseInput, *, idempotency_key: str | None = None) -> Case:
+        """Submit a case as managing partner; Debitura routes it to a partner for the debtor's country.
+
+        A test case (`is_test`) is routed to the partner itself. The same `idempotency_key` with the
+        same case replays the first answer, so a retry after a lost answer creates nothing twice.
+        """
+        validation.check_managed_case(case, idempotency_key=idempotency_key)
+        return self._fetch(
+            Case, "POST", "/managed-cases", body=case.to_api(), idempotency_key=idempotency_key
+        )
+
+    def list_managed_cases(
+        self, filters: CaseFilters | None = None, *, page: int = 1, page_size: int = _MAX_PAGE_SIZE
+    ) -> CasePage:
+        """One page of the cases the partner submitted (test cases included: there is no filter)."""
+        params = self._case_params(filters, page, page_size)
+        params.pop("includeTestCases", None)
+        return self._fetch(CasePage, "GET", "/managed-cases", params=params)
+
+    def get_managed_case(self, case_id: str) -> Case:
+        """One submitted case by its Debitura id."""
+        return self._fetch(Case, "GET", "/managed-cases/{id}", path={"id": case_id})
+
+    def get_managed_case_by_reference(self, reference: str) -> Case:
+        """One submitted case by Debitura's 8-character reference."""
+        validation.check_reference("caseReference", reference)
+        return self._fetch(
+            Case, "GET", "/managed-cases/case-reference/{caseReference}", path={"caseReference": reference}
+        )
+
+    def get_managed_timeline(self, case_id: str) -> Timeline:
+        """A submitted case's timeline, as its collection partner works it."""
+        return self._fetch(Timeline, "GET", "/managed-cases/{id}/timeline", path={"id": case_id})
+
+    def list_managed_chats(self, case_id: str) -> tuple[Chat, ...]:
+        """A submitted case's chat, oldest first."""
+        return self._fetch_list(Chat, "GET", "/managed-cases/{id}/chats", path={"id": case_id})
+
+    def list_managed_payments(self, case_id: str) -> tuple[Payment, ...]:
+        """The payments the collection partner recorded on a submitted case."""
+        return self._fetch_list(Payment, "GET", "/managed-cases/{id}/payments", path={"id": case_id})
+
+    def create_managed_payment(
+        self, case_id: str, *, date: date, amount: Decimal, close_case: bool = False
+    ) -> ManagedPaymentCreated:
+        """Record a payment on a submitted test case (production cases are refused: ValidationFailed).
+
+        The whole amount goes to the creditor. No idempotency key exists for this operation.
+        """
+        validation.check_managed_payment(day=date, amount=amount, now=self._now())
+        body = {"date": format_date(date), "paymentAmount": amount, "closeCase": close_case}
+        return self._fetch(
+            ManagedPaymentCreated, "POST", "/managed-cases/{id}/payments", path={"id": case_id}, body=body
+        )
+
+    def update_managed_payment(
+        self, case_id: str, payment_id: str, payment: PaymentInput, *, reopen_case_if_needed: bool = False
+    ) -> Payment:
+        """Replace a payment on a submitted test case (as update_payment does on the partner's own)."""
+        validation.check_payment(payment, now=self._now())
+        body = {**_payment_body(payment), "reopenCaseIfNeeded": reopen_case_if_needed}
+        return self._fetch(
+            Payment,
+            "PUT",
+            "/managed-cases/{id}/payments/{paymentId}",
+            path={"id": case_id, "paymentId": payment_id},
+            body=body,
+        )
+
+    def delete_managed_payment(
+        self, case_id: str, payment_id: str, *, reopen_case_if_needed: bool = False
+    ) -> None:
+        """Delete a payment on a submitted test case."""
+        self._call(
+            "DELETE",
+            "/managed-cases/{id}/payments/{paymentId}",
+            path={"id": case_id, "paymentId": payment_id},
+            params={"reopenCaseIfNeeded": reopen_case_if_needed},
+        )
+
+    def list_managed_files(self, case_id: str) -> tuple[CaseFile, ...]:
+        """A submitted case's documents; their signed URLs expire, so list again to refresh."""
+        return self._fetch_list(CaseFile, "GET", "/managed-cases/{id}/files", path={"id": case_id})
+
+    # --- Test cases -----------------------------------------------------------------------------
+
+    def advance_test_case(
+        self, case_id: str, *, to: AdvanceTarget, amount: Decimal | None = None
+    ) -> AdvanceResult:
+        """Drive a test case to Active, Closed:Paid (a payment of `amount`) or Closed:NoPayment,
+        with the real webhooks; `advanced` is False when it was there already."""
+        validation.check_advance(to=to, amount=amount)
+        return self._fetch(
+            AdvanceResult,
+            "POST",
+            "/test/cases/{id}/advance",
+            path={"id": case_id},
+            body={"to": to.value, "amount": amount},
+        )
+
+    def delete_test_case(self, case_id: str) -> None:
+        """Hard-delete a test case and everything on it (a deleted one is no error)."""
+        self._call("DELETE", "/test/cases/{id}", path={"id": case_id})
+
+    def delete_test_cases(self, *, tag: str) -> None:
+        """Hard-delete every test case created with `tag`; refused whole if a production case has it."""
+        validation.check_tag(tag)
+        self._call("DELETE", "/test/cases", params={"tag": tag})
+
+    def replay_last_test_event(self, case_id: str) -> ReplayResult:
+        """Deliver a test case's most recent webhook event again (NotFound when there is none)."""
+        return self._fetch(ReplayResult, "POST", "/test/cases/{id}/replay-last-event", path={"id": case_id})
+
+    def fire_test_webhook(
+        self, *, case_id: str, event: WebhookEventType | str, subscription_id: str | None = None
+    ) -> FireResult:
+        """Send `event` about a test case's current state to the partner's test subscriptions (or one)."""
+        body = {"event": str(event), "caseId": case_id, "subscriptionId": subscription_id}
+        return self._fetch(FireResult, "POST", "/test/webhooks/fire", body=body)
 
     # --- Plumbing -------------------------------------------------------------------------------
 

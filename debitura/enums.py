@@ -157,3 +157,34 @@ class ChatRole(IntEnum):
     @classmethod
     def _missing_(cls, value: object) -> ChatRole:
         return cls.UNKNOWN
+
+
+class IngestionJobStatus(IntEnum):
+    """Where an ingestion job is (AsyncJobStatus). The spec gives bare numbers 0..4; the names are
+    ours, read from how a job behaves: queued, processing, then completed (or failed, cancelled)."""
+
+    QUEUED = 0
+    PROCESSING = 1
+    COMPLETED = 2
+    FAILED = 3
+    CANCELLED = 4
+    UNKNOWN = -1
+
+    @classmethod
+    def _missing_(cls, value: object) -> IngestionJobStatus:
+        return cls.UNKNOWN
+
+
+class DebtorType(StrEnum):
+    """Whether a debtor is a company or a person (a company needs a contact person)."""
+
+    COMPANY = "Company"
+    PERSON = "Person"
+
+
+class AdvanceTarget(StrEnum):
+    """The states POST /test/cases/{id}/advance drives a test case to."""
+
+    ACTIVE = "Active"
+    CLOSED_PAID = "Closed:Paid"
+    CLOSED_NO_PAYMENT = "Closed:NoPayment"

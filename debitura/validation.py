@@ -6,6 +6,7 @@ as Debitura spells them), or returns None. The limits are Debitura's documented 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -13,9 +14,16 @@ from decimal import Decimal
 from pathlib import PurePath
 from urllib.parse import urlsplit
 
-from debitura.enums import FILTERABLE_LIFECYCLES, CloseCode, Lifecycle, PaymentRecipient
+from debitura.enums import (
+    FILTERABLE_LIFECYCLES,
+    AdvanceTarget,
+    CloseCode,
+    DebtorType,
+    Lifecycle,
+    PaymentRecipient,
+)
 from debitura.errors import RequestInvalid
-from debitura.types import PaymentInput
+from debitura.types import IngestionNote, ManagedCaseInput, PaymentInput
 
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 ALLOWED_EXTENSIONS = frozenset(
@@ -23,6 +31,10 @@ ALLOWED_EXTENSIONS = frozenset(
 )
 MAX_PARTNER_REFERENCES = 100
 PAYOUT_TOLERANCE = Decimal("0.01")
+MANAGED_TEXT_MAX = 4000
+CREDITOR_REFERENCE_MAX = 50
+TAG_MAX = 100
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # A calendar date is "in the future" only once it has begun nowhere on Earth (UTC+14 is first).
 _EARLIEST_TIMEZONE = timedelta(hours=14)
 
@@ -78,6 +90,11 @@ class Checks:
         local, at, domain = value.partition("@")
         if not (local and at and "." in domain) or any(ch.isspace() for ch in value):
             self.add(field, "must be an e-mail address.")
+
+    def guid(self, field: str, value: str | None) -> None:
+        """A Debitura id (a GUID), when given."""
+        if value is not None and not _UUID.match(value):
+            self.add(field, "must be a GUID.")
 
     def idempotency_key(self, value: str | None) -> None:
         """1..255 visible ASCII characters, as an HTTP header allows."""
@@ -237,3 +254,69 @@ def check_webhook(*, url: str | None, events: list[str] | None) -> None:
             c.text("url", url, maximum=1024)
         if events is not None and not events:
             c.add("events", "must name at least one event.")
+
+
+def check_ingestion(rows: list[IngestionNote], *, now: datetime, idempotency_key: str | None) -> None:
+    """An ingestion job: at least one row, each a note (1..10000) for a case id, not dated ahead."""
+    with checks() as c:
+        c.idempotency_key(idempotency_key)
+        if not rows:
+            c.add("rows", "must hold at least one row.")
+        for index, row in enumerate(rows):
+            c.guid(f"rows[{index}].caseId", row.case_id)
+            c.text(f"rows[{index}].description", row.description, minimum=1, maximum=10_000)
+            c.past_moment(f"rows[{index}].eventDate", row.event_date, now)
+            c.text(f"rows[{index}].externalRef", row.external_ref, maximum=255)
+
+
+def check_managed_case(case: ManagedCaseInput, *, idempotency_key: str | None) -> None:
+    """A case to submit: creditor and its country, currency, amount, and a debtor Debitura can route."""
+    with checks() as c:
+        c.idempotency_key(idempotency_key)
+        c.text("creditorCompanyName", case.creditor_company_name, minimum=1, maximum=MANAGED_TEXT_MAX)
+        if not (case.creditor_country_alpha2 or case.creditor_country):
+            c.add("creditorCountryAlpha2", "or creditorCountry is required.")
+        c.text("creditorCountryAlpha2", case.creditor_country_alpha2, maximum=2)
+        if len(case.currency_code) != 3 or not case.currency_code.isalpha():
+            c.add("currencyCode", "must be an ISO 4217 code such as EUR.")
+        c.amount("amountToRecover", case.amount_to_recover, minimum=Decimal("0.01"))
+        if case.due_date is not None and case.due_date < case.date:
+            c.add("dueDate", "must not be before the invoice date.")
+        c.text("comments", case.comments, maximum=MANAGED_TEXT_MAX)
+        c.text("claimDescription", case.claim_description, maximum=MANAGED_TEXT_MAX)
+        c.text("creditorReference", case.creditor_reference, maximum=CREDITOR_REFERENCE_MAX)
+        c.text("tag", case.tag, maximum=TAG_MAX)
+        c.guid("collectionPartnerId", case.collection_partner_id)
+        debtor = case.debtor
+        if not isinstance(debtor.type, DebtorType):
+            c.add("debtor.type", "must be Company or Person.")
+        c.text("debtor.name", debtor.name, minimum=1, maximum=MANAGED_TEXT_MAX)
+        if debtor.type is DebtorType.COMPANY:
+            c.text("debtor.contactPerson", debtor.contact_person, minimum=1, maximum=MANAGED_TEXT_MAX)
+        if not (debtor.country_alpha2 or debtor.country):
+            c.add("debtor.countryAlpha2", "or debtor.country is required.")
+        if (debtor.country_alpha2 or "").upper() == "US" or (debtor.country or "").lower() == "united states":
+            c.text("debtor.stateAlpha2", debtor.state_alpha2, minimum=1, maximum=100)
+
+
+def check_tag(tag: str) -> None:
+    """A test-case tag: 1..100 characters."""
+    with checks() as c:
+        c.text("tag", tag, minimum=1, maximum=TAG_MAX)
+
+
+def check_advance(*, to: AdvanceTarget, amount: Decimal | None) -> None:
+    """An advance target, with a positive Decimal amount for Closed:Paid."""
+    with checks() as c:
+        if not isinstance(to, AdvanceTarget):
+            c.add("to", "must be Active, Closed:Paid or Closed:NoPayment.")
+        if to is AdvanceTarget.CLOSED_PAID and amount is None:
+            c.add("amount", "is required to advance to Closed:Paid.")
+        c.amount("amount", amount, minimum=Decimal("0.01"))
+
+
+def check_managed_payment(*, day: date, amount: Decimal, now: datetime) -> None:
+    """A managing partner's test payment: an amount >= 0.01, not dated ahead."""
+    with checks() as c:
+        c.past_date("date", day, now)
+        c.amount("paymentAmount", amount, minimum=Decimal("0.01"))

@@ -54,6 +54,8 @@ from debitura.types.cases import (
     TimelineItem,
     cases_from_json,
 )
+from debitura.types.ingestion import IngestionJob, IngestionJobCreated, IngestionNote
+from debitura.types.managed import ManagedCaseInput, ManagedDebtor, ManagedPaymentCreated
 from debitura.types.partner import (
     BusinessError,
     Me,
@@ -64,8 +66,10 @@ from debitura.types.partner import (
     Webhook,
     WebhookEvent,
 )
+from debitura.types.testing import AdvanceResult, FireResult
 
 __all__ = [
+    "AdvanceResult",
     "AllocationOutstanding",
     "ApiStruct",
     "AssignedUser",
@@ -93,6 +97,13 @@ __all__ = [
     "ExclusivePeriodExtension",
     "FeesResult",
     "FeesUpdate",
+    "FireResult",
+    "IngestionJob",
+    "IngestionJobCreated",
+    "IngestionNote",
+    "ManagedCaseInput",
+    "ManagedDebtor",
+    "ManagedPaymentCreated",
     "Me",
     "NotJson",
     "Note",
