@@ -148,6 +148,9 @@ def _process(state: State, row: JobRow) -> None:
     if case is None:
         row.succeeded, row.error = False, "Case not found or not assigned to you as collection partner."
         return
+    if not (row.description or "").strip():
+        row.succeeded, row.error = False, "description: is required for Note rows."
+        return
     try:
         operations.note_create(state, case, {"description": row.description, "eventDate": row.event_date})
     except ApiError as error:

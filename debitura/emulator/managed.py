@@ -14,9 +14,10 @@ from typing import Any
 
 from . import dto, names, operations
 from .api import DebituraApi, case_query, uuid_param
-from .errors import ApiError, bad_request, not_found
+from .errors import ApiError, not_found
 from .http import Request, Response, RouteTable, json_response
-from .model import CENT, ZERO, Case, Creditor, Debtor, Partner, Payment, TimelineItem, money
+from .managed_payments import managed_payment_create, test_only
+from .model import CENT, ZERO, Case, Creditor, Debtor, Partner, TimelineItem, money
 from .operations import Body
 from .pricing import USD_RATES, age_uplift, standard_success_fee
 from .state import State
@@ -148,7 +149,8 @@ def create_case(state: State, payload: dict[str, Any]) -> Case:
 def _business(status: int, message: str, kind: str) -> ApiError:
     """BusinessErrorResponseApiDTO, the 422 body of POST /managed-cases."""
     error = {"type": kind, "message": message, "solutionUrl": None}
-    return ApiError(status, message, kind, body={"businessErrors": [error], "signingHandoff": None})
+    handoff = {"combinedSigningUrl": None}
+    return ApiError(status, message, kind, body={"businessErrors": [error], "signingHandoff": handoff})
 
 
 def _creditor(state: State, company: str, alpha2: str | None, country: str | None) -> Creditor:
@@ -250,77 +252,6 @@ def _build(
     return case
 
 
-def payment_record(state: State, case: Case, amount: Decimal, when: datetime, *, by_partner: bool) -> Payment:
-    """Record a payment without the split rules: to the partner (commission paid, split from the
-    success fee) or, as the managing partner's test payments are, all to the creditor, unpaid."""
-    payment = Payment(
-        id=state.ids.uuid(),
-        case_id=case.id,
-        date=when,
-        amount=money(amount),
-        payout_creditor=ZERO,
-        payout_partner=ZERO,
-        platform_share=ZERO,
-        recipient="CollectionPartner" if by_partner else "Creditor",
-        commission_status="Paid" if by_partner else "Unpaid",
-        date_created=state.clock.now(),
-    )
-    if by_partner:
-        operations.apply_split(state, case, payment, None)
-    else:
-        payment.payout_creditor = payment.amount
-    case.payments.append(payment)
-    state.payments[payment.id] = payment
-    text = f"{payment.amount} {case.currency} received by {payment.recipient}."
-    operations.timeline_log(state, case, "Payment", "Payment registered", text, "System", None)
-    if case.exclusive:
-        case.exclusive.extend("Payment", when)
-    state.fire("payment.created", case)
-    return payment
-
-
-def managed_payment_create(state: State, case: Case, payload: dict[str, Any]) -> dict[str, Any]:
-    """A managing partner's payment on its own test case (400 on a production case)."""
-    body = Body(payload)
-    when = body.moment("date", required=True)
-    amount = body.amount("paymentAmount", minimum=CENT, required=True)
-    close = body.flag("closeCase")
-    body.check()
-    assert when is not None
-    assert amount is not None
-    _test_only(case, "record a payment on")
-    if case.lifecycle in ("Closed", "Merged"):
-        raise bad_request(
-            f"Cannot record a payment on a case in lifecycle '{dto.LIFECYCLES[case.lifecycle]}'.",
-            "InvalidCaseState",
-        )
-    if close and money(amount) < case.remainder:
-        raise bad_request(
-            "closeCase: the payment is less than the outstanding balance.", "PaymentBelowRemainder"
-        )
-    payment = payment_record(state, case, amount, when, by_partner=False)
-    closed = close and case.remainder <= 0
-    if closed:
-        operations.close_as(state, case, "Paid", None, actor="System", who=None)
-    return {
-        "paymentId": payment.id,
-        "caseReference": case.reference,
-        "date": dto.stamp(payment.date),
-        "paymentAmount": dto.number(payment.amount),
-        "caseClosed": closed,
-        "remainingAmount": dto.number(case.remainder),
-    }
-
-
-def _test_only(case: Case, action: str) -> None:
-    if not case.is_test:
-        raise bad_request(
-            f"Managing partners can only {action} test cases; the collection partner records payments "
-            "on production cases through /cases/{id}/payments.",
-            "ProductionCase",
-        )
-
-
 class ManagedCasesApi:
     """The /managed-cases operations, sharing the API's idempotency and case responses."""
 
@@ -346,7 +277,13 @@ class ManagedCasesApi:
             with self.state.lock:
                 return self.api.case_response(create_case(self.state, payload))
 
-        return self.api.idempotent(request, work)
+        try:
+            return self.api.idempotent(request, work)
+        except ApiError as error:
+            # This operation's 422 body is BusinessErrorResponseApiDTO, an idempotency conflict's too.
+            if error.status == 422 and error.custom_body is None:
+                raise _business(422, error.message, error.kind or "IdempotencyConflict") from None
+            raise
 
     @route("GET", "/managed-cases")
     def list_managed_cases(self, request: Request) -> Response:
@@ -410,7 +347,7 @@ class ManagedCasesApi:
             payment = operations.payment_of(
                 self.state, case, uuid_param(request.params["paymentId"], "paymentId")
             )
-            _test_only(case, "edit payments on")
+            test_only(case, "edit payments on")
             return json_response(200, operations.payment_update(self.state, case, payment, payload))
 
     @route("DELETE", "/managed-cases/{id}/payments/{paymentId}")
@@ -421,6 +358,6 @@ class ManagedCasesApi:
             payment = operations.payment_of(
                 self.state, case, uuid_param(request.params["paymentId"], "paymentId")
             )
-            _test_only(case, "delete payments on")
+            test_only(case, "delete payments on")
             operations.payment_delete(self.state, case, payment, reopen=reopen)
         return Response(204)

@@ -16,7 +16,7 @@ from . import operations, webhooks
 from .api import DebituraApi, uuid_param
 from .errors import ApiError, bad_request, not_found
 from .http import Request, Response, RouteTable, json_response
-from .managed import payment_record
+from .managed_payments import payment_record
 from .model import CLOSE_CODES, WEBHOOK_EVENTS, ExclusivePeriod, add_months
 from .model import Case as CaseModel
 from .operations import EXCLUSIVE_MONTHS, Body

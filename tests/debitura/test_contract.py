@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 import httpx
 import pytest
@@ -24,17 +23,15 @@ from openapi_schema_validator import OAS30Validator, oas30_format_checker
 from debitura.client import DebituraClient
 from debitura.emulator import Emulator
 from debitura.emulator.model import Case as SeededCase
-from debitura.enums import AdvanceTarget, CloseCode, DebtorType, PaymentRecipient, WebhookEventType
+from debitura.enums import AdvanceTarget, CloseCode, PaymentRecipient, WebhookEventType
 from debitura.types import (
     Case,
     CaseFilters,
     IngestionNote,
-    ManagedCaseInput,
-    ManagedDebtor,
     PaymentInput,
 )
 from tests.contract import ContractViolation, contract_hooks, operation, path_template, spec
-from tests.fixtures.gateway import make_client
+from tests.fixtures.gateway import make_client, managed_case
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
 Operation = tuple[str, str]
@@ -74,31 +71,6 @@ class World:
     def test_webhook(self) -> str:
         events = [event.value for event in WebhookEventType]
         return self.client.create_webhook(url="https://hooks.example/test", events=events, test_mode=True).id
-
-
-def managed_case(*, tag: str | None = None, is_test: bool = True, **overrides: Any) -> ManagedCaseInput:
-    options: dict[str, Any] = {
-        "creditor_company_name": "Acme Services Inc",
-        "creditor_country_alpha2": "US",
-        "currency_code": "USD",
-        "date": date(2025, 8, 19),
-        "due_date": date(2025, 9, 2),
-        "amount_to_recover": Decimal("1500.00"),
-        "creditor_reference": "INV-2025-1234",
-        "claim_description": "Software development services",
-        "debtor": ManagedDebtor(
-            type=DebtorType.COMPANY,
-            name="Pacific Trading LLC",
-            contact_person="John Smith",
-            country_alpha2="US",
-            state_alpha2="CA",
-            city="San Francisco",
-        ),
-        "is_test": is_test,
-        "tag": tag,
-    }
-    options.update(overrides)
-    return ManagedCaseInput(**options)
 
 
 def payment(amount: str = "100.00") -> PaymentInput:
