@@ -219,6 +219,7 @@ TITLES = {
     "decline": "Decline the case",
     "note": "Add a note",
     "payment": "Record a payment",
+    "promise": "Record a promise to pay",
     "fees": "Update fees",
     "upload": "Add files",
     "close": "Close the case",
@@ -231,8 +232,9 @@ def panel_names(*, case: Case, lifecycle: str, consent: bool) -> list[str]:
     if lifecycle == LifecycleChoices.PENDING_VERIFICATION:
         return ["decline"] if case_custom_terms_reason(case=case) else ["accept", "decline"]
     if lifecycle in WORKABLE:
-        payment = ["payment"] if panel_entry("payment") else []
-        return [*(["fees_consent"] if consent else []), "note", *payment, "fees", "upload", "close", "chat"]
+        # Other apps' entries (payments, promises), when installed.
+        others = [name for name in ("payment", "promise") if panel_entry(name)]
+        return [*(["fees_consent"] if consent else []), "note", *others, "fees", "upload", "close", "chat"]
     if lifecycle == LifecycleChoices.CLOSED:
         return ["upload"]  # Debitura refuses files only on merged cases
     return []

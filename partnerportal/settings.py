@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "cases",
     "payments",
     "documents",
+    "promises",
 ]
 
 MIDDLEWARE = [
@@ -274,7 +275,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sync-team": {"task": "cases.sync_team", "schedule": 3600.0},
     "prune-webhook-events": {"task": "cases.prune_webhook_events", "schedule": crontab(hour=3, minute=15)},
     "sweep-outbox": {"task": "cases.sweep_outbox", "schedule": 10.0, "options": {"expires": 10.0}},
+    # Promises turn broken when a grace ends (a new day) and follow Debitura's synced payments.
+    "promises-evaluate-daily": {"task": "promises.evaluate_daily", "schedule": crontab(hour=0, minute=5)},
+    "promises-evaluate-synced": {
+        "task": "promises.evaluate_synced",
+        "schedule": 300.0,
+        "options": {"expires": 300.0},
+    },
 }
+# Days after an instalment's due date that a payment still keeps it; after them it is broken.
+PROMISE_GRACE_DAYS = env_int("PROMISE_GRACE_DAYS", 3, minimum=0)
 
 # --- Debitura ---------------------------------------------------------------------------------
 DEBITURA_BASE_URL = env_url("DEBITURA_BASE_URL", "http://127.0.0.1:8765", schemes=("http", "https"))

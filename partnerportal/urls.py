@@ -28,6 +28,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("cases/", include("cases.urls")),
     path("payments/", include("payments.urls")),
+    path("promises/", include("promises.urls")),
     path("webhooks/debitura/", debitura_webhook, name="debitura_webhook"),
     # Ahead of admin.site.urls, whose own "view on site" it replaces (see partnerportal.admin).
     path(

@@ -31,9 +31,9 @@ def row(case, actor, kind, state, *, payload=None, age=timedelta(0), **fields):
     ("lifecycle", "names"),
     [
         ("PendingVerification", ["accept", "decline"]),
-        ("Active", ["note", "payment", "fees", "upload", "close", "chat"]),
-        ("Paused", ["note", "payment", "fees", "upload", "close", "chat"]),
-        ("NeedsAdditionalDetails", ["note", "payment", "fees", "upload", "close", "chat"]),
+        ("Active", ["note", "payment", "promise", "fees", "upload", "close", "chat"]),
+        ("Paused", ["note", "payment", "promise", "fees", "upload", "close", "chat"]),
+        ("NeedsAdditionalDetails", ["note", "payment", "promise", "fees", "upload", "close", "chat"]),
         ("Closed", ["upload"]),
         ("Merged", []),
         ("Leads", []),
