@@ -78,19 +78,24 @@ def promise_plan(
         errors["channel"] = "Choose how the promise was made."
     if len(fields.get("note", "")) > NOTE_MAX:
         errors["note"] = f"At most {NOTE_MAX} characters."
+    plan: list[Instalment] = []
+    # The schedule is checked unless an amount or the count it needs is wrong, so a past date
+    # and a schedule that does not add up are both named at once.
+    if not errors.keys() & {"amount", "instalment_amount", "instalments"}:
+        try:
+            plan = schedule_plan(
+                total=amount,
+                currency=currency,
+                first_due=first_due,
+                count=count,
+                interval=fields.get("interval", "") if count > 1 else "",
+                each=each,
+            )
+        except ScheduleInvalid as exc:
+            errors.update(exc.errors)
     if errors:
         raise ActionInvalid(errors)
-    try:
-        return schedule_plan(
-            total=amount,
-            currency=currency,
-            first_due=first_due,
-            count=count,
-            interval=fields.get("interval", "") if count > 1 else "",
-            each=each,
-        )
-    except ScheduleInvalid as exc:
-        raise ActionInvalid(exc.errors) from None
+    return plan
 
 
 def schedule_text(*, plan: list[Instalment], interval: str, currency: str) -> str:

@@ -224,3 +224,14 @@ def test_the_case_page_with_promises_stays_within_its_query_budget(
     with django_assert_max_num_queries(16):
         html = agent_client.get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert html.count("data-promise=") == 3
+
+
+def test_a_past_date_and_a_schedule_that_does_not_add_up_are_named_at_once(agent_client, case):
+    response = record(
+        agent_client, case, first_due=timezone.localdate() - timedelta(days=1), instalment_amount="700"
+    )
+
+    html = response.content.decode()
+    assert "Cannot be in the past." in feedback(html, "first_due")
+    assert "make more than the promised" in feedback(html, "instalment_amount")
+    assert nothing_written()
