@@ -62,7 +62,14 @@ def test_an_active_case_shows_its_actions_compactly_with_money_exclusivity_and_c
     page = open_case(active_case)
     entries = page.locator("#case-actions details.action-item summary .action-title")
     expect(entries).to_have_text(
-        ["Add a note", "Record a payment", "Update fees", "Add files", "Close the case"]
+        [
+            "Add a note",
+            "Record a payment",
+            "Record a promise to pay",
+            "Update fees",
+            "Add files",
+            "Close the case",
+        ]
     )
     expect(page.locator("#case-actions details[open]")).to_have_count(0)
     for locator in (
