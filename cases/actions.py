@@ -319,7 +319,9 @@ def case_accept(
 def _reference_given(reference: str) -> Callable[[OutboxAction], None]:
     def give(action: OutboxAction) -> None:
         # Shown and searchable at once; the relay takes it back if Debitura refuses the accept.
-        case_reference_give(case_id=action.case_id, reference=reference)
+        case_reference_give(
+            case_id=action.case_id, reference=reference, actor=action.actor, reason="Given with the accept"
+        )
 
     return give
 

@@ -1,9 +1,10 @@
-"""What another app adds to a case (payments), registered from its AppConfig.ready().
+"""What another app adds to a case (payments, history), registered from its AppConfig.ready().
 
 cases imports no such app: the children refresh fetches and stores the app's part of a case
 through `fetch` and `store`, the live stamp counts its rows, the case page adds its context and
 draws its section's template, and the action panel offers its form. An app left out of
-INSTALLED_APPS is simply not on the page.
+INSTALLED_APPS is simply not on the page. An app with a page of its own about a case (its
+history) registers a tab: the case page links it beside itself.
 """
 
 from __future__ import annotations
@@ -45,8 +46,19 @@ class PanelEntry:
     initial: Callable[[dict[str, Any]], dict[str, Any]]  # a failed action's payload as the form's initial
 
 
+@dataclass(frozen=True)
+class CaseTab:
+    """Another app's page about one case, linked as a tab from the case page."""
+
+    name: str
+    label: str
+    url_name: str  # reversed with the case's id as its one argument
+    permission: str = "accounts.view_cases"  # who sees the tab ("app.codename")
+
+
 _PARTS: dict[str, ChildPart] = {}
 _PANEL: dict[str, PanelEntry] = {}
+_TABS: dict[str, CaseTab] = {}
 
 
 def child_part_register(part: ChildPart) -> None:
@@ -74,3 +86,15 @@ def panel_entry_register(entry: PanelEntry) -> None:
 
 def panel_entry(name: str) -> PanelEntry | None:
     return _PANEL.get(name)
+
+
+def case_tab_register(tab: CaseTab) -> None:
+    """Add an app's tab to the case page; registering the same name twice is a mistake."""
+    if _TABS.get(tab.name, tab) != tab:
+        raise ValueError(f"A case tab {tab.name!r} is registered already.")
+    _TABS[tab.name] = tab
+
+
+def case_tabs() -> list[CaseTab]:
+    """The registered tabs, in the order they were registered."""
+    return list(_TABS.values())

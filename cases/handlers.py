@@ -131,11 +131,20 @@ def _check_accept(action: OutboxAction, client: DebituraClient) -> bool:
 
 
 def _undo_accept(action: OutboxAction, cancelled: bool) -> None:
-    case_reference_take_back(case_id=action.case_id, reference=action.payload.get("partner_reference") or "")
+    case_reference_take_back(
+        case_id=action.case_id,
+        reference=action.payload.get("partner_reference") or "",
+        reason="Accept cancelled" if cancelled else "Debitura refused the accept",
+    )
 
 
 def _redo_accept(action: OutboxAction) -> None:
-    case_reference_give(case_id=action.case_id, reference=action.payload.get("partner_reference") or "")
+    case_reference_give(
+        case_id=action.case_id,
+        reference=action.payload.get("partner_reference") or "",
+        actor=action.actor,
+        reason="The accept was sent again",
+    )
 
 
 def _check_closed(action: OutboxAction, client: DebituraClient) -> bool:

@@ -144,6 +144,8 @@ def cases_lookup(*, references: list[str], client: Any = None) -> LookupResult:
 def _remember_reference(case: Case, reference: str) -> Case:
     # The case DTO has no agency reference; Debitura's answer just confirmed this one, so the
     # local row learns it (and the search box finds it) where it had none.
-    if not case.partner_reference and case_reference_give(case_id=case.id, reference=reference):
+    if not case.partner_reference and case_reference_give(
+        case_id=case.id, reference=reference, reason="Confirmed by Debitura (lookup by agency reference)"
+    ):
         case.partner_reference = reference
     return case

@@ -23,7 +23,8 @@ from django.views.decorators.http import require_GET
 from django_htmx.http import trigger_client_event
 
 from cases.actions import OPEN_STATES, case_effective_lifecycle
-from cases.children import child_parts
+from cases.children import case_tabs, child_parts
+from cases.events import case_opened
 from cases.forms import REFERENCE_PLACEHOLDER, ActionForm, welcome_reference
 from cases.live import case_stamp
 from cases.models import Case, LifecycleChoices
@@ -55,6 +56,8 @@ def case_detail(request: HtmxHttpRequest, case_id: str) -> HttpResponse:
     case = get_object_or_404(Case.objects.select_related("assigned_to"), id=case_id)
     if case.first_opened_at is None:
         Case.objects.filter(id=case.id, first_opened_at__isnull=True).update(first_opened_at=timezone.now())
+    # One insert at most, in the listener (the history app's view log), none without one.
+    case_opened.send(sender=Case, case=case, user=request.user)
     refreshing = case_children_request(case=case)
     # An agent opening the case has read its messages; they show as new this once.
     new = case_chat_seen(case=case, user=request.user)
@@ -234,6 +237,8 @@ def case_page_context(
         "case": case,
         "refreshing": refreshing,
         "stamp": stamp,
+        # Other apps' pages of the case (history), as tabs beside the case page itself.
+        "case_tabs": [tab for tab in case_tabs() if request.user.has_perm(tab.permission)],
         **children,
     }
     if request.user.has_perm("accounts.work_cases"):

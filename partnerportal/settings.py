@@ -58,6 +58,9 @@ INSTALLED_APPS = [
     "payments",
     "documents",
     "promises",
+    # After the apps whose models it keeps a history of (history.tracked looks them up as it loads).
+    "simple_history",
+    "history",
 ]
 
 MIDDLEWARE = [
@@ -74,6 +77,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.TimeZoneMiddleware",
+    # Who saved a tracked model (agency settings in Django admin) for django-simple-history.
+    "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: it turns a refused sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -27,6 +27,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("cases/", include("cases.urls")),
+    path("cases/", include("history.urls")),  # a case's History tab: cases/<id>/history/
     path("payments/", include("payments.urls")),
     path("promises/", include("promises.urls")),
     path("webhooks/debitura/", debitura_webhook, name="debitura_webhook"),
