@@ -25,7 +25,7 @@ def _history_admin(history: type) -> type[ReadOnlyAdmin]:
         f"{history.__name__}Admin",
         (ReadOnlyAdmin,),
         {
-            "list_display": ("history_date", "history_user", "history_type", *kept, "history_change_reason"),
+            "list_display": ("history_date", "history_user", *kept, "history_change_reason"),
             "list_filter": ("history_type",),
             "list_select_related": ("history_user",),
             "date_hierarchy": "history_date",

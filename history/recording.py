@@ -27,8 +27,12 @@ BASELINE = "Before the first local change, or as the sync left it"
 VIEW_WINDOW_MINUTES = 15
 
 
-def _case(case_id: Any, values: dict[str, Any]) -> Case:
-    return Case(id=case_id, **{name: values[name] for name in LOCAL_FIELDS})
+def _case(case_id: Any, values: dict[str, Any], user: Any) -> Case:
+    case = Case(id=case_id, **{name: values[name] for name in LOCAL_FIELDS})
+    # Set even when None: else simple-history takes the request's user (HistoryRequestMiddleware)
+    # for a baseline, or for a change the relay made on nobody's behalf.
+    case._history_user = user  # type: ignore[attr-defined]
+    return case
 
 
 def case_changes_record(
@@ -52,7 +56,7 @@ def case_changes_record(
     for change in changes:
         row = last.get(change.case_id)
         if row is None or any(getattr(row, name) != change.before[name] for name in LOCAL_FIELDS):
-            baselines.append(_case(change.case_id, change.before))
+            baselines.append(_case(change.case_id, change.before, None))
     if baselines:
         history_manager("cases.Case").bulk_history_create(
             baselines,
@@ -62,9 +66,8 @@ def case_changes_record(
         )
     user = actor if getattr(actor, "is_authenticated", False) else None
     history_manager("cases.Case").bulk_history_create(
-        [_case(change.case_id, change.after) for change in changes],
+        [_case(change.case_id, change.after, user) for change in changes],
         update=True,
-        default_user=user,
         default_change_reason=reason,
         default_date=at,
     )

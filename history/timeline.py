@@ -23,6 +23,7 @@ from history.models import CaseView
 from history.recording import BASELINE
 from history.tracked import Tracked, history_tracked
 from outbox.models import OutboxAction
+from partnerportal.money import money_text
 
 PAGE_SIZE = 50
 
@@ -58,15 +59,35 @@ def user_name(user: Any) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def _answer(action: OutboxAction) -> str:
-    """Debitura's answer in words: its error, else the short values it sent back."""
-    if action.last_error:
-        return action.last_error
-    body = action.response if isinstance(action.response, dict) else {}
-    scalars = [
-        f"{key}: {value}" for key, value in body.items() if isinstance(value, str | int | float | bool)
-    ]
-    return ", ".join(scalars[:4])[:300]
+# What an action said, by kind: the payload value that tells one action of a kind from another.
+_SAID: dict[str, str] = {
+    OutboxAction.Kind.ACCEPT: "partner_reference",
+    OutboxAction.Kind.DECLINE: "comment",
+    OutboxAction.Kind.CLOSE: "comment",
+    OutboxAction.Kind.NOTE: "description",
+    OutboxAction.Kind.CHAT: "message",
+    OutboxAction.Kind.FILE_UPLOAD: "file_name",
+}
+_PAYMENTS = {
+    OutboxAction.Kind.PAYMENT_CREATE,
+    OutboxAction.Kind.PAYMENT_UPDATE,
+    OutboxAction.Kind.PAYMENT_DELETE,
+}
+SAID_LENGTH = 140
+
+
+def _what(action: OutboxAction, currency: str) -> str:
+    """The action's kind, with what it said: "Note: Called the debtor ..."; "Record payment: 10.00 EUR"."""
+    payload = action.payload if isinstance(action.payload, dict) else {}
+    label = action.get_kind_display()
+    if action.kind in _PAYMENTS and payload.get("amount") is not None:
+        return f"{label}: {money_text(payload['amount'], currency)}"
+    said = str(payload.get(_SAID.get(action.kind, ""), "") or "").strip()
+    if not said:
+        return label
+    if action.kind == OutboxAction.Kind.ACCEPT:
+        said = f"agency reference {said}"
+    return f"{label}: {said[:SAID_LENGTH]}{'…' if len(said) > SAID_LENGTH else ''}"
 
 
 def _actions(case: Case, limit: int | None) -> Iterator[Entry]:
@@ -76,10 +97,11 @@ def _actions(case: Case, limit: int | None) -> Iterator[Entry]:
             at=action.created_at,
             source="action",
             who=user_name(action.actor) or "The portal",
-            what=action.get_kind_display(),
+            what=_what(action, case.currency),
             state=action.state,
             state_label=action.get_state_display(),
-            detail=_answer(action),
+            # Debitura's answer in words where it refused or failed; a done action's badge says the rest.
+            detail=action.last_error,
             finished_at=action.done_at,
         )
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from cases.events import CaseChange
 from history.recording import case_changes_record, case_view_record
-from history.timeline import PAGE_SIZE
+from history.timeline import PAGE_SIZE, case_history_entries
 from outbox.models import OutboxAction
 from tests.fixtures.factories import CaseFactory, OutboxActionFactory, UserFactory
 
@@ -158,3 +158,19 @@ def test_viewers_without_case_access_get_nothing(client, make_user, worked_case)
     client.force_login(make_user(username="norole"))
 
     assert client.get(reverse("history:case", args=[worked_case.pk])).status_code == 403
+
+
+def test_an_action_says_what_it_sent_and_a_payment_its_amount_in_the_case_currency(agent):
+    case = CaseFactory(currency="EUR")
+    OutboxActionFactory(case=case, actor=agent, payload={"description": "Called the debtor."}, created_at=T0)
+    OutboxActionFactory(
+        case=case,
+        actor=agent,
+        kind=OutboxAction.Kind.PAYMENT_CREATE,
+        payload={"amount": "1234.5"},
+        created_at=T0 + timedelta(minutes=1),
+    )
+
+    whats = [entry.what for entry in case_history_entries(case=case, with_views=False)]
+
+    assert whats == ["Record payment: 1,234.50 EUR", "Note: Called the debtor."]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from accounts.roles import AGENT
 from cases.actions import case_accept
 from cases.models import Case, TeamMember
 from cases.reassign import cases_reassign
@@ -177,3 +178,17 @@ def test_history_rows_are_read_only_in_admin(client, administrator, supervisor):
 
     assert listing.status_code == 200
     assert add.status_code == 403
+
+
+def test_reassigning_from_the_list_records_the_supervisor_and_a_baseline_by_nobody(client, supervisor):
+    anna = UserFactory(username="anna", role=AGENT)
+    case = CaseFactory()
+    client.force_login(supervisor)
+
+    response = client.post(
+        reverse("cases:reassign"), {"case": [str(case.pk)], "assignee": str(anna.pk), "confirm": "yes"}
+    )
+
+    assert response.status_code == 302
+    rows = history_model("cases.Case").objects.filter(id=case.pk).order_by("history_date")
+    assert [(row.history_user, row.assigned_to_id) for row in rows] == [(None, None), (supervisor, anna.pk)]
