@@ -1,4 +1,4 @@
-"""Other apps' parts of a case (cases.children): payments is registered, and only once."""
+"""Other apps' parts of a case (cases.children): payments and the history tab, each registered once."""
 
 from __future__ import annotations
 
@@ -6,7 +6,14 @@ import dataclasses
 
 import pytest
 
-from cases.children import child_part, child_part_register, panel_entry, panel_entry_register
+from cases.children import (
+    case_tab_register,
+    case_tabs,
+    child_part,
+    child_part_register,
+    panel_entry,
+    panel_entry_register,
+)
 
 
 def test_payments_registers_its_child_part_and_panel_entry() -> None:
@@ -30,3 +37,12 @@ def test_a_second_part_or_entry_under_a_taken_name_is_refused() -> None:
     with pytest.raises(ValueError, match="registered already"):
         panel_entry_register(dataclasses.replace(entry, template="other.html"))
     assert child_part("payments") is part
+
+
+def test_the_history_app_registers_its_tab_once_and_a_second_under_its_name_is_refused() -> None:
+    (tab,) = [tab for tab in case_tabs() if tab.name == "history"]
+    assert (tab.label, tab.url_name) == ("History", "history:case")
+    case_tab_register(tab)  # the same one again: nothing changes
+    with pytest.raises(ValueError, match="registered already"):
+        case_tab_register(dataclasses.replace(tab, label="Other"))
+    assert case_tabs().count(tab) == 1
