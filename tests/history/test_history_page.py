@@ -20,7 +20,7 @@ def test_a_supervisor_opens_the_history_tab_from_the_case_page_and_sees_the_reas
     refused: list[str] = []
     page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
     anna = UserFactory(username="anna", first_name="Anna", last_name="Berg")
-    case = CaseFactory(debtor_name="Zenith Retail DAC")
+    case: Any = CaseFactory(debtor_name="Zenith Retail DAC")
     cases_reassign(case_ids=[str(case.pk)], assignee=anna, actor=supervisor)
     sign_in(supervisor)
 
