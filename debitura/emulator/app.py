@@ -180,6 +180,11 @@ class Emulator:
                     response = _too_many(1.0, "Rate limit burst (injected by the emulator).")
                 elif decision.kind == "500":
                     raise ApiError(500, "Internal server error (injected by the emulator).", "InternalError")
+                elif decision.kind == "refuse":
+                    # 400: the one refusal every operation documents.
+                    raise ApiError(
+                        400, "This operation is refused (a fault injected by the emulator).", "InjectedRefusal"
+                    )
                 elif route is None:
                     raise not_found(
                         f"{request.method} {request.path} is not an operation this emulator serves."

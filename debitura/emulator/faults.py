@@ -1,4 +1,4 @@
-"""Injected failures: 5xx, timeouts, drops after the effect, latency and bursts of 429."""
+"""Injected failures: 5xx, timeouts, drops after the effect, refusals, latency and bursts of 429."""
 
 from __future__ import annotations
 
@@ -23,6 +23,9 @@ class FaultConfig:
     error_rate: float = 0.0
     timeout_rate: float = 0.0
     drop_rate: float = 0.0
+    # A permanent refusal (400 with a businessError), nothing applied: a capability that is broken
+    # at Debitura, for the go-live check to report.
+    refuse_rate: float = 0.0
     latency_ms: int = 0
     burst_429: int = 0
     timeout_seconds: float = 15.0
@@ -35,6 +38,7 @@ class FaultConfig:
         "errorRate": "error_rate",
         "timeoutRate": "timeout_rate",
         "dropRate": "drop_rate",
+        "refuseRate": "refuse_rate",
         "latencyMs": "latency_ms",
         "burst429": "burst_429",
         "timeoutSeconds": "timeout_seconds",
@@ -48,12 +52,12 @@ class FaultConfig:
         return {camel: values[snake] for camel, snake in self.JSON_NAMES.items()}
 
     def validate(self) -> None:
-        for name in ("error_rate", "timeout_rate", "drop_rate"):
+        for name in ("error_rate", "timeout_rate", "drop_rate", "refuse_rate"):
             value = getattr(self, name)
             if not 0 <= value <= 1:
                 raise ValueError(f"{name} must be between 0 and 1.")
-        if self.error_rate + self.timeout_rate + self.drop_rate > 1:
-            raise ValueError("error_rate + timeout_rate + drop_rate must not exceed 1.")
+        if self.error_rate + self.timeout_rate + self.drop_rate + self.refuse_rate > 1:
+            raise ValueError("error_rate + timeout_rate + drop_rate + refuse_rate must not exceed 1.")
         if self.latency_ms < 0 or self.burst_429 < 0 or self.timeout_seconds < 0:
             raise ValueError("latency_ms, burst_429 and timeout_seconds must not be negative.")
         self.methods = [m.upper() for m in self.methods]
@@ -63,7 +67,7 @@ class FaultConfig:
 class Decision:
     """What happens to one request."""
 
-    kind: str | None = None  # "429", "500", "timeout", "drop" or None
+    kind: str | None = None  # "429", "500", "timeout", "drop", "refuse" or None
     latency_ms: int = 0
 
 
@@ -102,6 +106,7 @@ class Faults:
                 ("500", config.error_rate),
                 ("timeout", config.error_rate + config.timeout_rate),
                 ("drop", config.error_rate + config.timeout_rate + config.drop_rate),
+                ("refuse", config.error_rate + config.timeout_rate + config.drop_rate + config.refuse_rate),
             )
             decision.kind = next((kind for kind, limit in thresholds if roll < limit), None)
             return decision

@@ -140,3 +140,18 @@ def test_the_server_handles_raw_http_from_several_connections(emulator_server: E
         sock.close()
 
     assert all(answer.startswith(b"HTTP/1.0 200") for answer in answers)
+
+
+def test_a_refusal_answers_400_with_a_business_error_and_applies_nothing(
+    api: httpx.Client, emulator: Emulator
+) -> None:
+    case = started_case(emulator, api)
+    emulator.set_faults(refuse_rate=1, methods=["POST"], paths=["/cases/{id}/notes"])
+
+    refused = api.post(f"/cases/{case.id}/notes", json={"description": "Called."})
+    read = api.get(f"/cases/{case.id}")
+
+    assert refused.status_code == 400
+    assert [e["type"] for e in refused.json()["businessErrors"]] == ["InjectedRefusal"]
+    assert case.notes == []
+    assert read.status_code == 200
