@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     # After the apps whose models it keeps a history of (history.tracked looks them up as it loads).
     "simple_history",
     "history",
+    "golive",
 ]
 
 MIDDLEWARE = [
