@@ -21,8 +21,15 @@ from django.core.files.base import ContentFile
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
-from cases.actions import DeclineReason, case_accept, case_chat_send, case_close, case_decline
-from cases.actions import case_fees_update, case_note_add
+from cases.actions import (
+    DeclineReason,
+    case_accept,
+    case_chat_send,
+    case_close,
+    case_decline,
+    case_fees_update,
+    case_note_add,
+)
 from cases.models import Case
 from cases.sync import cases_sync_incremental
 from debitura.client import DebituraClient, get_client
@@ -99,13 +106,13 @@ class _Check:
         }
 
     def create(self) -> StepResult:
-        made = []
+        made: list[dict[str, str]] = []
         for number in (1, 2):
             # The key makes a retry after a lost answer the same case, not a second one.
             case = self.client.create_managed_case(
                 _test_case(self.run.tag, number), idempotency_key=f"{self.run.tag}-case-{number}"
             )
-            made.append({"id": case.id, "reference": case.reference, "lifecycle": str(case.lifecycle)})
+            made.append({"id": case.id, "reference": case.reference or "", "lifecycle": str(case.lifecycle)})
             self.run.case_ids = [*self.run.case_ids, case.id]
             self.run.save(update_fields=["case_ids"])
         self.worked, self.declined = made[0]["id"], made[1]["id"]
@@ -122,10 +129,8 @@ class _Check:
                 f"The sync ran ({run.pages} pages) but brought {found} of the {len(self.run.case_ids)} "
                 "test cases as test cases."
             )
-        return (
-            f"The incremental sync brought both, marked as test cases ({run.pages} page{pluralize(run.pages)}).",
-            None,
-        )
+        pages = f"{run.pages} page{pluralize(run.pages)}"
+        return f"The incremental sync brought both, marked as test cases ({pages}).", None
 
     def accept(self) -> StepResult:
         action = case_accept(case=self.case(self.worked), actor=self.actor, welcome_message=WORDS)

@@ -49,5 +49,10 @@ def golive_local_remove(*, case_ids: Sequence[str]) -> int:
         WebhookEvent.objects.filter(case_id__in=case_ids).delete()
         removed = Case.objects.filter(id__in=case_ids).delete()[1].get(Case._meta.label, 0)
         # Files of uploads that never reached Debitura are still stored here.
-        transaction.on_commit(lambda: [default_storage.delete(name) for name in stored])
+        transaction.on_commit(lambda: _files_delete(stored))
     return removed
+
+
+def _files_delete(names: list[str]) -> None:
+    for name in names:
+        default_storage.delete(name)

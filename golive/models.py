@@ -32,6 +32,7 @@ class GoLiveRun(models.Model):
     class Meta:
         ordering = ["-started_at"]
         get_latest_by = "started_at"
+        verbose_name = "go-live check run"
         permissions = [("run_golive_check", "Can run the go-live check against Debitura")]
 
     def __str__(self) -> str:

@@ -14,7 +14,7 @@ from golive.check import golive_check_run
 from golive.models import Outcome
 from golive.webhook import DELIVERY_WAIT_SECONDS
 
-_MARK = {Outcome.PASSED: "passed ", Outcome.FAILED: "FAILED ", Outcome.SKIPPED: "skipped"}
+_MARK: dict[str, str] = {Outcome.PASSED: "passed ", Outcome.FAILED: "FAILED ", Outcome.SKIPPED: "skipped"}
 
 
 class Command(BaseCommand):
