@@ -48,6 +48,11 @@ class LedgerFilterSet(django_filters.FilterSet):
         empty_label="Any",
     )
     state = django_filters.ChoiceFilter(label="State", choices=Payment.State.choices, empty_label="Any")
+    # Payments on Debitura's test cases stay out of the rows and the totals unless asked for, as
+    # test cases stay out of the case list.
+    test = django_filters.BooleanFilter(
+        label="Include test cases", method="_test_cases", widget=forms.CheckboxInput
+    )
 
     class Meta:
         model = Payment
@@ -59,3 +64,6 @@ class LedgerFilterSet(django_filters.FilterSet):
         # Offered choices, read once here (the filters are this instance's copies).
         self.filters["currency"].extra["choices"] = [(c, c) for c in currencies]
         self.filters["agent"].extra["choices"] = assignable_users()
+
+    def _test_cases(self, queryset: Any, name: str, value: bool | None) -> Any:
+        return queryset if value else queryset.filter(case__is_test_case=False)

@@ -183,7 +183,9 @@ class Emulator:
                 elif decision.kind == "refuse":
                     # 400: the one refusal every operation documents.
                     raise ApiError(
-                        400, "This operation is refused (a fault injected by the emulator).", "InjectedRefusal"
+                        400,
+                        "This operation is refused (a fault injected by the emulator).",
+                        "InjectedRefusal",
                     )
                 elif route is None:
                     raise not_found(
