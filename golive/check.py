@@ -89,6 +89,7 @@ class _Check:
         self.worked: str = ""  # the case the agency's actions go to
         self.declined: str = ""  # the case the agency declines
         self.payment: Payment | None = None
+        self.made: list[dict[str, str]] = []
 
     def case(self, case_id: str) -> Case:
         return Case.objects.get(pk=case_id)
@@ -112,9 +113,14 @@ class _Check:
             case = self.client.create_managed_case(
                 _test_case(self.run.tag, number), idempotency_key=f"{self.run.tag}-case-{number}"
             )
-            made.append({"id": case.id, "reference": case.reference or "", "lifecycle": str(case.lifecycle)})
-            self.run.case_ids = [*self.run.case_ids, case.id]
+            # As Debitura wrote it: a lifecycle the enum does not know (an internal one) reads UNKNOWN.
+            lifecycle = str(case.raw.get("lifecycle") or case.lifecycle)
+            made.append(
+                {"id": str(uuid.UUID(case.id)), "reference": case.reference or "", "lifecycle": lifecycle}
+            )
+            self.run.case_ids = [*self.run.case_ids, made[-1]["id"]]
             self.run.save(update_fields=["case_ids"])
+        self.made = made
         self.worked, self.declined = made[0]["id"], made[1]["id"]
         references = ", ".join(c["reference"] or c["id"] for c in made)
         return f"Two test cases tagged {self.run.tag}: {references}.", made
@@ -123,12 +129,20 @@ class _Check:
         run = cases_sync_incremental(client=self.client)
         if run.error:
             raise StepFailed(f"The sync stopped: {run.error}")
-        found = Case.objects.filter(pk__in=self.run.case_ids, is_test_case=True).count()
-        if found != len(self.run.case_ids):
-            raise StepFailed(
-                f"The sync ran ({run.pages} pages) but brought {found} of the {len(self.run.case_ids)} "
-                "test cases as test cases."
+        found = {
+            str(pk)
+            for pk in Case.objects.filter(pk__in=self.run.case_ids, is_test_case=True).values_list(
+                "pk", flat=True
             )
+        }
+        missing = [
+            f"{c['reference'] or c['id']} (created as {c['lifecycle']})"
+            for c in self.made
+            if c["id"] not in found
+        ]
+        if missing:
+            # A case still in Debitura's internal verification is hidden from partners' lists.
+            raise StepFailed(f"The sync ran but did not bring, as test cases: {', '.join(missing)}.")
         pages = f"{run.pages} page{pluralize(run.pages)}"
         return f"The incremental sync brought both, marked as test cases ({pages}).", None
 
