@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils.html import format_html
 
 from golive.check import golive_check_run
 from golive.models import GoLiveRun, Outcome
@@ -19,11 +20,12 @@ RUN_PERMISSION = "golive.run_golive_check"
 
 @admin.register(GoLiveRun)
 class GoLiveRunAdmin(ReadOnlyAdmin):
-    list_display = ("started_at", "outcome_text", "summary", "duration", "base_url", "started_by", "tag")
+    list_display = ("started_at", "outcome_text", "summary", "duration", "base_url", "started_by")
     list_display_links = ("started_at",)
     list_filter = ("outcome",)
     date_hierarchy = "started_at"
-    fields = ("outcome", "base_url", "tag", "started_by", "started_at", "finished_at", "case_ids")
+    fields = ("outcome", "base_url", "tag", "started_by", "started_at", "duration", "test_cases")
+    readonly_fields = ("duration", "test_cases")
     change_list_template = "admin/golive/goliverun/change_list.html"
     change_form_template = "admin/golive/goliverun/change_form.html"
 
@@ -39,7 +41,9 @@ class GoLiveRunAdmin(ReadOnlyAdmin):
 
     @admin.display(description="outcome", ordering="outcome")
     def outcome_text(self, run: GoLiveRun) -> str:
-        return run.get_outcome_display()
+        return format_html(
+            '<span class="golive-outcome golive-outcome-{}">{}</span>', run.outcome, run.get_outcome_display()
+        )
 
     @admin.display(description="steps")
     def summary(self, run: GoLiveRun) -> str:
@@ -50,6 +54,10 @@ class GoLiveRunAdmin(ReadOnlyAdmin):
             if outcome != Outcome.RUNNING and any(s.outcome == outcome for s in steps)
         ]
         return ", ".join(counts)
+
+    @admin.display(description="test cases")
+    def test_cases(self, run: GoLiveRun) -> str:
+        return ", ".join(run.case_ids) or "none made"
 
     @admin.display(description="duration")
     def duration(self, run: GoLiveRun) -> str:

@@ -220,7 +220,7 @@ class _Check:
         action = case_close(
             case=self.case(self.worked), actor=self.actor, close_code=code, comment="Go-live check"
         )
-        result = self.relay(action, f"Closed as {code.value}")
+        result = self.relay(action, f"Closed as {code.description}")
         case = self.case(self.worked)
         return f"{result[0]}; the case is {case.get_lifecycle_display()} here.", result[1]
 
