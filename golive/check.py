@@ -36,7 +36,7 @@ from debitura.client import DebituraClient, get_client
 from debitura.enums import CloseCode, DebtorType, DocumentType, PaymentRecipient
 from debitura.types import ManagedCaseInput, ManagedDebtor
 from documents.actions import case_file_upload
-from golive.cleanup import golive_local_remove, golive_remote_delete
+from golive.cleanup import golive_local_remove, golive_remote_delete, golive_runs_abandoned_clean
 from golive.models import GoLiveRun, Outcome
 from golive.relay import golive_action_relay
 from golive.steps import StepFailed, StepResult, Steps, relayed
@@ -258,6 +258,7 @@ def golive_check_run(
     """Run the go-live check as `actor` (whose team address Debitura sees on accept and chat)
     and return its record; the test cases are deleted at Debitura and here whatever happened."""
     client = client or get_client()
+    golive_runs_abandoned_clean(client=client)
     run = GoLiveRun.objects.create(
         tag=f"golive-{uuid.uuid4().hex[:16]}",
         base_url=client.base_url or settings.DEBITURA_BASE_URL,

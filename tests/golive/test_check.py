@@ -3,12 +3,16 @@ code, a broken one reported with Debitura's words, and nothing left behind eithe
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from cases.models import Case, WebhookSubscription
+from debitura.client import get_client
+from golive.check import _test_case
 from golive.models import GoLiveRun, Outcome
 from golive.webhook import webhook_unreachable_reason
 from outbox.models import OutboxAction
@@ -141,3 +145,18 @@ def test_an_address_debitura_cannot_reach_is_named_before_anything_is_fired(sett
     settings.DEBITURA_BASE_URL = base_url
     found = webhook_unreachable_reason(url=url, base_url=base_url)
     assert (found is None) if reason is None else (reason in (found or ""))
+
+
+def test_a_run_killed_before_its_cleanup_is_cleaned_by_the_next_run(golive_env, golive_admin):
+    killed = GoLiveRun.objects.create(tag="golive-killed", base_url="http://emulator.test")
+    made = get_client().create_managed_case(_test_case(killed.tag, 1))
+    killed.case_ids = [made.id]
+    killed.save(update_fields=["case_ids"])
+    GoLiveRun.objects.filter(pk=killed.pk).update(started_at=timezone.now() - timedelta(hours=2))
+
+    call_command("golive_check", "--user", golive_admin.username)
+
+    killed.refresh_from_db()
+    assert tagged(golive_env, "golive-killed") == []
+    assert killed.outcome == Outcome.FAILED
+    assert killed.steps.get().label == "Clean up by tag, after the run broke off"
