@@ -24,8 +24,8 @@ class GoLiveRunAdmin(ReadOnlyAdmin):
     list_display_links = ("started_at",)
     list_filter = ("outcome",)
     date_hierarchy = "started_at"
-    fields = ("outcome", "base_url", "tag", "started_by", "started_at", "duration", "test_cases")
-    readonly_fields = ("duration", "test_cases")
+    fields = ("outcome_text", "base_url", "tag", "started_by", "started_at", "duration", "test_cases")
+    readonly_fields = ("outcome_text", "duration", "test_cases")
     change_list_template = "admin/golive/goliverun/change_list.html"
     change_form_template = "admin/golive/goliverun/change_form.html"
 
