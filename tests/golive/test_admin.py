@@ -50,10 +50,9 @@ def test_an_administrator_runs_the_check_from_admin_and_sees_each_step(client, g
     assert "The go-live check passed" in page
     for step in run.steps.all():
         assert step.label in page
-    assert (
-        page.count('class="golive-outcome golive-outcome-passed"')
-        == run.steps.filter(outcome="passed").count()
-    )
+    steps_table = page.split('<table class="golive-steps">', 1)[1]
+    passed = run.steps.filter(outcome="passed").count()
+    assert steps_table.count('class="golive-outcome golive-outcome-passed"') == passed
     assert tagged(golive_env, run.tag) == []
 
 
