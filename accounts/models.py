@@ -17,6 +17,7 @@ class Capability(models.Model):
             ("view_all_cases", "Can see every agent's work"),
             ("reassign_cases", "Can reassign cases between agents"),
             ("export_data", "Can export case and payment lists"),
+            ("submit_cases", "Can submit cases to Debitura's network as managing partner"),
         ]
 
     def __str__(self) -> str:

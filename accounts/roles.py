@@ -18,10 +18,12 @@ ROLES: tuple[str, ...] = (ADMINISTRATOR, SUPERVISOR, AGENT, VIEWER)
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     VIEWER: ("accounts.view_cases",),
-    AGENT: ("accounts.view_cases", "accounts.work_cases"),
+    # Submitting a case places a claim with Debitura for a client; agents do it as part of their work.
+    AGENT: ("accounts.view_cases", "accounts.work_cases", "accounts.submit_cases"),
     SUPERVISOR: (
         "accounts.view_cases",
         "accounts.work_cases",
+        "accounts.submit_cases",
         "accounts.view_all_cases",
         "accounts.reassign_cases",
         "accounts.export_data",
@@ -68,9 +70,14 @@ def roles_sync(*, group_model: Any, permission_model: Any) -> None:
             )
         else:
             wanted = [codename.split(".", 1) for codename in ROLE_PERMISSIONS[role]]
+            # An early migration (accounts 0002) runs this before later ones created the newer
+            # permissions; the migration that adds one runs it again (accounts 0004).
             permissions = [
-                permission_model.objects.get(content_type__app_label=app, codename=codename)
+                permission
                 for app, codename in wanted
+                for permission in permission_model.objects.filter(
+                    content_type__app_label=app, codename=codename
+                )
             ]
         group.permissions.set(permissions)
 

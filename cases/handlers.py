@@ -195,7 +195,7 @@ def _check_fees(action: OutboxAction, client: DebituraClient) -> bool:
 def _fold_note(action: OutboxAction, result: Any, listing: Timeline | None) -> Timeline | None:
     """The note joins the local timeline as Debitura's answer describes it; returns the timeline
     as Debitura lists it now (the one read before the send, with the note), None without one."""
-    if not isinstance(result, Note):
+    if not isinstance(result, Note) or action.case_id is None:
         return None
     by = result.created_by.user_name if result.created_by else None
     when = result.event_date or result.created_at or timezone.now()
@@ -236,7 +236,8 @@ def _confirm_chat(action: OutboxAction, result: Any) -> None:
     """The message joins the local chat as Debitura answered it (never taken from another case)."""
     if (
         isinstance(result, Chat)
-        and not ChatMessage.objects.filter(id=result.id).exclude(case_id=action.case_id).exists()
+        and action.case is not None
+        and not ChatMessage.objects.filter(id=result.id).exclude(case_id=action.case.pk).exists()
     ):
         chat_store(case=action.case, remote=result)
 

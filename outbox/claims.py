@@ -30,6 +30,8 @@ CLAIM_BATCH = 5
 
 def due(now: datetime) -> Any:
     """Pending rows whose time has come and that no earlier open row of the same case holds back."""
+    # A row on no case (a submitted managed case) compares NULL = NULL, which is never true:
+    # nothing holds it back.
     earlier_open = OutboxAction.objects.filter(
         case_id=OuterRef("case_id"), state__in=OPEN_STATES, created_at__lt=OuterRef("created_at")
     )

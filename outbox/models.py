@@ -2,7 +2,9 @@
 
 The table keeps the name it had when the model lived in `cases` (cases_outboxaction): rows
 written then are the same rows. The case is referred to by its label ("cases.Case"), so this
-module imports no app; every action belongs to one case, and a case's actions go out in order.
+module imports no app; an action on a case belongs to it, and a case's actions go out in order.
+An action that creates what has no case here (a case submitted as managing partner) has none and
+is held back by nothing.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class OutboxAction(models.Model):
         PAYMENT_UPDATE = "payment_update", "Correct payment"
         PAYMENT_DELETE = "payment_delete", "Delete payment"
         FILE_UPLOAD = "file_upload", "Upload file"
+        MANAGED_SUBMIT = "managed_submit", "Submit case"
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -40,7 +43,9 @@ class OutboxAction(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="actions")
+    case = models.ForeignKey(
+        "cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="actions"
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="actions"
     )
@@ -72,4 +77,5 @@ class OutboxAction(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} on {self.case_id} ({self.state})"
+        on = f" on {self.case_id}" if self.case_id else ""
+        return f"{self.get_kind_display()}{on} ({self.state})"

@@ -231,7 +231,8 @@ def outbox_relay_one(
         action.attempts,
         outcome,
     )
-    if outcome in (Outcome.DONE, Outcome.FOUND, Outcome.FAILED):
+    # An action on no case (a case submitted as managing partner) has nothing to read back.
+    if outcome in (Outcome.DONE, Outcome.FOUND, Outcome.FAILED) and action.case_id is not None:
         owed.add(str(action.case_id), _reads(action, outcome))
     if read_backs is None:
         owed.flush()

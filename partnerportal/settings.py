@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "simple_history",
     "history",
     "golive",
+    "managed",
 ]
 
 MIDDLEWARE = [
@@ -264,6 +265,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 SYNC_INTERVAL_SECONDS = env_int("SYNC_INTERVAL_SECONDS", 60, minimum=10)
+MANAGED_SYNC_INTERVAL_SECONDS = env_int("MANAGED_SYNC_INTERVAL_SECONDS", SYNC_INTERVAL_SECONDS, minimum=10)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "heartbeat": {"task": "partnerportal.tasks.heartbeat", "schedule": 60.0},
     "sync-incremental": {
@@ -273,6 +275,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "options": {"expires": float(SYNC_INTERVAL_SECONDS)},
     },
     "sync-full-nightly": {"task": "cases.sync_full", "schedule": crontab(hour=2, minute=30)},
+    # Cases submitted as managing partner: with nothing changed a run costs one request.
+    "sync-managed": {
+        "task": "managed.sync",
+        "schedule": float(MANAGED_SYNC_INTERVAL_SECONDS),
+        "options": {"expires": float(MANAGED_SYNC_INTERVAL_SECONDS)},
+    },
     "refresh-children": {
         "task": "cases.refresh_children_batch",
         "schedule": 20.0,

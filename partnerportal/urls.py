@@ -30,6 +30,7 @@ urlpatterns = [
     path("cases/", include("history.urls")),  # a case's History tab: cases/<id>/history/
     path("payments/", include("payments.urls")),
     path("promises/", include("promises.urls")),
+    path("submitted/", include("managed.urls")),
     path("webhooks/debitura/", debitura_webhook, name="debitura_webhook"),
     # Ahead of admin.site.urls, whose own "view on site" it replaces (see partnerportal.admin).
     path(

@@ -108,9 +108,8 @@ def payment_record(
             raise NeedsConfirmation(warnings, remainder=remainder)
 
     def optimistic(action: OutboxAction) -> None:
-        payment = Payment(
-            case=action.case, currency=action.case.currency, state=Payment.State.PENDING, action=action
-        )
+        # The row is the case's own (case_action_write): `case` is the one it was written on.
+        payment = Payment(case=case, currency=case.currency, state=Payment.State.PENDING, action=action)
         payment_values_apply(payment=payment, values=values)
         payment.save()
         action.payload["payment_id"] = payment.pk
