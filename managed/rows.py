@@ -4,7 +4,7 @@ JSON as it came (`raw`) and its hash, by which the sync tells a changed case fro
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import msgspec
@@ -75,7 +75,14 @@ def managed_row_fill(*, row: ManagedCase, case: types.Case, now: datetime | None
 
 def children_as_json(children: Any) -> list[Any]:
     """A child listing (typed) as JSON for its column: Debitura's names, amounts as exact strings."""
-    return list(msgspec.to_builtins(children))
+    return list(msgspec.to_builtins(children, enc_hook=_encode))
+
+
+def _encode(value: Any) -> Any:
+    # CalendarDate (a payment's date) is a date subclass, which msgspec leaves to the caller.
+    if isinstance(value, date):
+        return value.isoformat()
+    raise NotImplementedError(type(value))
 
 
 def children_read(row: ManagedCase, name: str) -> tuple[Any, ...]:
