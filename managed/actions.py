@@ -86,7 +86,7 @@ def managed_case_submit(
             currency=case.currency_code.upper(),
             gross_amount=case.amount_to_recover,
             debtor_name=case.debtor.name,
-            debtor_country=case.debtor.country or case.debtor.country_alpha2 or "",
+            debtor_country=(case.debtor.country_alpha2 or "").upper() or case.debtor.country or "",
             creditor_name=case.creditor_company_name,
             search_text=" ".join(
                 t.lower()

@@ -25,11 +25,13 @@ def _text(max_length: int = 300, **kwargs: Any) -> forms.CharField:
     return forms.CharField(max_length=max_length, required=kwargs.pop("required", False), **kwargs)
 
 
-def _code(length: int, label: str, help_text: str, **attrs: str) -> forms.CharField:
+def _code(
+    length: int, label: str, help_text: str, *, required: bool = False, **attrs: str
+) -> forms.CharField:
     field = forms.RegexField(
         regex=rf"^[A-Za-z]{{{length}}}$",
         max_length=length,
-        required=False,
+        required=required,
         label=label,
         help_text=help_text,
         error_messages={"invalid": f"Enter the {length}-letter code, e.g. {attrs.pop('example')}."},
@@ -54,7 +56,9 @@ class ManagedCaseForm(forms.Form):
     )
 
     # The claim.
-    currency_code = _code(3, "Currency", "ISO 4217, e.g. EUR.", example="EUR", list="managed-currencies")
+    currency_code = _code(
+        3, "Currency", "ISO 4217, e.g. EUR.", required=True, example="EUR", list="managed-currencies"
+    )
     amount_to_recover = forms.DecimalField(
         label="Amount to recover", max_digits=20, decimal_places=4, min_value=Decimal("0.01")
     )
@@ -128,10 +132,7 @@ class ManagedCaseForm(forms.Form):
         return str(self.cleaned_data.get("debtor_country_alpha2") or "").upper()
 
     def clean_currency_code(self) -> str:
-        code = str(self.cleaned_data.get("currency_code") or "").upper()
-        if not code:
-            raise forms.ValidationError("Enter the case's currency.", code="required")
-        return code
+        return str(self.cleaned_data.get("currency_code") or "").upper()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

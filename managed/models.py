@@ -55,7 +55,7 @@ class ManagedCase(models.Model):
     remote_updated_at = models.DateTimeField(null=True, blank=True, help_text="Debitura's dateUpdated.")
 
     debtor_name = models.CharField(max_length=300, blank=True)
-    debtor_country = models.CharField(max_length=100, blank=True)
+    debtor_country = models.CharField(max_length=100, blank=True, help_text="ISO code, else the name.")
     creditor_name = models.CharField(max_length=300, blank=True)
     partner_name = models.CharField(max_length=300, blank=True, help_text="The collection partner.")
 

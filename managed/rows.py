@@ -57,7 +57,7 @@ def managed_row_fill(*, row: ManagedCase, case: types.Case, now: datetime | None
     row.date_finished = case.date_finished
     row.remote_updated_at = case.date_updated or case.date_created
     row.debtor_name = _text(debtor.name)
-    row.debtor_country = _text(debtor.country) or _text(debtor.country_alpha2)
+    row.debtor_country = _text(debtor.country_alpha2).upper() or _text(debtor.country)
     row.creditor_name = _text(creditor.company_name)
     row.partner_name = _text(partner.name)
     row.search_text = " ".join(
