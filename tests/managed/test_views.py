@@ -100,3 +100,12 @@ def test_a_cases_page_costs_a_fixed_number_of_queries(agent_client):
     row = ManagedCaseFactory()
     # As the list, with the case and its submission in one query instead of the page of rows.
     assert _queries(agent_client, reverse("managed:detail", args=[row.pk])) == 6
+
+
+def test_administrators_see_submitted_cases_and_sync_runs_in_django_admin(client, administrator):
+    row = ManagedCaseFactory()
+    client.force_login(administrator)
+
+    assert row.reference in client.get(reverse("admin:managed_managedcase_changelist")).content.decode()
+    assert client.get(reverse("admin:managed_managedcase_change", args=[row.pk])).status_code == 200
+    assert client.get(reverse("admin:managed_managedsyncrun_changelist")).status_code == 200
