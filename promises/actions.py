@@ -184,10 +184,12 @@ def promise_record(
     written: list[Promise] = []
 
     def optimistic(action: OutboxAction) -> None:
+        locked = action.case
+        assert locked is not None  # a note action always has its case
         promise = Promise.objects.create(
-            case=action.case,
+            case=locked,
             amount=fields["amount"],
-            currency=action.case.currency,
+            currency=locked.currency,
             first_due=fields["first_due"],
             instalments=len(plan),
             interval=interval,
