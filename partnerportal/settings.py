@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "history",
     "golive",
     "managed",
+    "exports",
 ]
 
 MIDDLEWARE = [
@@ -296,9 +297,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 300.0,
         "options": {"expires": 300.0},
     },
+    "expire-documents-archives": {"task": "exports.documents_archives_expire", "schedule": 3600.0},
 }
 # Days after an instalment's due date that a payment still keeps it; after them it is broken.
 PROMISE_GRACE_DAYS = env_int("PROMISE_GRACE_DAYS", 3, minimum=0)
+
+# --- Exports ----------------------------------------------------------------------------------
+# Documents archives (ZIP) are built here and deleted this many hours after they are ready.
+EXPORT_ARCHIVE_DIR = VAR_DIR / "exports"
+EXPORT_ARCHIVE_HOURS = env_int("EXPORT_ARCHIVE_HOURS", 24, minimum=1)
 
 # --- Debitura ---------------------------------------------------------------------------------
 DEBITURA_BASE_URL = env_url("DEBITURA_BASE_URL", "http://127.0.0.1:8765", schemes=("http", "https"))

@@ -31,6 +31,7 @@ urlpatterns = [
     path("payments/", include("payments.urls")),
     path("promises/", include("promises.urls")),
     path("submitted/", include("managed.urls")),
+    path("exports/", include("exports.urls")),
     path("webhooks/debitura/", debitura_webhook, name="debitura_webhook"),
     # Ahead of admin.site.urls, whose own "view on site" it replaces (see partnerportal.admin).
     path(

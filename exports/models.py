@@ -1,0 +1,72 @@
+"""What exports keep: each user's chosen columns, and the documents archives built for them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class ExportSettings(models.Model):
+    """A user's remembered choices on the export dialog (the case columns, the format)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    case_columns = models.JSONField(default=list, help_text="Column keys in exports.columns order.")
+    file_format = models.CharField(max_length=8, default="csv")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "export settings"
+
+    def __str__(self) -> str:
+        return f"Export settings of {self.user}"
+
+
+class DocumentsArchive(models.Model):
+    """A ZIP of case documents built by a worker: one case, or every case of a list filter."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Building"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Expired"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    case = models.ForeignKey(
+        "cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The one case archived; empty for a list filter.",
+    )  # fmt: skip
+    query = models.CharField(
+        max_length=2000, blank=True, help_text="The case list's query string whose cases are archived."
+    )
+    label = models.CharField(max_length=300, blank=True, help_text="What the archive holds, in words.")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    cases_total = models.PositiveIntegerField(null=True, blank=True)
+    cases_done = models.PositiveIntegerField(default=0)
+    files_done = models.PositiveIntegerField(default=0)
+    files_failed = models.PositiveIntegerField(default=0)
+    bytes_done = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    file_path = models.CharField(max_length=500, blank=True, help_text="Under VAR_DIR/exports.")
+    file_size = models.PositiveBigIntegerField(null=True, blank=True)
+    error = models.TextField(
+        blank=True, help_text="Why the whole archive failed (files that failed are in its manifest)."
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="archive_user_created"),
+            models.Index(fields=["state", "expires_at"], name="archive_state_expires"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Documents archive {self.pk} ({self.get_state_display()})"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (self.State.READY, self.State.FAILED, self.State.EXPIRED)
