@@ -297,8 +297,8 @@ class Estimate:
 
     @property
     def minutes_left(self) -> int | None:
-        """Whole minutes, rounded up: "about 1 minute" until it is done."""
-        return None if self.seconds_left is None else max(1, math.ceil(self.seconds_left / 60))
+        """Whole minutes, rounded half up, and never "about 0 minutes" until it is done."""
+        return None if self.seconds_left is None else max(1, math.floor(self.seconds_left / 60 + 0.5))
 
 
 def documents_archive_estimate(*, archive: DocumentsArchive, now: datetime | None = None) -> Estimate:
