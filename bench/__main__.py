@@ -37,6 +37,12 @@ def main() -> int:
     print(f"\nThe children queue on a first import of {children.CASES:,} cases, the beat's task every "
           f"{every} for {run}, through the production rate limiter:")  # fmt: skip
     print(table(children.main()))
+    from bench import exports
+
+    sizes = " and ".join(f"{n:,}" for n in exports.SIZES)
+    print(f"\nThe case export at {sizes} cases (every case, default columns; best of {exports.REPEAT}; "
+          "peak memory under tracemalloc):")  # fmt: skip
+    print(table(exports.main()))
     print(f"\n(benchmarks took {time.perf_counter() - started:.0f} s)")
     return 0
 

@@ -78,14 +78,17 @@ def archive_directory() -> Path:
     return path
 
 
-def documents_archive_create(*, user: Any, case: Case | None = None, query: str = "") -> DocumentsArchive:
-    """Record an archive to build (one case, or the list filter `query`) and queue it on commit."""
+def documents_archive_create(
+    *, user: Any, case: Case | None = None, query: str = "", described: str = ""
+) -> DocumentsArchive:
+    """Record an archive to build (one case, or the list filter `query`, `described` in words)
+    and queue it on commit."""
     if case is not None:
         label = f"Documents of case {case.reference}"
         query = ""
     else:
-        label = "Documents of the cases in the list" + (" (filtered)" if query else "")
-    archive = DocumentsArchive.objects.create(user=user, case=case, query=query[:2000], label=label)
+        label = f"Documents of the list: {described}" if described else "Documents of the list"
+    archive = DocumentsArchive.objects.create(user=user, case=case, query=query[:2000], label=label[:300])
     transaction.on_commit(lambda: signature(BUILD_TASK, args=(archive.pk,)).delay())
     return archive
 

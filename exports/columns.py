@@ -58,8 +58,9 @@ def _day(name: str) -> Callable[[Sequence[Any]], date | None]:
 
     def day(row: Sequence[Any]) -> date | None:
         value: datetime | None = row[index]
-        # A day in the portal's time zone, as the list shows it.
-        return timezone.localdate(value) if value is not None else None
+        # A day in the portal's time zone, as the list shows it (astimezone: localdate's checks
+        # cost more than the conversion, five dates a row, a hundred thousand rows).
+        return value.astimezone(timezone.get_current_timezone()).date() if value is not None else None
 
     return day
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 
 from exports.columns import COLUMNS, DEFAULT_KEYS
@@ -22,7 +20,3 @@ class CaseExportForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose at least one column."},
     )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["file_format"].widget.attrs["class"] = "export-formats"

@@ -162,9 +162,11 @@ def documents_archive_start(request: HtmxHttpRequest) -> HttpResponse:
         case = get_object_or_404(Case, pk=case_id)
         archive = documents_archive_create(user=request.user, case=case)
     else:
-        archive = documents_archive_create(
-            user=request.user, query=_list_query(request.POST.get("query", ""))
-        )
+        query = _list_query(request.POST.get("query", ""))
+        filters = CaseFilterForm(QueryDict(query), users=[])
+        filters.is_valid()
+        words = ", ".join(f"{label}: {value}" for label, value in _described(filters) if label != "Sorted by")
+        archive = documents_archive_create(user=request.user, query=query, described=words)
     return HttpResponseRedirect(reverse("exports:documents", args=[archive.pk]))
 
 
