@@ -1,10 +1,10 @@
 from django.contrib import admin
 
-from exports.models import DocumentsArchive
+from exports.models import ExportJob
 
 
-@admin.register(DocumentsArchive)
-class DocumentsArchiveAdmin(admin.ModelAdmin):
+@admin.register(ExportJob)
+class ExportJobAdmin(admin.ModelAdmin):
     """Archives in Django admin: who asked for what, and how it went (read only)."""
 
     list_display = (
@@ -19,4 +19,4 @@ class DocumentsArchiveAdmin(admin.ModelAdmin):
         "expires_at",
     )
     list_filter = ("state",)
-    readonly_fields = [field.name for field in DocumentsArchive._meta.fields]
+    readonly_fields = [field.name for field in ExportJob._meta.fields]

@@ -15,19 +15,17 @@ import csv
 import io
 import json
 import logging
-import math
 import os
 import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from pathlib import Path, PurePath
+from datetime import datetime
+from pathlib import PurePath
 from typing import Any
 
 from celery import signature
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename
@@ -36,18 +34,16 @@ from cases.models import Case
 from cases.models import CaseFile as LocalFile
 from debitura.client import DebituraClient, client_from_settings
 from debitura.errors import DebituraError, LinkRefused, PermanentError
-from debitura.throttle import DEBITURA_WINDOWS
 from documents.checks import DocumentInvalid, document_name_safe
 from documents.opening import DocumentRefused, case_file_open
 from exports.cases import cases_export_queryset
-from exports.models import DocumentsArchive
+from exports.jobs import ARCHIVE_SHARE, export_directory, export_job_fail, export_job_finish
+from exports.models import ExportJob
 from partnerportal.spreadsheet import spreadsheet_text
 
 log = logging.getLogger(__name__)
 
 BUILD_TASK = "exports.documents_archive_build"
-# The share of the key's rate limit an archive may use: agents' actions and the sync keep the rest.
-ARCHIVE_SHARE = 0.25
 MANIFEST_NAME = "manifest.csv"
 MANIFEST_COLUMNS = (
     "Case",
@@ -72,15 +68,9 @@ def archive_client() -> DebituraClient:
     return _clients[pid]
 
 
-def archive_directory() -> Path:
-    path = Path(settings.EXPORT_ARCHIVE_DIR)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def documents_archive_create(
     *, user: Any, case: Case | None = None, query: str = "", described: str = ""
-) -> DocumentsArchive:
+) -> ExportJob:
     """Record an archive to build (one case, or the list filter `query`, `described` in words)
     and queue it on commit."""
     if case is not None:
@@ -88,7 +78,9 @@ def documents_archive_create(
         query = ""
     else:
         label = f"Documents of the list: {described}" if described else "Documents of the list"
-    archive = DocumentsArchive.objects.create(user=user, case=case, query=query[:2000], label=label[:300])
+    archive = ExportJob.objects.create(
+        user=user, kind=ExportJob.Kind.DOCUMENTS, case=case, query=query[:2000], label=label[:300]
+    )
     transaction.on_commit(lambda: signature(BUILD_TASK, args=(archive.pk,)).delay())
     return archive
 
@@ -151,7 +143,7 @@ def _folder_name(reference: str, fallback: str) -> str:
         return fallback
 
 
-def _archive_cases(archive: DocumentsArchive) -> list[tuple[Any, str, str]]:
+def _archive_cases(archive: ExportJob) -> list[tuple[Any, str, str]]:
     """(id, reference, agency reference) of the cases to archive, in the list's order."""
     if archive.case_id is not None:
         cases = Case.objects.filter(pk=archive.case_id)
@@ -219,19 +211,19 @@ def _manifest(entries: list[Entry]) -> bytes:
     return ("\ufeff" + text.getvalue()).encode()
 
 
-def documents_archive_build(*, archive_id: int, client: DebituraClient | None = None) -> DocumentsArchive:
+def documents_archive_build(*, archive_id: int, client: DebituraClient | None = None) -> ExportJob:
     """Build the archive: every case's files into one ZIP on disk, progress saved case by case."""
-    archive = DocumentsArchive.objects.select_related("user").get(pk=archive_id)
-    if archive.state not in (DocumentsArchive.State.QUEUED, DocumentsArchive.State.RUNNING):
+    archive = ExportJob.objects.select_related("user").get(pk=archive_id)
+    if archive.state not in (ExportJob.State.QUEUED, ExportJob.State.RUNNING):
         return archive  # built, failed or expired already: a redelivered task does nothing
     client = client or archive_client()
     started = timezone.now()
     cases = _archive_cases(archive)
-    DocumentsArchive.objects.filter(pk=archive.pk).update(
-        state=DocumentsArchive.State.RUNNING, started_at=started, cases_total=len(cases),
+    ExportJob.objects.filter(pk=archive.pk).update(
+        state=ExportJob.State.RUNNING, started_at=started, cases_total=len(cases),
         cases_done=0, files_done=0, files_failed=0, bytes_done=0,
     )  # fmt: skip
-    final = archive_directory() / f"documents-{archive.pk}.zip"
+    final = export_directory() / f"documents-{archive.pk}.zip"
     partial = final.with_suffix(".zip.part")
     entries: list[Entry] = []
     folders: set[str] = set()
@@ -246,7 +238,7 @@ def documents_archive_build(*, archive_id: int, client: DebituraClient | None = 
                     entries.append(entry)
                     ok, failed = ok + entry.ok, failed + (not entry.ok)
                     size += entry.size or 0
-                DocumentsArchive.objects.filter(pk=archive.pk).update(
+                ExportJob.objects.filter(pk=archive.pk).update(
                     cases_done=done, files_done=ok, files_failed=failed, bytes_done=size
                 )
             zf.writestr(MANIFEST_NAME, _manifest(entries))
@@ -254,69 +246,5 @@ def documents_archive_build(*, archive_id: int, client: DebituraClient | None = 
     except Exception as exc:
         partial.unlink(missing_ok=True)
         log.exception("documents archive %s failed", archive.pk)
-        DocumentsArchive.objects.filter(pk=archive.pk).update(
-            state=DocumentsArchive.State.FAILED, finished_at=timezone.now(), error=str(exc)[:2000]
-        )
-        archive.refresh_from_db()
-        return archive
-    finished = timezone.now()
-    DocumentsArchive.objects.filter(pk=archive.pk).update(
-        state=DocumentsArchive.State.READY, finished_at=finished,
-        expires_at=finished + timedelta(hours=settings.EXPORT_ARCHIVE_HOURS),
-        file_path=final.name, file_size=final.stat().st_size,
-    )  # fmt: skip
-    archive.refresh_from_db()
-    return archive
-
-
-def documents_archive_path(*, archive: DocumentsArchive) -> Path | None:
-    """The ready archive's file, or None (not ready, expired, or gone from disk)."""
-    if archive.state != DocumentsArchive.State.READY or not archive.file_path:
-        return None
-    if archive.expires_at is not None and archive.expires_at <= timezone.now():
-        return None
-    path = archive_directory() / PurePath(archive.file_path).name  # never a path from elsewhere
-    return path if path.is_file() else None
-
-
-def documents_archives_expire(*, now: datetime | None = None) -> int:
-    """Delete the files of archives past their expiry and mark them expired; how many."""
-    now = now or timezone.now()
-    expired = 0
-    for archive in DocumentsArchive.objects.filter(state=DocumentsArchive.State.READY, expires_at__lte=now):
-        if archive.file_path:
-            (archive_directory() / PurePath(archive.file_path).name).unlink(missing_ok=True)
-        DocumentsArchive.objects.filter(pk=archive.pk).update(state=DocumentsArchive.State.EXPIRED)
-        expired += 1
-    return expired
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """How far a build is and how long the rest should take, for the job page."""
-
-    percent: int
-    seconds_left: float | None
-
-    @property
-    def minutes_left(self) -> int | None:
-        """Whole minutes, rounded half up, and never "about 0 minutes" until it is done."""
-        return None if self.seconds_left is None else max(1, math.floor(self.seconds_left / 60 + 0.5))
-
-
-def documents_archive_estimate(*, archive: DocumentsArchive, now: datetime | None = None) -> Estimate:
-    """Progress in percent and the time left: from the pace so far once a few cases are done,
-    before that from the rate limit's share (one listing per case, at least)."""
-    now = now or timezone.now()
-    total, done = archive.cases_total, archive.cases_done
-    if archive.state == DocumentsArchive.State.READY:
-        return Estimate(100, 0)
-    if not total:
-        return Estimate(0, None)
-    percent = min(99, done * 100 // total)
-    left = total - done
-    if done and archive.started_at:
-        pace = (now - archive.started_at).total_seconds() / done
-        return Estimate(percent, pace * left)
-    per_minute = DEBITURA_WINDOWS[0].limit * ARCHIVE_SHARE
-    return Estimate(percent, left / per_minute * 60)
+        return export_job_fail(job=archive, error=str(exc))
+    return export_job_finish(job=archive, path=final)

@@ -22,8 +22,13 @@ class ExportSettings(models.Model):
         return f"Export settings of {self.user}"
 
 
-class DocumentsArchive(models.Model):
-    """A ZIP of case documents built by a worker: one case, or every case of a list filter."""
+class ExportJob(models.Model):
+    """A file built by a worker for its owner: a ZIP of case documents (one case, or every case
+    of a list filter), or a large case export as an XLSX workbook."""
+
+    class Kind(models.TextChoices):
+        DOCUMENTS = "documents", "Documents (ZIP)"
+        WORKBOOK = "workbook", "Cases (XLSX)"
 
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -33,6 +38,8 @@ class DocumentsArchive(models.Model):
         EXPIRED = "expired", "Expired"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.DOCUMENTS)
+    columns = models.JSONField(default=list, blank=True, help_text="A workbook's column keys.")
     case = models.ForeignKey(
         "cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         help_text="The one case archived; empty for a list filter.",
@@ -40,7 +47,7 @@ class DocumentsArchive(models.Model):
     query = models.CharField(
         max_length=2000, blank=True, help_text="The case list's query string whose cases are archived."
     )
-    label = models.CharField(max_length=300, blank=True, help_text="What the archive holds, in words.")
+    label = models.CharField(max_length=300, blank=True, help_text="What the file holds, in words.")
     state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
     cases_total = models.PositiveIntegerField(null=True, blank=True)
     cases_done = models.PositiveIntegerField(default=0)
@@ -54,18 +61,22 @@ class DocumentsArchive(models.Model):
     file_path = models.CharField(max_length=500, blank=True, help_text="Under VAR_DIR/exports.")
     file_size = models.PositiveBigIntegerField(null=True, blank=True)
     error = models.TextField(
-        blank=True, help_text="Why the whole archive failed (files that failed are in its manifest)."
+        blank=True, help_text="Why the whole file failed (an archive's failed files are in its manifest)."
     )
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["user", "-created_at"], name="archive_user_created"),
-            models.Index(fields=["state", "expires_at"], name="archive_state_expires"),
+            models.Index(fields=["user", "-created_at"], name="export_job_user_created"),
+            models.Index(fields=["state", "expires_at"], name="export_job_state_expires"),
         ]
 
     def __str__(self) -> str:
-        return f"Documents archive {self.pk} ({self.get_state_display()})"
+        return f"{self.get_kind_display()} {self.pk} ({self.get_state_display()})"
+
+    @property
+    def is_workbook(self) -> bool:
+        return self.kind == self.Kind.WORKBOOK
 
     @property
     def finished(self) -> bool:

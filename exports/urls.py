@@ -10,6 +10,6 @@ urlpatterns = [
     path("cases/", views.cases_export, name="cases"),
     path("cases/file", views.cases_export_file, name="cases_file"),
     path("documents/", views.documents_archive_start, name="documents_start"),
-    path("documents/<int:archive_id>/", views.documents_archive, name="documents"),
-    path("documents/<int:archive_id>/download", views.documents_archive_download, name="documents_download"),
+    path("jobs/<int:job_id>/", views.export_job, name="job"),
+    path("jobs/<int:job_id>/download", views.export_job_download, name="job_download"),
 ]

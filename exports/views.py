@@ -1,4 +1,5 @@
-"""Export pages: the case export dialog and its files, documents archives and their job pages.
+"""Export pages: the case export dialog and its files, documents archives, and the job page of
+anything a worker builds (an archive, a large workbook).
 
 Supervisors and administrators only (accounts.export_data); an archive is its owner's alone.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import (
     FileResponse,
@@ -25,19 +27,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cases.filters import CaseFilterForm, list_state
 from cases.models import Case
-from exports.archives import (
-    documents_archive_create,
-    documents_archive_estimate,
-    documents_archive_path,
-)
+from exports.archives import documents_archive_create
 from exports.cases import XLSX_CONTENT_TYPE, cases_csv_lines, cases_export_queryset, cases_xlsx_file
 from exports.columns import columns_chosen
 from exports.forms import CaseExportForm
-from exports.models import DocumentsArchive, ExportSettings
+from exports.jobs import export_job_estimate, export_job_path, workbook_job_create
+from exports.models import ExportJob, ExportSettings
 from partnerportal.http import HtmxHttpRequest
 
-# Archives listed on the dialog: the user's most recent ones.
-RECENT_ARCHIVES = 5
+# Jobs listed on the dialog: the user's most recent ones.
+RECENT_JOBS = 5
 POLL_SECONDS = 2
 # The list's own paging does not narrow an export; everything else in its query string does.
 NOT_EXPORTED = ("after", "before", "size")
@@ -81,6 +80,13 @@ def _described(form: CaseFilterForm) -> list[tuple[str, str]]:
     return words
 
 
+def _in_words(query: str) -> str:
+    """The list's filters for a job's title: "Tab: Active, Currency: EUR"."""
+    filters = CaseFilterForm(QueryDict(query), users=[])
+    filters.is_valid()
+    return ", ".join(f"{label}: {value}" for label, value in _described(filters) if label != "Sorted by")
+
+
 @require_GET
 @login_required
 @permission_required("accounts.export_data", raise_exception=True)
@@ -102,8 +108,9 @@ def cases_export(request: HtmxHttpRequest) -> HttpResponse:
         "query": query,
         "matching": cases_export_queryset(query=query, user=request.user).order_by().count(),
         "described": _described(filters),
-        "archives": list(DocumentsArchive.objects.filter(user=_owner(request))[:RECENT_ARCHIVES]),
+        "jobs": list(ExportJob.objects.filter(user=_owner(request))[:RECENT_JOBS]),
         "list_url": f"{reverse('cases:list')}?{query}" if query else reverse("cases:list"),
+        "xlsx_direct_max": settings.EXPORT_XLSX_DIRECT_MAX,
     }
     return render(request, "exports/cases_export.html", context)
 
@@ -119,7 +126,7 @@ def cases_export_file(request: HtmxHttpRequest) -> HttpResponse | StreamingHttpR
         form = CaseExportForm(request.POST)
         if not form.is_valid():
             query = _list_query(request.POST.get("query", ""))
-            context = {"form": form, "query": query, "matching": None, "described": [], "archives": [],
+            context = {"form": form, "query": query, "matching": None, "described": [], "jobs": [],
                        "list_url": reverse("cases:list")}  # fmt: skip
             return render(request, "exports/cases_export.html", context, status=400)
         query, file_format = _list_query(form.cleaned_data["query"]), form.cleaned_data["file_format"]
@@ -134,6 +141,14 @@ def cases_export_file(request: HtmxHttpRequest) -> HttpResponse | StreamingHttpR
             file_format = "csv"
     cases = cases_export_queryset(query=query, user=request.user)
     columns = columns_chosen(remembered.case_columns)
+    if file_format == "xlsx" and cases.order_by()[: settings.EXPORT_XLSX_DIRECT_MAX + 1].count() > (
+        settings.EXPORT_XLSX_DIRECT_MAX
+    ):
+        # Too many to write within a request: a worker writes it, the job page offers it.
+        job = workbook_job_create(
+            user=request.user, query=query, columns=[c.key for c in columns], described=_in_words(query)
+        )
+        return HttpResponseRedirect(reverse("exports:job", args=[job.pk]))
     name = f"cases-{timezone.localtime():%Y-%m-%d-%H%M}.{file_format}"
     response: HttpResponse | StreamingHttpResponse
     if file_format == "xlsx":
@@ -165,51 +180,52 @@ def documents_archive_start(request: HtmxHttpRequest) -> HttpResponse:
         query = _list_query(request.POST.get("query", ""))
         filters = CaseFilterForm(QueryDict(query), users=[])
         filters.is_valid()
-        words = ", ".join(f"{label}: {value}" for label, value in _described(filters) if label != "Sorted by")
-        archive = documents_archive_create(user=request.user, query=query, described=words)
-    return HttpResponseRedirect(reverse("exports:documents", args=[archive.pk]))
+        archive = documents_archive_create(user=request.user, query=query, described=_in_words(query))
+    return HttpResponseRedirect(reverse("exports:job", args=[archive.pk]))
 
 
-def _owned(request: HtmxHttpRequest, archive_id: int) -> DocumentsArchive:
-    # Someone else's archive is as absent as one that never was.
-    return get_object_or_404(
-        DocumentsArchive.objects.select_related("case"), pk=archive_id, user=request.user
-    )
+def _owned(request: HtmxHttpRequest, job_id: int) -> ExportJob:
+    # Someone else's job is as absent as one that never was.
+    return get_object_or_404(ExportJob.objects.select_related("case"), pk=job_id, user=_owner(request))
 
 
 @require_GET
 @login_required
 @permission_required("accounts.export_data", raise_exception=True)
-def documents_archive(request: HtmxHttpRequest, archive_id: int) -> HttpResponse:
-    """The archive's job page: progress and an estimate, polled until ready, then the download."""
-    archive = _owned(request, archive_id)
+def export_job(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
+    """The job page: progress and an estimate, polled until ready, then the download."""
+    job = _owned(request, job_id)
     context: dict[str, Any] = {
-        "archive": archive,
-        "estimate": documents_archive_estimate(archive=archive),
-        "available": documents_archive_path(archive=archive) is not None,
+        "job": job,
+        "estimate": export_job_estimate(job=job),
+        "available": export_job_path(job=job) is not None,
         "poll_seconds": POLL_SECONDS,
-        "list_url": (
-            reverse("cases:detail", args=[archive.case_id]) if archive.case_id
-            else f"{reverse('cases:list')}?{archive.query}"
+        "back_url": (
+            reverse("cases:detail", args=[job.case_id]) if job.case_id
+            else f"{reverse('cases:list')}?{job.query}"
         ),
     }  # fmt: skip
     partial = request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request
-    template = "exports/documents_archive.html#progress" if partial else "exports/documents_archive.html"
+    template = "exports/export_job.html#progress" if partial else "exports/export_job.html"
     return render(request, template, context)
 
 
 @require_GET
 @login_required
 @permission_required("accounts.export_data", raise_exception=True)
-def documents_archive_download(request: HtmxHttpRequest, archive_id: int) -> FileResponse:
-    """The ready archive, for its owner, until it expires."""
-    archive = _owned(request, archive_id)
-    path = documents_archive_path(archive=archive)
+def export_job_download(request: HtmxHttpRequest, job_id: int) -> FileResponse:
+    """The job's file, for its owner, until it expires."""
+    job = _owned(request, job_id)
+    path = export_job_path(job=job)
     if path is None:
-        raise Http404("This archive is not ready, or has expired.")
-    reference = archive.case.reference if archive.case else "cases"
-    name = f"documents-{reference}-{timezone.localtime(archive.finished_at):%Y-%m-%d}.zip"
-    response = FileResponse(path.open("rb"), content_type="application/zip")
+        raise Http404("This file is not ready, or has expired.")
+    day = f"{timezone.localtime(job.finished_at):%Y-%m-%d}"
+    if job.is_workbook:
+        name, content_type = f"cases-{day}.xlsx", XLSX_CONTENT_TYPE
+    else:
+        reference = job.case.reference if job.case else "cases"
+        name, content_type = f"documents-{reference}-{day}.zip", "application/zip"
+    response = FileResponse(path.open("rb"), content_type=content_type)
     response["Content-Disposition"] = content_disposition_header(True, name) or "attachment"
     response["Cache-Control"] = "private, no-store"
     return response

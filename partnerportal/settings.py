@@ -297,15 +297,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 300.0,
         "options": {"expires": 300.0},
     },
-    "expire-documents-archives": {"task": "exports.documents_archives_expire", "schedule": 3600.0},
+    "expire-export-jobs": {"task": "exports.export_jobs_expire", "schedule": 3600.0},
 }
 # Days after an instalment's due date that a payment still keeps it; after them it is broken.
 PROMISE_GRACE_DAYS = env_int("PROMISE_GRACE_DAYS", 3, minimum=0)
 
 # --- Exports ----------------------------------------------------------------------------------
-# Documents archives (ZIP) are built here and deleted this many hours after they are ready.
+# Files built by workers (documents ZIPs, large workbooks) live here and are deleted this many
+# hours after they are ready.
 EXPORT_ARCHIVE_DIR = VAR_DIR / "exports"
 EXPORT_ARCHIVE_HOURS = env_int("EXPORT_ARCHIVE_HOURS", 24, minimum=1)
+# An XLSX of more cases than this is written by a worker (a request would outlast proxy timeouts).
+EXPORT_XLSX_DIRECT_MAX = env_int("EXPORT_XLSX_DIRECT_MAX", 10_000, minimum=0)
 
 # --- Debitura ---------------------------------------------------------------------------------
 DEBITURA_BASE_URL = env_url("DEBITURA_BASE_URL", "http://127.0.0.1:8765", schemes=("http", "https"))

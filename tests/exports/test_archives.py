@@ -21,8 +21,8 @@ from cases.models import Case
 from debitura.client import DebituraClient
 from debitura.emulator import Emulator
 from debitura.emulator.model import CaseFile as RemoteFile
-from exports.archives import documents_archive_estimate, documents_archives_expire
-from exports.models import DocumentsArchive
+from exports.jobs import export_job_estimate, export_jobs_expire
+from exports.models import ExportJob
 from tests.fixtures.emulator import EMULATOR_API_KEY
 from tests.fixtures.factories import UserFactory
 from tests.fixtures.gateway import make_client
@@ -65,15 +65,15 @@ def manifest(archive_bytes: bytes) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
 
 
-def start(client: Any, django_capture_on_commit_callbacks: Any, **data: str) -> DocumentsArchive:
+def start(client: Any, django_capture_on_commit_callbacks: Any, **data: str) -> ExportJob:
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(START, data)
     assert response.status_code == 302
-    return DocumentsArchive.objects.get(pk=int(response["Location"].rstrip("/").rsplit("/", 1)[1]))
+    return ExportJob.objects.get(pk=int(response["Location"].rstrip("/").rsplit("/", 1)[1]))
 
 
-def download(client: Any, archive: DocumentsArchive) -> Any:
-    return client.get(reverse("exports:documents_download", args=[archive.pk]))
+def download(client: Any, archive: ExportJob) -> Any:
+    return client.get(reverse("exports:job_download", args=[archive.pk]))
 
 
 def test_one_cases_files_are_fetched_into_its_folder_with_safe_unique_names_and_a_manifest(
@@ -89,7 +89,7 @@ def test_one_cases_files_are_fetched_into_its_folder_with_safe_unique_names_and_
     archive = start(client, django_capture_on_commit_callbacks, case=str(case.pk))
 
     archive.refresh_from_db()
-    assert archive.state == DocumentsArchive.State.READY
+    assert archive.state == ExportJob.State.READY
     assert (archive.cases_total, archive.cases_done, archive.files_done, archive.files_failed) == (
         1, 1, len(expected), 0,
     )  # fmt: skip
@@ -127,7 +127,7 @@ def test_a_file_debitura_refuses_is_listed_as_failed_in_the_manifest_with_its_wo
     archive = start(client, django_capture_on_commit_callbacks, case=str(case.pk))
 
     archive.refresh_from_db()
-    assert archive.state == DocumentsArchive.State.READY
+    assert archive.state == ExportJob.State.READY
     assert archive.files_failed == 1
     rows = {
         row["Name at Debitura"]: row
@@ -155,7 +155,7 @@ def test_a_listing_debitura_fails_is_in_the_manifest_and_the_other_cases_are_arc
     archive = start(client, django_capture_on_commit_callbacks, case=str(cases[0].pk))
 
     archive.refresh_from_db()
-    assert archive.state == DocumentsArchive.State.READY
+    assert archive.state == ExportJob.State.READY
     rows = manifest(b"".join(download(client, archive).streaming_content))
     assert [(row["Name at Debitura"], row["Result"]) for row in rows] == [("(the list of files)", "failed")]
     assert "Internal server error (injected by the emulator)." in rows[0]["Reason"]
@@ -189,7 +189,7 @@ def test_a_filter_over_200_cases_archives_every_cases_files(
     archive = start(client, django_capture_on_commit_callbacks, query=query)
 
     archive.refresh_from_db()
-    assert archive.state == DocumentsArchive.State.READY, archive.error
+    assert archive.state == ExportJob.State.READY, archive.error
     assert archive.cases_total == archive.cases_done == len(wanted)
     assert archive.files_done == sum(len(f) for f in files.values()) > 200
     body = b"".join(download(client, archive).streaming_content)
@@ -199,18 +199,16 @@ def test_a_filter_over_200_cases_archives_every_cases_files(
     assert [row["Case"] for row in manifest(body)] == [c.reference for c in wanted for _ in files[str(c.pk)]]
 
 
-def ready_archive(user: Any, tmp_path: Path, settings: Any, **fields: Any) -> DocumentsArchive:
+def ready_archive(user: Any, tmp_path: Path, settings: Any, **fields: Any) -> ExportJob:
     folder = Path(settings.EXPORT_ARCHIVE_DIR)
     folder.mkdir(parents=True, exist_ok=True)
-    archive = DocumentsArchive.objects.create(
-        user=user, label="Documents", state=DocumentsArchive.State.READY
-    )
+    archive = ExportJob.objects.create(user=user, label="Documents", state=ExportJob.State.READY)
     path = folder / f"documents-{archive.pk}.zip"
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("manifest.csv", "Case\n")
     now = timezone.now()
     values = {"finished_at": now, "expires_at": now + timedelta(hours=24), "file_path": path.name, **fields}
-    DocumentsArchive.objects.filter(pk=archive.pk).update(**values)
+    ExportJob.objects.filter(pk=archive.pk).update(**values)
     archive.refresh_from_db()
     return archive
 
@@ -221,10 +219,10 @@ def test_only_the_owner_downloads_and_agents_get_403(client, supervisor, agent, 
 
     client.force_login(agent)
     assert download(client, archive).status_code == 403
-    assert client.get(reverse("exports:documents", args=[archive.pk])).status_code == 403
+    assert client.get(reverse("exports:job", args=[archive.pk])).status_code == 403
     client.force_login(other)
     assert download(client, archive).status_code == 404
-    assert client.get(reverse("exports:documents", args=[archive.pk])).status_code == 404
+    assert client.get(reverse("exports:job", args=[archive.pk])).status_code == 404
     client.force_login(supervisor)
     response = download(client, archive)
     assert response.status_code == 200
@@ -240,15 +238,15 @@ def test_expired_archives_are_deleted_by_the_beat_task_and_no_longer_served(
     fresh = ready_archive(supervisor, tmp_path, settings)
     old_path = Path(settings.EXPORT_ARCHIVE_DIR) / old.file_path
 
-    assert documents_archives_expire() == 1
+    assert export_jobs_expire() == 1
 
     old.refresh_from_db()
-    assert old.state == DocumentsArchive.State.EXPIRED
+    assert old.state == ExportJob.State.EXPIRED
     assert not old_path.exists()
     assert (Path(settings.EXPORT_ARCHIVE_DIR) / fresh.file_path).exists()
     client.force_login(supervisor)
     assert download(client, old).status_code == 404
-    assert "was deleted" in client.get(reverse("exports:documents", args=[old.pk])).content.decode()
+    assert "was deleted" in client.get(reverse("exports:job", args=[old.pk])).content.decode()
 
 
 def test_an_archive_past_its_time_is_not_served_even_before_the_beat_deletes_it(
@@ -263,11 +261,11 @@ def test_an_archive_past_its_time_is_not_served_even_before_the_beat_deletes_it(
 def test_the_job_page_polls_while_building_and_offers_the_download_when_ready(
     client, supervisor, tmp_path, settings
 ):
-    archive = DocumentsArchive.objects.create(
-        user=supervisor, label="Documents of the cases in the list", state=DocumentsArchive.State.RUNNING,
+    archive = ExportJob.objects.create(
+        user=supervisor, label="Documents of the cases in the list", state=ExportJob.State.RUNNING,
         cases_total=400, cases_done=100, started_at=timezone.now() - timedelta(minutes=2),
     )  # fmt: skip
-    page = reverse("exports:documents", args=[archive.pk])
+    page = reverse("exports:job", args=[archive.pk])
     client.force_login(supervisor)
 
     building = client.get(page).content.decode()
@@ -275,24 +273,20 @@ def test_the_job_page_polls_while_building_and_offers_the_download_when_ready(
     assert "about 6 minutes left" in building
     assert 'value="100" max="400"' in building
     partial = client.get(page, headers={"HX-Request": "true"}).content.decode()
-    assert partial.lstrip().startswith('<section id="archive-progress"')
+    assert partial.lstrip().startswith('<section id="job-progress"')
 
     ready = ready_archive(supervisor, tmp_path, settings)
-    done = client.get(reverse("exports:documents", args=[ready.pk])).content.decode()
-    assert "hx-trigger" not in done.split('id="archive-progress"', 1)[1].split(">", 1)[0]
-    assert reverse("exports:documents_download", args=[ready.pk]) in done
+    done = client.get(reverse("exports:job", args=[ready.pk])).content.decode()
+    assert "hx-trigger" not in done.split('id="job-progress"', 1)[1].split(">", 1)[0]
+    assert reverse("exports:job_download", args=[ready.pk]) in done
 
 
 def test_the_estimate_uses_the_pace_so_far_or_before_that_the_rate_limits_share(supervisor):
     now = timezone.now()
-    archive = DocumentsArchive(
-        user=supervisor, state=DocumentsArchive.State.RUNNING, cases_total=1000, cases_done=0
-    )
-    assert documents_archive_estimate(archive=archive, now=now).seconds_left == pytest.approx(
-        120
-    )  # 500 a minute
+    archive = ExportJob(user=supervisor, state=ExportJob.State.RUNNING, cases_total=1000, cases_done=0)
+    assert export_job_estimate(job=archive, now=now).seconds_left == pytest.approx(120)  # 500 a minute
     archive.cases_done, archive.started_at = 250, now - timedelta(seconds=50)
-    estimate = documents_archive_estimate(archive=archive, now=now)
+    estimate = export_job_estimate(job=archive, now=now)
     assert (estimate.percent, estimate.seconds_left, estimate.minutes_left) == (25, pytest.approx(150), 3)
 
 

@@ -21,7 +21,7 @@ from accounts.roles import AGENT
 from cases.models import Case
 from exports.cases import cases_csv_lines, cases_export_queryset
 from exports.columns import columns_chosen
-from exports.models import ExportSettings
+from exports.models import ExportJob, ExportSettings
 from tests.fixtures.case_list import LIST, references_in
 from tests.fixtures.factories import CaseFactory, UserFactory
 
@@ -320,3 +320,44 @@ def test_an_unknown_case_id_for_a_documents_archive_is_404(client, supervisor):
     client.force_login(supervisor)
     for value in ("nope", str(uuid.uuid4())):
         assert client.post(reverse("exports:documents_start"), {"case": value}).status_code == 404
+
+
+def test_a_workbook_of_more_cases_than_a_request_takes_is_written_in_the_background(
+    client, supervisor, settings, tmp_path, eager_tasks, django_capture_on_commit_callbacks
+):
+    settings.EXPORT_ARCHIVE_DIR = tmp_path / "exports"
+    settings.EXPORT_XLSX_DIRECT_MAX = 5
+    Case.objects.bulk_create([CaseFactory.build(debtor_name=f"=cmd {n}") for n in range(12)])
+    client.force_login(supervisor)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            FILE, {"query": "tab=active", "file_format": "xlsx", "columns": ["reference", "debtor"]}
+        )
+
+    assert response.status_code == 302
+    job = ExportJob.objects.get()
+    assert response["Location"] == reverse("exports:job", args=[job.pk])
+    assert (job.kind, job.state, job.cases_total, job.cases_done) == ("workbook", "ready", 12, 12)
+    page = client.get(response["Location"]).content.decode()
+    assert "Download the workbook" in page
+    download = client.get(reverse("exports:job_download", args=[job.pk]))
+    assert (
+        download["Content-Disposition"]
+        == f'attachment; filename="cases-{timezone.localdate():%Y-%m-%d}.xlsx"'
+    )
+    sheet = load_workbook(io.BytesIO(b"".join(download.streaming_content)))["Cases"]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == 12
+    assert all(debtor.startswith("'=cmd ") for _, debtor in rows)
+
+
+def test_a_workbook_up_to_the_limit_is_downloaded_at_once(client, supervisor, settings):
+    settings.EXPORT_XLSX_DIRECT_MAX = 5
+    Case.objects.bulk_create([CaseFactory.build() for _ in range(5)])
+    client.force_login(supervisor)
+
+    response = client.post(FILE, {"query": "", "file_format": "xlsx", "columns": ["reference"]})
+
+    assert response.status_code == 200
+    assert not ExportJob.objects.exists()
