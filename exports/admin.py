@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin
 
 from exports.models import ExportJob
@@ -5,18 +7,17 @@ from exports.models import ExportJob
 
 @admin.register(ExportJob)
 class ExportJobAdmin(admin.ModelAdmin):
-    """Archives in Django admin: who asked for what, and how it went (read only)."""
+    """Export jobs in Django admin: who asked for what, and how it went. Only workers make them."""
 
     list_display = (
-        "pk",
-        "user",
-        "label",
-        "state",
-        "cases_done",
-        "cases_total",
-        "files_failed",
-        "created_at",
+        "pk", "user", "kind", "label", "state", "cases_done", "cases_total", "files_failed", "created_at",
         "expires_at",
-    )
-    list_filter = ("state",)
+    )  # fmt: skip
+    list_filter = ("kind", "state")
     readonly_fields = [field.name for field in ExportJob._meta.fields]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
