@@ -38,8 +38,9 @@ from partnerportal.http import HtmxHttpRequest
 # Jobs listed on the dialog: the user's most recent ones.
 RECENT_JOBS = 5
 POLL_SECONDS = 2
-# The list's own paging does not narrow an export; everything else in its query string does.
-NOT_EXPORTED = ("after", "before", "size")
+# The list's own paging does not narrow an export (nor the file format asked for); everything else
+# in its query string does.
+NOT_EXPORTED = ("after", "before", "size", "format")
 
 
 def _list_query(raw: str) -> str:
