@@ -1,4 +1,4 @@
-"""Forms for the agents' actions on the case page; the services in cases/actions.py decide.
+"""Forms for the agents' actions on the case page; the services in cases/actions/ decide.
 
 Every form carries a hidden idempotency token, fresh each time the form is rendered empty and
 kept through the confirmation step, so a double submit reaches the service twice with one token.

@@ -1,5 +1,5 @@
 """The agents' actions on a case: POST views that check a form, ask once more where the action
-reaches the creditor or cannot be undone, and hand it to a service in cases/actions.py, which
+reaches the creditor or cannot be undone, and hand it to a service in cases/actions/, which
 writes the outbox row. Nothing here talks to Debitura.
 
 Each form works without JavaScript (a full page back, or a redirect after success); with htmx

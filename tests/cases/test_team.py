@@ -9,7 +9,7 @@ import pytest
 from django.test import RequestFactory
 from django.urls import reverse
 
-from cases.actions import _team_email
+from cases.actions import actor_team_email
 from cases.models import Case, TeamMember
 from cases.panel import accept_form_empty
 from cases.reassign import cases_reassign
@@ -137,7 +137,7 @@ def test_a_user_acts_as_the_linked_member_else_the_member_with_their_email(make_
     assert team_member_for(user=same_email).email == unlinked.email
     # Linked to someone else: that person is the member, not whoever shares the address.
     assert team_member_for(user=taken) is None
-    assert _team_email(agent) == seeded[0].email
+    assert actor_team_email(agent) == seeded[0].email
 
 
 def test_the_accept_form_preselects_the_member_a_user_is_by_email(make_user, agent, synced, emulator):
