@@ -16,7 +16,7 @@ from django.db.models import Q
 
 from cases.events import CaseChange, cases_changed_locally
 from cases.models import Case
-from cases.sync import search_text
+from cases.sync.rows import search_text
 
 
 def _write(case_id: Any, reference: str, holding: Q, *, actor: Any, reason: str) -> bool:
