@@ -3,6 +3,12 @@
 Everything here mirrors Debitura: the API is the truth and a sync overwrites local values. The
 raw JSON of the last answer is kept beside the typed columns. The agents' actions are rows of the
 outbox (outbox.models).
+
+Over 400 lines on purpose: one model per Debitura object the portal mirrors, each with its
+indexes (the case's own list, one per sortable column, is long) and the invariants it keeps.
+They form one schema that the migrations read as a whole; spreading them over modules would
+only make a reader open several to see one table's neighbours. The choices and the words for
+stored values are cases/choices.py (re-exported here).
 """
 
 from __future__ import annotations
@@ -13,65 +19,12 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from debitura.enums import CloseCode, DocumentType, Lifecycle
+from cases.choices import DOCUMENT_TYPE_LABELS, TIMELINE_ACTORS, CloseCodeChoices, LifecycleChoices
 
 
 def money_field(**options: Any) -> models.DecimalField:
     """An amount: Decimal with room for large claims and currencies with three decimals."""
     return models.DecimalField(max_digits=20, decimal_places=4, **options)
-
-
-class LifecycleChoices(models.TextChoices):
-    """Lifecycle as stored: the API's enum names, labelled with its descriptions."""
-
-    PENDING_VERIFICATION = Lifecycle.PENDING_VERIFICATION.value, Lifecycle.PENDING_VERIFICATION.description
-    NEEDS_ADDITIONAL_DETAILS = (
-        Lifecycle.NEEDS_ADDITIONAL_DETAILS.value,
-        Lifecycle.NEEDS_ADDITIONAL_DETAILS.description,
-    )
-    LEADS = Lifecycle.LEADS.value, Lifecycle.LEADS.description
-    LEADS_QUOTE_GIVEN = Lifecycle.LEADS_QUOTE_GIVEN.value, Lifecycle.LEADS_QUOTE_GIVEN.description
-    ACTIVE = Lifecycle.ACTIVE.value, Lifecycle.ACTIVE.description
-    PAUSED = Lifecycle.PAUSED.value, Lifecycle.PAUSED.description
-    CLOSED = Lifecycle.CLOSED.value, Lifecycle.CLOSED.description
-    MERGED = Lifecycle.MERGED.value, Lifecycle.MERGED.description
-    UNKNOWN = Lifecycle.UNKNOWN.value, "Unknown"
-
-
-class CloseCodeChoices(models.TextChoices):
-    """Close codes as stored: the API's enum names, labelled with their descriptions."""
-
-    PAID = CloseCode.PAID.value, CloseCode.PAID.description
-    PARTIALLY_PAID = CloseCode.PARTIALLY_PAID.value, CloseCode.PARTIALLY_PAID.description
-    DEBTOR_INSOLVENT_BANKRUPT = (
-        CloseCode.DEBTOR_INSOLVENT_BANKRUPT.value,
-        CloseCode.DEBTOR_INSOLVENT_BANKRUPT.description,
-    )
-    DEBTOR_UNTRACEABLE = CloseCode.DEBTOR_UNTRACEABLE.value, CloseCode.DEBTOR_UNTRACEABLE.description
-    DISPUTED_LEGAL_ACTION_DECLINED_BY_CLIENT = (
-        CloseCode.DISPUTED_LEGAL_ACTION_DECLINED_BY_CLIENT.value,
-        CloseCode.DISPUTED_LEGAL_ACTION_DECLINED_BY_CLIENT.description,
-    )
-    WITHDRAWN_BY_CLIENT = CloseCode.WITHDRAWN_BY_CLIENT.value, CloseCode.WITHDRAWN_BY_CLIENT.description
-    PRE_LEGAL_EXHAUSTED_NO_PAYMENT = (
-        CloseCode.PRE_LEGAL_EXHAUSTED_NO_PAYMENT.value,
-        CloseCode.PRE_LEGAL_EXHAUSTED_NO_PAYMENT.description,
-    )
-    STATUTE_OF_LIMITATIONS_EXPIRED = (
-        CloseCode.STATUTE_OF_LIMITATIONS_EXPIRED.value,
-        CloseCode.STATUTE_OF_LIMITATIONS_EXPIRED.description,
-    )
-    SETTLEMENT_REJECTED_BY_CLIENT = (
-        CloseCode.SETTLEMENT_REJECTED_BY_CLIENT.value,
-        CloseCode.SETTLEMENT_REJECTED_BY_CLIENT.description,
-    )
-    UNRESPONSIVE_CLIENT = CloseCode.UNRESPONSIVE_CLIENT.value, CloseCode.UNRESPONSIVE_CLIENT.description
-    UNECONOMICAL_TO_PURSUE = (
-        CloseCode.UNECONOMICAL_TO_PURSUE.value,
-        CloseCode.UNECONOMICAL_TO_PURSUE.description,
-    )
-    OTHER = CloseCode.OTHER.value, CloseCode.OTHER.description
-    UNKNOWN = CloseCode.UNKNOWN.value, "Unknown"
 
 
 class TeamMember(models.Model):
@@ -234,7 +187,7 @@ class Case(models.Model):
             models.Index(fields=["currency"], name="case_currency"),
             models.Index(fields=["debtor_country_code"], name="case_debtor_country"),
             models.Index(fields=["debtor_type"], name="case_debtor_type"),
-            # One per sortable column, ending with the id as the list's ORDER BY does (cases.filters
+            # One per sortable column, ending with the id as the list's ORDER BY does (cases.keyset
             # SORTS): a page is then read off the index even where many rows tie on the column.
             models.Index(fields=["reference", "id"], name="case_reference_id"),
             models.Index(fields=["partner_reference", "id"], name="case_partner_reference_id"),
@@ -303,16 +256,6 @@ class CaseCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lifecycle}/{self.assignee}/{self.is_test_case}: {self.cases}"
-
-
-# Who acted on a timeline entry, in the words the chat uses: Debitura's actor types (the spec's
-# "Partner user", "Creditor user"; the enum names it uses elsewhere) are not for agents to read.
-TIMELINE_ACTORS = {
-    "Partner user": "Agency",
-    "CollectionPartner": "Agency",
-    "Creditor user": "Creditor",
-    "Creditor": "Creditor",
-}
 
 
 class TimelineItem(models.Model):
@@ -406,17 +349,6 @@ class CaseFile(models.Model):
     def document_type_label(self) -> str:
         """Debitura's document type in words ("Demand letter"); unknown ones as they came."""
         return DOCUMENT_TYPE_LABELS.get(self.document_type, self.document_type)
-
-
-# Debitura's upload categories (DocumentType), in words for agents.
-DOCUMENT_TYPE_LABELS = {
-    DocumentType.ORIGINAL_INVOICE.value: "Original invoice",
-    DocumentType.DEBTOR_DOCUMENTS.value: "Debtor's documents",
-    DocumentType.CREDITOR_DOCUMENTS.value: "Creditor's documents",
-    DocumentType.PARTNER_DOCUMENTS.value: "Agency's documents",
-    DocumentType.DEMAND_LETTER.value: "Demand letter",
-    DocumentType.MISCELLANEOUS.value: "Miscellaneous",
-}
 
 
 class ExclusivityExtension(models.Model):

@@ -26,21 +26,21 @@ from cases.filters import (
     TEST_CASES,
     CaseFilterForm,
     assignable_users,
-    case_jump_target,
     cases_base,
     cases_count_capped,
     cases_filter,
-    cases_page,
     counts_first,
     density,
     list_state,
     tab_counts,
 )
+from cases.keyset import cases_page
 from cases.list_rows import case_rows_mark
 from cases.live import case_row_stamp, case_row_stamps, case_rows_stamp
 from cases.lookup import LookupForm, cases_lookup
 from cases.models import Case
 from cases.reassign import cases_reassign
+from cases.search import case_jump_target
 from partnerportal.http import HtmxHttpRequest
 
 # (sort key or None, header, css class, hint) in table order; the classes set the widths (list.css).

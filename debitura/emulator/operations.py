@@ -1,4 +1,11 @@
-"""What each change does to a case, with Debitura's rules (the caller holds the state lock)."""
+"""What each change does to a case, with Debitura's rules (the caller holds the state lock).
+
+Over 400 lines on purpose: one function per operation of the spec that changes state, and the
+rules they share (a merged case refuses, the acting user is checked, changes are logged on the
+timeline). Start, close, payments and fees check one another's effects (a payment change can
+reopen a case closed as Paid, a fee change can move the success fee), so the rules are read best
+side by side; the HTTP side of each operation is debitura/emulator/api.py.
+"""
 
 from __future__ import annotations
 

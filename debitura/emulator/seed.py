@@ -1,4 +1,10 @@
-"""Deterministic seed data: the same seed and anchor always give the same partner, team and cases."""
+"""Deterministic seed data: the same seed and anchor always give the same partner, team and cases.
+
+Over 400 lines on purpose: the Seeder draws everything from one random generator in a fixed
+order, and every seeded world (the tests', the demo's, the benchmarks') depends on that order.
+Kept in one class and one module, a change that moves a draw is visible in one diff; split
+across modules, the order would be spread over several and easy to disturb unknowingly.
+"""
 
 from __future__ import annotations
 
