@@ -4,11 +4,20 @@ The services that queue a task (cases.sync) do it by name, so this module import
 the other way round; CasesConfig.ready() imports it so every process knows the tasks by name
 (a name Celery does not know in the process is sent to the broker even when tasks run eagerly).
 
-Retries are declared on the decorators and cover transient errors only; permanent errors are
-recorded by the services themselves (SyncRun.error). The outbox's tasks are in outbox/tasks.py.
+Which layer retries what (the README's "Where do retries back off?"): the client retries one
+request's attempts (short waits, never an ambiguous write); an action's sends back off on its
+outbox row (outbox/timing.py), so the outbox's tasks in outbox/tasks.py declare no retries; a
+case whose children cannot be stored is passed over by the children queue (children_backoff).
+The decorators here retry only what is left: a one-off pull task (a case, its children, the
+team, the webhook subscription, a webhook delivery) whose request still failed transiently
+after the client's attempts, with the policy transient_retries() declares. Tasks run by beat (the
+syncs, the children queue, the prune) declare none: their next scheduled run is the retry.
+Permanent errors are recorded by the services themselves (SyncRun.error).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from celery import Task, shared_task
 from django.conf import settings
@@ -17,6 +26,18 @@ from cases import sync
 from cases.models import Case
 from cases.sync import webhooks
 from debitura.errors import TransientError
+
+
+def transient_retries(*, backoff: int, cap: int, retries: int) -> dict[str, Any]:
+    """A pull task's retry policy: only TransientError, waiting about `backoff` seconds doubled
+    after each try (Celery's jitter) up to `cap`, at most `retries` times; then it fails."""
+    return {
+        "autoretry_for": (TransientError,),
+        "retry_backoff": backoff,
+        "retry_backoff_max": cap,
+        "max_retries": retries,
+    }
+
 
 # --- Sync (pull) --------------------------------------------------------------------------------
 
@@ -42,10 +63,7 @@ def refresh_children_batch() -> None:
 @shared_task(
     name="cases.refresh_case",
     ignore_result=True,
-    autoretry_for=(TransientError,),
-    retry_backoff=5,
-    retry_backoff_max=300,
-    max_retries=5,
+    **transient_retries(backoff=5, cap=300, retries=5),
 )
 def refresh_case(case_id: str) -> None:
     """Re-fetch one case and its children (a webhook hint or an agent's action landed)."""
@@ -55,10 +73,7 @@ def refresh_case(case_id: str) -> None:
 @shared_task(
     name="cases.refresh_case_children",
     ignore_result=True,
-    autoretry_for=(TransientError,),
-    retry_backoff=5,
-    retry_backoff_max=120,
-    max_retries=5,
+    **transient_retries(backoff=5, cap=120, retries=5),
 )
 def refresh_case_children(case_id: str) -> None:
     """Refresh one case's children now: an agent is looking at it."""
@@ -72,10 +87,7 @@ def refresh_case_children(case_id: str) -> None:
 @shared_task(
     name="cases.sync_team",
     ignore_result=True,
-    autoretry_for=(TransientError,),
-    retry_backoff=2,
-    retry_backoff_max=60,
-    max_retries=5,
+    **transient_retries(backoff=2, cap=60, retries=5),
 )
 def sync_team() -> None:
     """Mirror the agency's team at Debitura (beat: hourly, and at worker start: retried until it answers)."""
@@ -85,10 +97,7 @@ def sync_team() -> None:
 @shared_task(
     name="cases.ensure_webhook_subscription",
     ignore_result=True,
-    autoretry_for=(TransientError,),
-    retry_backoff=2,
-    retry_backoff_max=60,
-    max_retries=8,
+    **transient_retries(backoff=2, cap=60, retries=8),
 )
 def ensure_webhook_subscription() -> None:
     """Make sure Debitura delivers to DEBITURA_WEBHOOK_URL (at worker start, when it is set)."""
@@ -109,10 +118,7 @@ WEBHOOK_TRIES = 6
     bind=True,
     ignore_result=True,
     acks_late=True,
-    autoretry_for=(TransientError,),
-    retry_backoff=2,
-    retry_backoff_max=120,
-    max_retries=WEBHOOK_TRIES - 1,
+    **transient_retries(backoff=2, cap=120, retries=WEBHOOK_TRIES - 1),
 )
 def process_webhook(self: Task, event_pk: int) -> None:
     """Act on a stored webhook delivery: re-fetch the case it names (tried again while Debitura is away)."""
