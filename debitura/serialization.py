@@ -2,6 +2,13 @@
 
 Results are decoded by debitura.types (msgspec); this is what is left: request bodies, whose
 amounts must go out exactly as given, and the untyped JSON of error answers.
+
+Untyped JSON is read by msgspec too (non-integer numbers as Decimal). Request bodies are still
+written by _encode, not by msgspec's encoder, which cannot do what a body needs: it writes
+floats natively (enc_hook is never called for them, so they could only be refused by walking
+the body first), writes a Decimal as str() gives it ("1E+2", where Debitura is sent 100), and
+writes non-ASCII text unescaped, which would change the bytes a retry sends under the same
+Idempotency-Key from those the first send had.
 """
 
 from __future__ import annotations
@@ -12,10 +19,17 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+import msgspec
+
+# Stricter than the json module: NaN and Infinity, lone surrogates and text that is not UTF-8
+# are malformed (msgspec.DecodeError, a ValueError), so the client keeps such an error body as
+# text, like any answer that is not JSON.
+_DECODER = msgspec.json.Decoder(float_hook=Decimal)
+
 
 def loads(raw: bytes | str) -> Any:
-    """Parse JSON with every non-integer number as a Decimal."""
-    return json.loads(raw, parse_float=Decimal)
+    """Parse JSON with every non-integer number as a Decimal; malformed JSON raises ValueError."""
+    return _DECODER.decode(raw)
 
 
 def dumps(value: Any) -> bytes:

@@ -341,6 +341,14 @@ def test_decimal_precision_survives_a_round_trip() -> None:
     assert loads(dumps(amounts)) == amounts
 
 
+@pytest.mark.parametrize(
+    "raw", [b'{"a":NaN}', b'{"a":Infinity}', b'"\\ud800"', '{"a":1}'.encode("utf-16"), b"<html>"]
+)
+def test_json_outside_the_standard_is_malformed_when_reading(raw: bytes) -> None:
+    with pytest.raises(ValueError, match=r"malformed|truncated"):
+        loads(raw)
+
+
 def test_floats_are_refused_when_encoding() -> None:
     with pytest.raises(TypeError, match="Decimal"):
         dumps({"paymentAmount": 0.1})
