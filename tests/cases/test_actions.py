@@ -7,8 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 
 from cases.actions import (
     ActionInvalid,
@@ -22,9 +20,8 @@ from cases.actions import (
     case_fees_update,
     case_note_add,
 )
-from cases.models import CaseFile, ChatMessage, TimelineItem
+from cases.models import ChatMessage, TimelineItem
 from debitura.enums import CloseCode
-from documents.actions import case_file_upload
 from outbox.models import OutboxAction
 from payments.actions import case_close_payments_check, payment_correct, payment_delete, payment_record
 from payments.models import Payment
@@ -33,12 +30,6 @@ from tests.fixtures.outbox import reload
 pytestmark = pytest.mark.django_db
 
 PAID_LAST_WEEK = date.today() - timedelta(days=7)
-
-
-@pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path):
-    """Uploads are stored under a temporary MEDIA_ROOT."""
-    settings.MEDIA_ROOT = tmp_path
 
 
 def emulator_case(emulator: Any, case: Any) -> Any:
@@ -263,30 +254,6 @@ def test_payment_delete_removes_it_at_debitura_and_here(active_case, team_agent,
     assert not Payment.objects.filter(remote_id=remote_id).exists()
 
 
-def test_file_upload_stores_the_file_first_and_uploads_it_once(active_case, team_agent, relay, emulator):
-    action = case_file_upload(
-        case=active_case,
-        actor=team_agent,
-        file=ContentFile(b"%PDF-1.4 demand", name="../../etc/Demand letter.pdf"),
-        description="First demand",
-        document_type="DemandLetter",
-    )
-    stored = action.payload["stored_name"]
-    assert stored.startswith(f"outbox/{active_case.pk}/")
-    assert ".." not in stored
-    assert action.payload["file_name"] == "Demand_letter.pdf"
-    assert default_storage.exists(stored)
-
-    relay()
-
-    assert reload(action).state == OutboxAction.State.DONE
-    remote = [f for f in emulator_case(emulator, active_case).files if f.file_name == "Demand_letter.pdf"]
-    assert [(f.content, f.description, f.document_type) for f in remote] == [
-        (b"%PDF-1.4 demand", "First demand", "DemandLetter")
-    ]
-    assert CaseFile.objects.filter(case=active_case, file_name="Demand_letter.pdf").count() == 1
-
-
 # --- The row, the optimistic change, the relay queued on commit -----------------------------------
 
 
@@ -381,10 +348,6 @@ def test_the_same_case_gets_strictly_increasing_creation_times(active_case, team
                 case=c, actor=a, date=PAID_LAST_WEEK, amount=Decimal("5"), recipient="Bank"
             ),
             "recipient",
-        ),
-        (
-            lambda c, a: case_file_upload(case=c, actor=a, file=ContentFile(b"MZ", name="tool.exe")),
-            "file",
         ),
         (lambda c, a: case_note_add(case=c, actor=a, description="x", token="bad token"), "token"),
     ],

@@ -1,5 +1,5 @@
 """The case actions' relay handlers: exactly once through lost answers (the key, or the check for
-the effect), refusals in Debitura's words, and what each reads back. The upload's handler too."""
+the effect), refusals in Debitura's words, and what each reads back. (The upload's: tests/documents.)"""
 
 from __future__ import annotations
 
@@ -7,11 +7,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.files.base import ContentFile
 
 from cases.actions import case_accept, case_chat_send, case_close, case_fees_update
 from cases.models import ChatMessage, TimelineItem
-from documents.actions import case_file_upload
 from outbox.models import OutboxAction
 from outbox.relay import Outcome
 from tests.fixtures.outbox import LATER, NOW, note_add, posts, reload, requests_made
@@ -19,11 +17,6 @@ from tests.fixtures.outbox import LATER, NOW, note_add, posts, reload, requests_
 pytestmark = pytest.mark.django_db
 
 State = OutboxAction.State
-
-
-@pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
 
 
 def test_a_chat_message_whose_answer_timed_out_is_resent_with_its_key_and_posted_once(
@@ -63,16 +56,11 @@ def _fees(case, agent):
     )
 
 
-def _file(case, agent):
-    return case_file_upload(case=case, actor=agent, file=ContentFile(b"hello", name="letter.txt"))
-
-
 NON_IDEMPOTENT = [
     pytest.param(_accept, "PendingVerification", "/cases/{id}/start", "POST", id="start"),
     pytest.param(_close, "Active", "/cases/{id}/close", "POST", id="close"),
     pytest.param(note_add, "Active", "/cases/{id}/notes", "POST", id="note"),
     pytest.param(_fees, "Active", "/cases/{id}/fees", "PUT", id="fees"),
-    pytest.param(_file, "Active", "/cases/{id}/files", "POST", id="file"),
 ]
 
 

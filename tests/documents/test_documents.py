@@ -298,6 +298,30 @@ def test_the_file_reaches_debitura_byte_for_byte_and_the_list_says_who_uploaded_
     assert not default_storage.exists(stored)  # Debitura has it now; the relay's copy is gone
 
 
+def test_file_upload_stores_the_file_first_and_uploads_it_once(active_case, team_agent, relay, emulator):
+    action = case_file_upload(
+        case=active_case,
+        actor=team_agent,
+        file=ContentFile(b"%PDF-1.4 demand", name="../../etc/Demand letter.pdf"),
+        description="First demand",
+        document_type="DemandLetter",
+    )
+    stored = action.payload["stored_name"]
+    assert stored.startswith(f"outbox/{active_case.pk}/")
+    assert ".." not in stored
+    assert action.payload["file_name"] == "Demand_letter.pdf"
+    assert default_storage.exists(stored)
+
+    relay()
+
+    assert reload(action).state == State.DONE
+    remote = remote_files(emulator, active_case, "Demand_letter.pdf")
+    assert [(f.content, f.description, f.document_type) for f in remote] == [
+        (b"%PDF-1.4 demand", "First demand", "DemandLetter")
+    ]
+    assert CaseFile.objects.filter(case=active_case, file_name="Demand_letter.pdf").count() == 1
+
+
 def test_a_later_children_refresh_keeps_who_uploaded_a_file_and_its_size(
     active_case, team_agent, relay, sync_client
 ):
@@ -333,9 +357,10 @@ def test_a_file_of_25_megabytes_and_one_byte_is_refused_with_nothing_stored_or_s
 def test_a_disallowed_or_mismatched_file_is_refused_before_anything_is_stored(
     name, content, active_case, team_agent, relay, emulator
 ):
-    with pytest.raises(ActionInvalid):
+    with pytest.raises(ActionInvalid) as caught:
         case_file_upload(case=active_case, actor=team_agent, file=ContentFile(content, name=name))
 
+    assert "file" in caught.value.message_dict, caught.value.message_dict
     relay()
     assert not OutboxAction.objects.exists()
     assert emulator.requests(method="POST", template=FILES) == []

@@ -20,6 +20,7 @@ from outbox import claims, leases, registry, timing
 from outbox import relay as outbox_relay
 from outbox.interventions import OutboxStateError, outbox_cancel, outbox_retry
 from outbox.models import OutboxAction
+from outbox.readbacks import ReadBacks
 from outbox.relay import Outcome, outbox_relay_due, outbox_sweep
 from payments.models import Payment
 from tests.fixtures.gateway import make_client
@@ -200,11 +201,11 @@ def test_a_row_left_sending_by_a_dead_worker_is_checked_after_its_lease_and_not_
 ):
     settings.OUTBOX_LEASE_SECONDS = 300
     action = note_add(active_case, team_agent)
-    claimed = claims.claim(NOW, str(action.pk))
-    assert claimed is not None
-    # As the relay does: count the look-alikes, send the note, and then the worker dies.
-    before, _ = registry.HANDLERS[OutboxAction.Kind.NOTE].before(claimed, synced, None)
-    assert outbox_relay._finish(claimed, NOW, payload={**claimed.payload, registry.BEFORE: before})
+    # As the relay does: count the look-alikes and claim the row with its count, send the note,
+    # and then the worker dies.
+    among, counted = claims.count_before_claim(NOW, str(action.pk), 1, synced, ReadBacks(synced))
+    assert claims.claim_batch(NOW, str(action.pk), limit=1, among=among, counted=counted)
+    assert reload(action).payload[registry.BEFORE] == 0
     synced.create_note(str(active_case.pk), description=action.payload["description"])
 
     assert relay(now=NOW + timedelta(seconds=299)).attempted == 0
