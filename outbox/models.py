@@ -17,7 +17,16 @@ from django.utils import timezone
 
 
 class OutboxAction(models.Model):
-    """An agent's action waiting for, or done by, Debitura: the audit record of who did what."""
+    """An agent's action waiting for, or done by, Debitura: the audit record of who did what.
+
+    Kind lists every app's kinds here rather than taking them from the apps' registrations: they
+    are the stored column's vocabulary (admin filters, get_kind_display wherever a page names an
+    action), and Django writes a field's choices into its migrations, so choices filled in from
+    the apps' ready() would be empty when migrations are made, and callable choices would mean
+    migrating the field. The outbox still imports no app: how each kind is sent, checked, confirmed
+    and undone is registered by the app that owns it (outbox.registry), and the system check
+    outbox.E001 fails when a kind listed here has no handler.
+    """
 
     class Kind(models.TextChoices):
         # The column's vocabulary, so that the admin filters and pages can name a row's kind; how
