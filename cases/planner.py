@@ -2,8 +2,9 @@
 
 SQLite keeps no statistics on how values are spread (no STAT4), so for a condition that matches
 most rows it still picks that column's index and then sorts every match. Writing the column as
-Unindexed keeps it off the index; the case list (cases.filters) and the reference jump
-(cases.search) use it where they know the matches are dense.
+Unindexed keeps it off the index: the case list (cases.filters: "not gone", which nearly every
+case is, and filters known to match many rows) and the reference jump (cases.search) use it
+where the column's index would be the slow way.
 """
 
 from __future__ import annotations
