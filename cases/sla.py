@@ -31,6 +31,26 @@ def business_time_between(start: datetime, end: datetime) -> timedelta:
     return total
 
 
+def business_deadline(start: datetime, span: timedelta) -> datetime:
+    """The moment `span` of business time has passed since `start`: business_time_between's inverse
+    (a deadline counted as Debitura counts its SLA, weekends skipped)."""
+    cursor = timezone.localtime(start)
+    if cursor.weekday() >= 5:  # the clock starts on Monday morning
+        cursor = (cursor + timedelta(days=7 - cursor.weekday())).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
+    weeks = span // timedelta(days=5)
+    cursor += timedelta(weeks=weeks)
+    left = span - weeks * timedelta(days=5)
+    while True:
+        midnight = (cursor + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        if cursor.weekday() < 5:
+            if left <= midnight - cursor:
+                return cursor + left
+            left -= midnight - cursor
+        cursor = midnight
+
+
 @dataclass(frozen=True)
 class SlaClock:
     """How long a new assignment has waited for the agency, against Debitura's expectation."""

@@ -13,6 +13,7 @@ from django.utils import timezone
 from outbox.models import OutboxAction
 from outbox.queue import relay_queue
 from outbox.registry import HANDLERS
+from outbox.signals import action_settled_on_commit
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ def outbox_retry(*, action: OutboxAction, actor: Any, now: datetime | None = Non
         if handler.redo is not None:
             handler.redo(row)
         transaction.on_commit(lambda: relay_queue(str(row.pk)))
+        action_settled_on_commit(row)
     log.info("outbox action=%s retried by %s", row.pk, actor)
     return row
 
@@ -61,5 +63,6 @@ def outbox_cancel(*, action: OutboxAction, actor: Any, now: datetime | None = No
         handler = HANDLERS[row.kind]
         if handler.undo is not None:
             handler.undo(row, True)
+        action_settled_on_commit(row)
     log.info("outbox action=%s cancelled by %s", row.pk, actor)
     return row

@@ -29,6 +29,7 @@ from outbox.models import OutboxAction
 from outbox.queue import relay_queue
 from outbox.readbacks import FOLD_SECONDS, ReadBacks
 from outbox.registry import BEFORE, HANDLERS, Handler, NeedsConsent, jsonable, read_back
+from outbox.signals import action_settled_on_commit
 from outbox.timing import SWEEP_GRACE_SECONDS, backoff_seconds, setting
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,7 @@ def _done(
                 read_backs.know(str(action.case_id), handler.listing, folded)
         if handler.confirm is not None:
             handler.confirm(action, result)
+        action_settled_on_commit(action)
     return True
 
 
@@ -137,6 +139,7 @@ def _fail(action: OutboxAction, now: datetime, handler: Handler, message: str, b
             return False
         if handler.undo is not None:
             handler.undo(action, False)
+        action_settled_on_commit(action)
     return True
 
 

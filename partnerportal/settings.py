@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "golive",
     "managed",
     "exports",
+    "worklist",
 ]
 
 MIDDLEWARE = [
@@ -101,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "partnerportal.context_processors.portal",
                 "cases.context_processors.unread",
+                "worklist.context_processors.work",
             ],
         },
     },
@@ -298,6 +300,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "options": {"expires": 300.0},
     },
     "expire-export-jobs": {"task": "exports.export_jobs_expire", "schedule": 3600.0},
+    # The work list: tasks whose time came, and a nightly rebuild after the full sync (worklist.tasks).
+    "worklist-show-due": {"task": "worklist.show_due", "schedule": 60.0, "options": {"expires": 60.0}},
+    "worklist-rebuild-nightly": {"task": "worklist.rebuild", "schedule": crontab(hour=3, minute=45)},
 }
 # Days after an instalment's due date that a payment still keeps it; after them it is broken.
 PROMISE_GRACE_DAYS = env_int("PROMISE_GRACE_DAYS", 3, minimum=0)

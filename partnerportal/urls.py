@@ -32,6 +32,7 @@ urlpatterns = [
     path("promises/", include("promises.urls")),
     path("submitted/", include("managed.urls")),
     path("exports/", include("exports.urls")),
+    path("work/", include("worklist.urls")),
     path("webhooks/debitura/", debitura_webhook, name="debitura_webhook"),
     # Ahead of admin.site.urls, whose own "view on site" it replaces (see partnerportal.admin).
     path(

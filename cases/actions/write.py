@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from cases.changes import cases_changed_on_commit
 from cases.models import Case, LifecycleChoices
 from cases.team import team_member_for
 from debitura import validation
@@ -172,6 +173,7 @@ def case_action_write(
             )
         if optimistic is not None:
             optimistic(action)
+        cases_changed_on_commit(case_ids=[locked.pk], sender=Kind)
         transaction.on_commit(lambda: relay_outbox.delay(str(action.id)))
     return action
 

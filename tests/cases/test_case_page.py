@@ -334,9 +334,10 @@ def test_a_fee_change_debitura_asked_about_shows_both_rates_and_the_choice(clien
     assert reload(action).state == "failed"
 
 
-# 15 for the page, the promises section's one query (promises.case_parts) and the one INSERT of
-# the view log when the history app listens (case_opened).
-PAGE_QUERIES = 17
+# 15 for the page, the promises section's one query (promises.case_parts), the one INSERT of the
+# view log when the history app listens (case_opened) and the navigation's "My work" count
+# (worklist.inbox.nav_count).
+PAGE_QUERIES = 18
 
 
 def test_the_case_page_stays_within_its_query_budget(
@@ -351,7 +352,7 @@ def test_the_case_page_stays_within_its_query_budget(
 def test_a_new_assignment_with_the_prefilled_accept_form_stays_within_the_budget(
     client, team_agent, pending_case, django_assert_max_num_queries
 ):
-    # As a new assignment is: nothing fetched but the case itself.
+    # As a new assignment is: nothing fetched but the case itself (and the "My work" count).
     AgencySettings.load()
     client.force_login(team_agent)
     with django_assert_max_num_queries(PAGE_QUERIES):

@@ -1,0 +1,19 @@
+"""Celery tasks of the work list: thin wrappers around worklist.services (beat schedule in settings)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from worklist.services import tasks_rebuild, tasks_show_due
+
+
+@shared_task(name="worklist.rebuild", ignore_result=True)
+def rebuild() -> None:
+    """Refresh every case's tasks in batches (beat: nightly, after the full sync)."""
+    tasks_rebuild()
+
+
+@shared_task(name="worklist.show_due", ignore_result=True)
+def show_due() -> None:
+    """Show the tasks whose time has come (beat: every minute)."""
+    tasks_show_due()

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from worklist import views
+
+app_name = "worklist"
+
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("reassign", views.inbox_reassign, name="reassign"),
+]
