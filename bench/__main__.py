@@ -43,6 +43,13 @@ def main() -> int:
     print(f"\nThe case export at {sizes} cases (every case, default columns; best of {exports.REPEAT}; "
           "peak memory under tracemalloc):")  # fmt: skip
     print(table(exports.main()))
+
+    from bench import worklist
+
+    sizes = " and ".join(f"{n:,}" for n in worklist.SIZES)
+    print(f"\nThe inbox (My work) server time at {sizes} cases (median of {worklist.REPEAT}; target: "
+          "within 1.5x):")  # fmt: skip
+    print(table(worklist.main()))
     print(f"\n(benchmarks took {time.perf_counter() - started:.0f} s)")
     return 0
 

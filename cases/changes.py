@@ -25,6 +25,8 @@ class _Send:
     def __init__(self, sender: Any) -> None:
         self.sender = sender
         self.case_ids: set[str] = set()
+        # Django names a robust callback that failed by its __qualname__ when it logs the error.
+        self.__qualname__ = "cases_changed_on_commit"
 
     def __call__(self) -> None:
         cases_changed.send(sender=self.sender, case_ids=sorted(self.case_ids))

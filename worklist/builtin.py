@@ -13,7 +13,8 @@ back, beside a "fix a failed action" task).
   holds a message from the creditor's side (creditor or managing partner) newer than the agency's
   last message and the agency's last chat or accept row. Due 48 business hours after the first
   unanswered message arrived. Visible at once.
-- progress_update: the case is Active, with no close on its way. The last progress note is the
+- progress_update: the case is Active, its timeline has been fetched at least once, and no close
+  is on its way. The last progress note is the
   newest of the timeline's "Note" entries (Debitura lists notes only there) and the case's note
   rows in the outbox; the clock starts at collection start (else the case's creation) when there
   is none. Due 30 days after it; shown PROGRESS_LEAD (7 days) before.
@@ -25,9 +26,11 @@ back, beside a "fix a failed action" task).
 - exclusivity_ending: a case the agency works whose exclusive period (Debitura's current end
   date) has not ended and is not expired or terminated. Due on the end date; shown from 30 days
   before it. The reason names the events that extend it and the chain's last link.
-- failed_action: an outbox row that failed permanently in the last FAILED_SHOWN_FOR (30 days) and
-  has not been followed by a newer row of the same kind on the case (a resend). Due one business
-  day after it failed; the reason is Debitura's refusal as the row recorded it. Visible at once.
+- failed_action: an outbox row that failed permanently in the last FAILED_SHOWN_FOR (30 days),
+  not followed by a newer row of the same kind on the case (a resend), on a case whose lifecycle
+  still allows that kind (POSSIBLE_IN: a refused accept on a case since closed has nothing left to
+  fix). Due one business day after it failed; the reason is Debitura's refusal as the row recorded
+  it. Visible at once.
 """
 
 from __future__ import annotations
@@ -178,9 +181,11 @@ def reply_creditor(case_ids: Sequence[str]) -> Iterator[TaskSpec]:
 
 def progress_update(case_ids: Sequence[str]) -> Iterator[TaskSpec]:
     cases = list(
-        Case.objects.filter(id__in=case_ids, lifecycle=L.ACTIVE).values_list(
-            "id", "date_collection_started", "date_created", "synced_at"
-        )
+        # Notes are known only from a fetched timeline: a case whose children were never fetched
+        # gets its task once they are (the children store sends cases_changed).
+        Case.objects.filter(
+            id__in=case_ids, lifecycle=L.ACTIVE, children_synced_at__isnull=False
+        ).values_list("id", "date_collection_started", "date_created", "synced_at")
     )
     if not cases:
         return
@@ -306,6 +311,14 @@ RESEND_FORMS = {
 }
 
 
+# The lifecycles in which a failed row of these kinds can still be sent again (others: any).
+POSSIBLE_IN = {
+    Kind.ACCEPT: frozenset({L.PENDING_VERIFICATION}),
+    Kind.DECLINE: frozenset({L.PENDING_VERIFICATION}),
+    **{kind: WORKABLE for kind in (Kind.CLOSE, Kind.NOTE, Kind.CHAT, Kind.FEES, Kind.PAYMENT_CREATE)},
+}
+
+
 def failed_action(case_ids: Sequence[str]) -> Iterator[TaskSpec]:
     since = timezone.now() - FAILED_SHOWN_FOR
     # Only a case's recent failures, read off the outbox's (case, created_at) index.
@@ -325,11 +338,14 @@ def failed_action(case_ids: Sequence[str]) -> Iterator[TaskSpec]:
         .annotate(last=Max("created_at"))
         .values_list("case_id", "kind", "last")
     }
+    lifecycles = dict(Case.objects.filter(id__in={row[1] for row in failed}).values_list("id", "lifecycle"))
     labels = dict(Kind.choices)
     for action_id, case_id, kind, created, failed_at, error, payload in failed:
         later = newest.get((case_id, kind))
         if later is not None and later > created:
             continue  # sent again since: the newer row says how that went
+        if lifecycles.get(case_id) not in POSSIBLE_IN.get(kind, frozenset(L)):
+            continue  # the case moved on (accepted elsewhere, closed): nothing left to fix here
         if kind in RESEND_FORMS:
             url, action = (
                 _case_url(case_id, RESEND_FORMS[Kind(kind)], f"resend={action_id}"),

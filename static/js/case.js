@@ -25,4 +25,17 @@
       details.open = true;
     });
   });
+
+  // A link from the inbox names a form inside a closed entry (#action-note). Chromium opens the
+  // entry on its own when it scrolls to the form; other browsers may not, so open it here.
+  function openTarget() {
+    var target = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    var details = target && target.closest("details");
+    if (details && !details.open) {
+      details.open = true;
+      target.scrollIntoView();
+    }
+  }
+  document.addEventListener("DOMContentLoaded", openTarget);
+  window.addEventListener("hashchange", openTarget);
 })();

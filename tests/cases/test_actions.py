@@ -263,7 +263,7 @@ def test_the_relay_is_queued_only_once_the_transaction_commits(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         action = case_note_add(case=active_case, actor=team_agent, description="Left a voicemail.")
         assert queued_relays.ids == []
-    assert len(callbacks) == 1
+    assert len(callbacks) == 2  # the relay, and cases_changed (cases.changes) for the work list
     assert queued_relays.ids == [str(action.id)]
     assert (action.state, action.actor, action.payload["description"]) == (
         "pending",

@@ -142,6 +142,7 @@ def test_a_supervisor_reassigns_the_ticked_tasks_cases_and_the_tasks_follow(
     client, supervisor, agent, django_capture_on_commit_callbacks
 ):
     task = task_on(None)
+    Case.objects.filter(pk=task.case_id).update(children_synced_at=timezone.now())
     client.force_login(supervisor)
 
     with django_capture_on_commit_callbacks(execute=True):

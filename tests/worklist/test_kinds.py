@@ -63,7 +63,32 @@ def test_a_new_assignment_is_due_one_business_day_later_and_leaves_once_accepted
     assert tasks(case, "verify_assignment") == []
 
 
-def test_a_refused_accept_becomes_a_failed_action_task_with_debituras_words(
+def test_a_refused_chat_message_is_a_failed_action_task_until_it_is_sent_again(
+    emulator, synced, team_agent, active_case, committed, relay
+):
+    with committed():
+        action = case_chat_send(case=active_case, actor=team_agent, message="We reached the debtor.")
+    member = team_agent.team_member
+    with emulator.state.lock:  # the sender left the agency's team at Debitura in the meantime
+        emulator.state.users[str(member.id)].active = False
+
+    with committed():
+        relay()
+
+    assert reload(action).state == OutboxAction.State.FAILED
+    (task,) = tasks(active_case, "failed_action")
+    assert action.last_error
+    assert task.reason == f"Chat message failed: {action.last_error}"[: len(task.reason)]
+    assert task.url.endswith(f"?resend={action.pk}#action-chat")
+
+    with emulator.state.lock:
+        emulator.state.users[str(member.id)].active = True
+    with committed():
+        case_chat_send(case=active_case, actor=team_agent, message="We reached the debtor.")
+    assert tasks(active_case, "failed_action") == []
+
+
+def test_a_refused_accept_on_a_case_since_closed_leaves_nothing_to_fix(
     emulator, synced, team_agent, committed, relay
 ):
     remote = pending_case(emulator)
@@ -78,13 +103,10 @@ def test_a_refused_accept_becomes_a_failed_action_task_with_debituras_words(
         relay()
 
     assert reload(action).state == OutboxAction.State.FAILED
-    (task,) = tasks(case, "failed_action")
-    assert action.last_error
-    assert action.last_error[:60] in task.reason
-    assert task.reason.startswith("Accept failed: ")
-    assert f"resend={action.pk}" in task.url
-    # The read-back after the refusal found the case closed: nothing left to verify.
+    # The read-back after the refusal found the case closed: nothing to verify, nothing to resend.
+    assert Case.objects.get(id=case.id).lifecycle == "Closed"
     assert tasks(case, "verify_assignment") == []
+    assert tasks(case, "failed_action") == []
 
 
 def test_a_creditor_message_asks_for_a_reply_within_48_business_hours_until_the_agent_replies(
