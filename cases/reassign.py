@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import transaction
 
-from cases.changes import cases_changed_on_commit
+from cases.changes import AGENT, cases_changed_on_commit
 from cases.events import LOCAL_FIELDS, CaseChange, cases_changed_locally
 from cases.models import Case
 
@@ -39,6 +39,6 @@ def cases_reassign(*, case_ids: Iterable[str], assignee: Any | None, actor: Any)
         ]
         if changes:
             cases_changed_locally.send(sender=Case, changes=changes, actor=actor, reason="Reassigned")
-        cases_changed_on_commit(case_ids=ids, sender=Case)
+        cases_changed_on_commit(case_ids=ids, origin=AGENT)
     log.info("%s reassigned %d case(s) to %s", actor, changed, assignee if assignee is not None else "nobody")
     return changed

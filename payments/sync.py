@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from cases.changes import cases_changed_on_commit
+from cases.changes import SYNC, cases_changed_on_commit
 from cases.models import Case
 from debitura import types
 from payments.models import Payment
@@ -47,7 +47,7 @@ def payments_replace(*, case: Case, remotes: Sequence[types.Payment], now: datet
             setattr(current, name, value)
         to_update.append(current)
     Payment.objects.bulk_create(to_create)
-    cases_changed_on_commit(case_ids=[case.id], sender=Payment)
+    cases_changed_on_commit(case_ids=[case.id], origin=SYNC)
     if to_update:
         Payment.objects.bulk_update(
             to_update,

@@ -79,7 +79,7 @@ def _short(text: str, length: int = 140) -> str:
     return Truncator(" ".join(text.split())).chars(length)
 
 
-def _closing(case_ids: Sequence[str]) -> dict[str, set[str]]:
+def _closing(case_ids: Sequence[Any]) -> dict[str, set[str]]:
     """Case id -> the lifecycle kinds (accept, decline, close) the agency has sent or is sending
     that the local copy does not show yet (cases.actions.case_effective_lifecycle's rule)."""
     rows = OutboxAction.objects.filter(
@@ -95,13 +95,13 @@ def _closing(case_ids: Sequence[str]) -> dict[str, set[str]]:
 # --- Verify a new assignment -------------------------------------------------------------------
 
 
-def verify_assignment(case_ids: Sequence[str]) -> Iterator[TaskSpec]:
+def verify_assignment(case_ids: Sequence[Any]) -> Iterator[TaskSpec]:
     cases = list(
         Case.objects.filter(id__in=case_ids, lifecycle=L.PENDING_VERIFICATION).values_list(
             "id", "date_created", "synced_at", "creditor_name"
         )
     )
-    answered = _closing([str(case_id) for case_id, *_ in cases]) if cases else {}
+    answered = _closing([case_id for case_id, *_ in cases]) if cases else {}
     for case_id, created, synced_at, creditor in cases:
         if answered.get(str(case_id)):
             continue
@@ -123,11 +123,11 @@ def verify_assignment(case_ids: Sequence[str]) -> Iterator[TaskSpec]:
 # --- Reply to the creditor ---------------------------------------------------------------------
 
 
-def reply_creditor(case_ids: Sequence[str]) -> Iterator[TaskSpec]:
+def reply_creditor(case_ids: Sequence[Any]) -> Iterator[TaskSpec]:
     workable = list(Case.objects.filter(id__in=case_ids, lifecycle__in=WORKABLE).values_list("id", flat=True))
     if not workable:
         return
-    closing = _closing([str(i) for i in workable])
+    closing = _closing(workable)
     # The agency's latest word: its own chat messages, and its chat (or welcome) rows in the outbox.
     last_reply: dict[Any, datetime] = dict(
         OutboxAction.objects.filter(
@@ -179,7 +179,7 @@ def reply_creditor(case_ids: Sequence[str]) -> Iterator[TaskSpec]:
 # --- Monthly progress update -------------------------------------------------------------------
 
 
-def progress_update(case_ids: Sequence[str]) -> Iterator[TaskSpec]:
+def progress_update(case_ids: Sequence[Any]) -> Iterator[TaskSpec]:
     cases = list(
         # Notes are known only from a fetched timeline: a case whose children were never fetched
         # gets its task once they are (the children store sends cases_changed).
@@ -190,7 +190,7 @@ def progress_update(case_ids: Sequence[str]) -> Iterator[TaskSpec]:
     if not cases:
         return
     ids = [case_id for case_id, *_ in cases]
-    closing = _closing([str(i) for i in ids])
+    closing = _closing(ids)
     noted: dict[Any, datetime] = dict(
         TimelineItem.objects.filter(case_id__in=ids, type__iexact="note", date__isnull=False)
         .values("case_id")
@@ -231,14 +231,15 @@ def progress_update(case_ids: Sequence[str]) -> Iterator[TaskSpec]:
 # --- Invoice the commission --------------------------------------------------------------------
 
 
-def invoice_commission(case_ids: Sequence[str]) -> Iterator[TaskSpec]:
+def invoice_commission(case_ids: Sequence[Any]) -> Iterator[TaskSpec]:
     payments = Payment.objects.filter(
         case_id__in=case_ids,
         recipient=Payment.Recipient.CREDITOR,
         commission_status=Payment.CommissionStatus.UNPAID,
         state__in=(Payment.State.CONFIRMED, Payment.State.PENDING),
-    ).values_list("id", "case_id", "date", "amount", "currency")
-    for payment_id, case_id, paid_on, amount, currency in payments:
+    ).values_list("id", "case_id", "date", "amount", "currency", "payout_partner")
+    for payment_id, case_id, paid_on, amount, currency, ours in payments:
+        share = f" (our share {money_text(ours, currency)})" if ours else ""
         due = timezone.make_aware(datetime.combine(paid_on + timedelta(days=COMMISSION_DAYS), time(23, 59)))
         yield TaskSpec(
             kind="invoice_commission",
@@ -246,8 +247,8 @@ def invoice_commission(case_ids: Sequence[str]) -> Iterator[TaskSpec]:
             key=f"invoice_commission:{payment_id}",
             due_at=due,
             visible_from=timezone.make_aware(datetime.combine(paid_on, time.min)),
-            reason=f"The creditor received {money_text(amount, currency)} on {paid_on:%Y-%m-%d} "
-            "and our commission on it is unpaid: invoice the creditor, then mark the commission paid.",
+            reason=f"The creditor received {money_text(amount, currency)} on {paid_on:%Y-%m-%d} and our "
+            f"commission on it is unpaid{share}: invoice the creditor, then mark the commission paid.",
             url=reverse("payments:detail", args=[payment_id]),
             action="Open the payment",
         )
@@ -256,7 +257,7 @@ def invoice_commission(case_ids: Sequence[str]) -> Iterator[TaskSpec]:
 # --- Exclusivity ending ------------------------------------------------------------------------
 
 
-def exclusivity_ending(case_ids: Sequence[str]) -> Iterator[TaskSpec]:
+def exclusivity_ending(case_ids: Sequence[Any]) -> Iterator[TaskSpec]:
     now = timezone.now()
     cases = [
         row
@@ -312,14 +313,14 @@ RESEND_FORMS = {
 
 
 # The lifecycles in which a failed row of these kinds can still be sent again (others: any).
-POSSIBLE_IN = {
+POSSIBLE_IN: dict[str, frozenset[str]] = {
     Kind.ACCEPT: frozenset({L.PENDING_VERIFICATION}),
     Kind.DECLINE: frozenset({L.PENDING_VERIFICATION}),
-    **{kind: WORKABLE for kind in (Kind.CLOSE, Kind.NOTE, Kind.CHAT, Kind.FEES, Kind.PAYMENT_CREATE)},
+    **dict.fromkeys((Kind.CLOSE, Kind.NOTE, Kind.CHAT, Kind.FEES, Kind.PAYMENT_CREATE), WORKABLE),
 }
 
 
-def failed_action(case_ids: Sequence[str]) -> Iterator[TaskSpec]:
+def failed_action(case_ids: Sequence[Any]) -> Iterator[TaskSpec]:
     since = timezone.now() - FAILED_SHOWN_FOR
     # Only a case's recent failures, read off the outbox's (case, created_at) index.
     failed = list(

@@ -1,22 +1,29 @@
 """Keeping the tasks current: the cases' and the outbox's signals, answered with tasks_refresh.
 
-Both signals go out after the writer's commit and in its thread (the sync's writer, the relay's
-worker, the agent's request), so an agent who acts comes back to an inbox without the task: the
-refresh runs before the response that redirects there. A refresh costs a few queries per batch
-of cases (worklist.services), whatever the number of cases in the database.
+Both signals go out after the writer's commit, in its thread. What an agent did (an outbox row
+written, a reassignment) and how a row ended (the relay, an administrator) are refreshed there
+and then: the agent's request that redirects back to the inbox returns after the refresh, so the
+task has left it. What the sync pulled is refreshed by a Celery task (worklist.refresh) queued
+per write, BATCH cases each: a first import writes thousands of cases a second and should not
+wait for their tasks; the inbox follows within the worker's turn.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from cases.changes import cases_changed
+from cases.changes import SYNC, Origin, cases_changed
 from outbox.signals import action_settled
-from worklist.services import tasks_refresh
+from worklist.services import BATCH, tasks_refresh
+from worklist.tasks import refresh
 
 
-def on_cases_changed(sender: Any, *, case_ids: list[str], **kwargs: Any) -> None:
-    tasks_refresh(case_ids=case_ids)
+def on_cases_changed(sender: Any, *, case_ids: list[str], origin: Origin, **kwargs: Any) -> None:
+    if origin != SYNC:
+        tasks_refresh(case_ids=case_ids)
+        return
+    for start in range(0, len(case_ids), BATCH):
+        refresh.delay(case_ids[start : start + BATCH])
 
 
 def on_action_settled(sender: Any, *, case_id: str, **kwargs: Any) -> None:

@@ -61,13 +61,15 @@ def _refresh_batch(ids: Sequence[str], now: datetime) -> RefreshResult:
     result = RefreshResult(batches=1)
     with transaction.atomic():
         # Only cases the agency still has, Debitura test cases left out; the others lose their tasks.
+        batch = [uuid.UUID(case_id) for case_id in ids]
         assignees = {
             str(case_id): assignee
             for case_id, assignee in Case.objects.filter(
-                id__in=ids, gone_at__isnull=True, is_test_case=False
+                id__in=batch, gone_at__isnull=True, is_test_case=False
             ).values_list("id", "assigned_to_id")
         }
-        live = [str(case_id) for case_id in assignees]
+        # UUIDs, not text: every source filters on them, and Django would parse each text again.
+        live = [uuid.UUID(case_id) for case_id in assignees]
         wanted: dict[str, TaskSpec] = {}
         if live:
             for source in sources():
@@ -76,7 +78,7 @@ def _refresh_batch(ids: Sequence[str], now: datetime) -> RefreshResult:
                         wanted[spec.key] = spec
         existing = {
             task.key: task
-            for task in Task.objects.filter(case_id__in=ids).only("id", "key", "visible", *_COMPARED)
+            for task in Task.objects.filter(case_id__in=batch).only("id", "key", "visible", *_COMPARED)
         }
         gone = [task.pk for key, task in existing.items() if key not in wanted]
         if gone:

@@ -29,7 +29,8 @@ class TaskSpec:
     action: str
 
 
-Derive = Callable[[Sequence[str]], Iterable[TaskSpec]]
+# derive(case_ids): the ids are UUIDs of live, non-test cases.
+Derive = Callable[[Sequence[Any]], Iterable[TaskSpec]]
 
 
 @dataclass(frozen=True, slots=True)

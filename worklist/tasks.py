@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from worklist.services import tasks_rebuild, tasks_show_due
+from worklist.services import tasks_rebuild, tasks_refresh, tasks_show_due
+
+
+@shared_task(name="worklist.refresh", ignore_result=True)
+def refresh(case_ids: list[str]) -> None:
+    """Refresh the tasks of cases the sync changed (queued by worklist.receivers)."""
+    tasks_refresh(case_ids=case_ids)
 
 
 @shared_task(name="worklist.rebuild", ignore_result=True)

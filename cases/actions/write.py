@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from cases.changes import cases_changed_on_commit
+from cases.changes import AGENT, cases_changed_on_commit
 from cases.models import Case, LifecycleChoices
 from cases.team import team_member_for
 from debitura import validation
@@ -173,7 +173,7 @@ def case_action_write(
             )
         if optimistic is not None:
             optimistic(action)
-        cases_changed_on_commit(case_ids=[locked.pk], sender=Kind)
+        cases_changed_on_commit(case_ids=[locked.pk], origin=AGENT)
         transaction.on_commit(lambda: relay_outbox.delay(str(action.id)))
     return action
 

@@ -11,7 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from cases.changes import cases_changed_on_commit
+from cases.changes import SYNC, cases_changed_on_commit
 from cases.children import child_parts
 from cases.models import Case, CaseFile, ChatMessage, ExclusivityExtension, TimelineItem, ValidationItem
 from cases.sync.pages import case_upsert, cases_upsert_page
@@ -29,7 +29,7 @@ def case_refresh(*, case_id: str, client: DebituraClient | None = None, children
         remote = client.get_case(str(case_id))
     except NotFound:
         if Case.objects.filter(id=case_id, gone_at__isnull=True).update(gone_at=timezone.now()):
-            cases_changed_on_commit(case_ids=[case_id], sender=Case)
+            cases_changed_on_commit(case_ids=[case_id], origin=SYNC)
         return None
     case = case_upsert(remote=remote)
     if children:
@@ -134,7 +134,7 @@ def _children_write(case: Case, fetched: dict[str, Any], now: datetime) -> dict[
     for other in child_parts():
         if other.name in fetched:
             other.store(case, fetched[other.name], now)
-    cases_changed_on_commit(case_ids=[case.id], sender=Case)
+    cases_changed_on_commit(case_ids=[case.id], origin=SYNC)
     return columns
 
 
@@ -200,7 +200,7 @@ def case_read_back(*, case_id: str, parts: Collection[str], client: DebituraClie
             cases_upsert_page(remotes=[client.get_case(case_id)])
         except NotFound:
             if Case.objects.filter(id=case_id, gone_at__isnull=True).update(gone_at=timezone.now()):
-                cases_changed_on_commit(case_ids=[case_id], sender=Case)
+                cases_changed_on_commit(case_ids=[case_id], origin=SYNC)
             return
     children = [part for part in CHILD_PARTS if part in parts]
     if children:

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 
-from cases.changes import cases_changed_on_commit
+from cases.changes import SYNC, cases_changed_on_commit
 from cases.counts import case_counts
 from cases.models import Case, ChildrenProgress
 from cases.sync.children import ChildrenConflict, case_children_refresh
@@ -54,7 +54,7 @@ def case_children_refresh_isolated(*, case: Case, client: DebituraClient) -> boo
             case_children_refresh(case=case, client=client)
     except NotFound:
         Case.objects.filter(id=case.id).update(gone_at=now, children_stale=False)
-        cases_changed_on_commit(case_ids=[case.id], sender=Case)
+        cases_changed_on_commit(case_ids=[case.id], origin=SYNC)
         return False
     except TransientError:
         raise

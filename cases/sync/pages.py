@@ -17,7 +17,7 @@ from django.db import OperationalError, connection, connections, transaction
 from django.utils import timezone
 
 from cases.bulk import upsert_plan
-from cases.changes import cases_changed_on_commit
+from cases.changes import SYNC, cases_changed_on_commit
 from cases.models import Case
 from cases.sync.rows import (
     _ASSIGNEE_EMAIL,
@@ -129,7 +129,7 @@ def _rows_write(
             )
         if result.unchanged:
             Case.objects.filter(id__in=result.unchanged).update(synced_at=now)
-        cases_changed_on_commit(case_ids=result.changed, sender=Case)
+        cases_changed_on_commit(case_ids=result.changed, origin=SYNC)
     return result
 
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from django.db.models import Max
 from django.utils import timezone
 
-from cases.changes import cases_changed_on_commit
+from cases.changes import SYNC, cases_changed_on_commit
 from cases.models import Case, SyncRun
 from cases.sync.pages import PAGES_LEAST, PageResult, _Assignees, _batches_write, _Page, _page_batches
 from debitura import types
@@ -128,7 +128,7 @@ def cases_sync_full(*, client: DebituraClient | None = None, page_size: int = PA
     gone = Case.objects.filter(gone_at__isnull=True, synced_at__lt=run.started_at)
     gone_ids = list(gone.values_list("id", flat=True))  # few: cases Debitura stopped showing
     run.gone = Case.objects.filter(id__in=gone_ids).update(gone_at=timezone.now())
-    cases_changed_on_commit(case_ids=gone_ids, sender=Case)
+    cases_changed_on_commit(case_ids=gone_ids, origin=SYNC)
     run.high_water_mark = _high_water_mark()
     log.info(
         "full sync: %d pages, %d created, %d updated (drift), %d unchanged, %d gone",

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.roles import AGENT
 from cases.models import Case
+from outbox.models import OutboxAction
 from tests.fixtures.factories import CaseFactory, TaskFactory
 from worklist.inbox import NAV_CAP, PAGE_SIZE
 from worklist.models import Task
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.django_db
 INBOX = reverse("worklist:inbox")
 
 
-def task_on(assignee: Any = None, **kwargs: Any) -> Task:
+def task_on(assignee: Any = None, **kwargs: Any) -> Any:
     """A task on a new case assigned to `assignee` (None: unassigned)."""
     case = CaseFactory(assigned_to=assignee, debtor_name=kwargs.pop("debtor", "Debtor Ltd"))
     return TaskFactory(case=case, **kwargs)
@@ -186,3 +187,28 @@ def test_the_inbox_costs_the_same_queries_at_any_number_of_tasks(
     with django_assert_max_num_queries(len(few)):
         response = client.get(INBOX, {"whose": whose})
     assert len(response.context["page"].tasks) == PAGE_SIZE
+
+
+def test_a_note_posted_from_the_case_page_takes_its_task_out_of_the_inbox_at_once(
+    client, synced, team_agent, active_case, django_capture_on_commit_callbacks, eager_tasks
+):
+    from cases.sync import case_children_refresh
+
+    with django_capture_on_commit_callbacks(execute=True):
+        case_children_refresh(case=active_case, client=synced)
+    Task.objects.filter(case=active_case, kind="progress_update").update(
+        due_at=timezone.now() - timedelta(days=1)
+    )
+    client.force_login(team_agent)
+    assert active_case.reference in shown(client.get(INBOX, {"kind": "progress_update"}))
+
+    with django_capture_on_commit_callbacks(execute=True):  # the request's commit
+        response = client.post(
+            reverse("cases:note", args=[active_case.pk]),
+            {"description": "Spoke to the debtor's accountant.", "token": "inbox-note-1"},
+        )
+    assert response.status_code in (200, 302)
+    assert OutboxAction.objects.get(idempotency_key="inbox-note-1").state == "pending"
+
+    # Before Debitura has answered (the relay has not run): the note on its way counts.
+    assert active_case.reference not in shown(client.get(INBOX, {"kind": "progress_update"}))

@@ -2,7 +2,8 @@
 
 The data comes from the emulator through the sync (page upsert, children store) and from agents'
 actions through the outbox; the tasks follow through the signals, after each commit (the writes
-run inside django_capture_on_commit_callbacks(execute=True), as a commit would run them).
+run inside django_capture_on_commit_callbacks(execute=True), as a commit would run them, and the
+refresh the sync queues runs eagerly).
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from tests.fixtures.outbox import reload
 from worklist.models import Task
 from worklist.services import tasks_show_due
 
-pytestmark = pytest.mark.django_db
+# eager_tasks: the sync's changes are refreshed by a Celery task (worklist.refresh), run inline here.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
 
 
 def tasks(case: Any, kind: str) -> list[Task]:
@@ -246,7 +248,7 @@ def test_a_case_gone_from_debitura_or_a_test_case_has_no_tasks(emulator, synced,
 
     with committed():
         Case.objects.filter(id=remote.id).update(is_test_case=True)
-        from cases.changes import cases_changed_on_commit
+        from cases.changes import AGENT, cases_changed_on_commit
 
-        cases_changed_on_commit(case_ids=[remote.id])
+        cases_changed_on_commit(case_ids=[remote.id], origin=AGENT)
     assert tasks(Case(id=remote.id), "verify_assignment") == []

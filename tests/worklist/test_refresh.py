@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from cases.changes import cases_changed, cases_changed_on_commit
+from cases.changes import AGENT, SYNC, cases_changed, cases_changed_on_commit
 from cases.models import ChatMessage, LifecycleChoices
 from outbox.models import OutboxAction
 from payments.models import Payment
@@ -47,7 +47,9 @@ def varied_cases(count: int) -> list[Any]:
         else:
             case = CaseFactory(exclusive_period_end=now + timedelta(days=10 + n % 40), children_synced_at=now)
         if kind == 1:
-            ChatMessageFactory(case=case, role=ChatMessage.Role.CREDITOR, date_created=now - timedelta(hours=n))
+            ChatMessageFactory(
+                case=case, role=ChatMessage.Role.CREDITOR, date_created=now - timedelta(hours=n)
+            )
             TimelineItemFactory(case=case, type="Note", date=now - timedelta(days=n % 40))
         if kind == 2:
             PaymentFactory(
@@ -126,11 +128,11 @@ def test_writes_in_one_transaction_send_one_signal_and_a_rolled_back_one_none(
     cases_changed.connect(listen)
     try:
         with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-            cases_changed_on_commit(case_ids=[B])
-            cases_changed_on_commit(case_ids=[A, B])
+            cases_changed_on_commit(case_ids=[B], origin=AGENT)
+            cases_changed_on_commit(case_ids=[A, B], origin=AGENT)
             try:
                 with transaction.atomic():
-                    cases_changed_on_commit(case_ids=[uuid.uuid4()])
+                    cases_changed_on_commit(case_ids=[uuid.uuid4()], origin=AGENT)
                     raise RuntimeError
             except RuntimeError:
                 pass
@@ -138,3 +140,22 @@ def test_writes_in_one_transaction_send_one_signal_and_a_rolled_back_one_none(
         cases_changed.disconnect(listen)
 
     assert received == [sorted([str(A), str(B)])]
+
+
+def test_what_the_sync_changed_is_refreshed_by_a_queued_task_an_agents_change_at_once(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from worklist import receivers
+
+    queued: list[list[str]] = []
+    monkeypatch.setattr(receivers.refresh, "delay", lambda case_ids: queued.append(case_ids))
+    pending = CaseFactory(lifecycle=LifecycleChoices.PENDING_VERIFICATION)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        cases_changed_on_commit(case_ids=[pending.pk], origin=SYNC)
+    assert queued == [[str(pending.pk)]]
+    assert not Task.objects.exists()  # not yet: the worker will
+
+    with django_capture_on_commit_callbacks(execute=True):
+        cases_changed_on_commit(case_ids=[pending.pk], origin=AGENT)
+    assert Task.objects.get().kind == "verify_assignment"
