@@ -37,6 +37,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(PY)
 demo: $(VENV)/.installed-demo
 	$(DEMO_ENV) $(PY) manage.py migrate --no-input
 	$(DEMO_ENV) $(PY) manage.py create_demo_users
+	$(DEMO_ENV) $(PY) manage.py worklist_rebuild
 	@echo "Starting web (http://127.0.0.1:8000), worker, beat and the Debitura emulator (:8765); Ctrl-C stops them all."
 	DEMO_CASES=$(DEMO_CASES) $(DEMO_ENV) $(BIN)/honcho -f Procfile.demo start
 

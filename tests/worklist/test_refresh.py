@@ -159,3 +159,15 @@ def test_what_the_sync_changed_is_refreshed_by_a_queued_task_an_agents_change_at
     with django_capture_on_commit_callbacks(execute=True):
         cases_changed_on_commit(case_ids=[pending.pk], origin=AGENT)
     assert Task.objects.get().kind == "verify_assignment"
+
+
+def test_a_row_that_went_through_costs_the_relay_no_refresh_a_failed_one_does():
+    from outbox.signals import action_settled
+
+    case = CaseFactory(lifecycle=LifecycleChoices.PENDING_VERIFICATION)
+    with CaptureQueriesContext(connection) as done:
+        action_settled.send(sender=OutboxAction, action_id="x", case_id=str(case.pk), state="done")
+    assert len(done) == 0
+
+    action_settled.send(sender=OutboxAction, action_id="x", case_id=str(case.pk), state="failed")
+    assert Task.objects.get(case=case).kind == "verify_assignment"
