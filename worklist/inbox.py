@@ -42,7 +42,11 @@ def cursor_of(task: Task) -> str:
 
 def _after(tasks: QuerySet[Task], cursor: str) -> QuerySet[Task]:
     due_text, _, pk_text = cursor.partition("|")
-    due, pk = parse_datetime(due_text), int(pk_text) if pk_text.isdigit() else None
+    try:
+        due = parse_datetime(due_text)
+    except ValueError:  # well-formed but no such moment: a hand-edited link starts over
+        due = None
+    pk = int(pk_text) if pk_text.isdigit() else None
     if due is None or pk is None:
         return tasks
     # due_at__gte bounds the index range; the OR picks up the ties after the cursor's id.

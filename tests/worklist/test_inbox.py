@@ -212,3 +212,10 @@ def test_a_note_posted_from_the_case_page_takes_its_task_out_of_the_inbox_at_onc
 
     # Before Debitura has answered (the relay has not run): the note on its way counts.
     assert active_case.reference not in shown(client.get(INBOX, {"kind": "progress_update"}))
+
+
+@pytest.mark.parametrize("cursor", ["garbage", "2026-13-45T00:00:00|1", "2026-01-01T00:00:00|x", "|"])
+def test_a_hand_edited_cursor_shows_the_first_page(client, agent, cursor):
+    task = task_on(agent)
+    client.force_login(agent)
+    assert shown(client.get(INBOX, {"after": cursor})) == [task.case.reference]
