@@ -92,14 +92,15 @@ def test_the_list_costs_the_same_queries_for_5_or_50_cases_with_submissions(agen
     ManagedCaseFactory.create_batch(45)
 
     assert _queries(agent_client, reverse("managed:list")) == few
-    # Session, user, two for permissions, the page of rows with their submissions, the nav's unread count.
-    assert few == 6
+    # Session, user, two for permissions, the page of rows with their submissions, the nav's unread
+    # count and its "My work" count.
+    assert few == 7
 
 
 def test_a_cases_page_costs_a_fixed_number_of_queries(agent_client):
     row = ManagedCaseFactory()
     # As the list, with the case and its submission in one query instead of the page of rows.
-    assert _queries(agent_client, reverse("managed:detail", args=[row.pk])) == 6
+    assert _queries(agent_client, reverse("managed:detail", args=[row.pk])) == 7
 
 
 def test_administrators_see_submitted_cases_and_sync_runs_in_django_admin(client, administrator):
