@@ -840,3 +840,16 @@ def test_every_form_answers_hostile_values_without_a_500(
         "",
     }
     assert not walker.failures, "\n".join(walker.failures)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/submitted/?q=a%00b",  # a search read without a form
+        "/admin/promises/promise/?status__exact=a%00b&_facets=1",  # an admin list filter and its facets
+        "/admin/exports/exportjob/?kind__exact=%00",
+        "/cases/%00/",
+    ],
+)
+def test_a_nul_in_the_address_is_a_400_before_any_query(signed_in: Client, url: str) -> None:
+    assert signed_in.get(url).status_code == 400
