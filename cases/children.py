@@ -2,9 +2,10 @@
 
 cases imports no such app: the children refresh fetches and stores the app's part of a case
 through `fetch` and `store`, the live stamp counts its rows, the case page adds its context and
-draws its section's template, and the action panel offers its form. An app left out of
-INSTALLED_APPS is simply not on the page. An app with a page of its own about a case (its
-history) registers a tab: the case page links it beside itself.
+draws its section's template, the action panel offers its form, and the case list's bulk bar
+its action on the ticked cases. An app left out of INSTALLED_APPS is simply not on the page. An
+app with a page of its own about a case (its history) registers a tab: the case page links it
+beside itself.
 """
 
 from __future__ import annotations
@@ -56,9 +57,21 @@ class CaseTab:
     permission: str = "accounts.view_cases"  # who sees the tab ("app.codename")
 
 
+@dataclass(frozen=True)
+class ListAction:
+    """Another app's action on the cases ticked in the list: a button of the list's bulk bar that
+    posts the ticked ids (`case`) and the list's query (`next`) to its view."""
+
+    name: str
+    label: str
+    url_name: str
+    permission: str = "accounts.work_cases"  # who sees the button ("app.codename")
+
+
 _PARTS: dict[str, ChildPart] = {}
 _PANEL: dict[str, PanelEntry] = {}
 _TABS: dict[str, CaseTab] = {}
+_LIST_ACTIONS: dict[str, ListAction] = {}
 
 
 def child_part_register(part: ChildPart) -> None:
@@ -98,3 +111,15 @@ def case_tab_register(tab: CaseTab) -> None:
 def case_tabs() -> list[CaseTab]:
     """The registered tabs, in the order they were registered."""
     return list(_TABS.values())
+
+
+def list_action_register(action: ListAction) -> None:
+    """Add an app's action to the case list's bulk bar; registering the same name twice is a mistake."""
+    if _LIST_ACTIONS.get(action.name, action) != action:
+        raise ValueError(f"A list action {action.name!r} is registered already.")
+    _LIST_ACTIONS[action.name] = action
+
+
+def list_actions() -> list[ListAction]:
+    """The registered bulk actions of the case list, in the order they were registered."""
+    return list(_LIST_ACTIONS.values())

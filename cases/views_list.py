@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from accounts.models import SavedView
+from cases.children import list_actions
 from cases.filters import (
     MINE,
     PAGE_SIZES,
@@ -153,13 +154,21 @@ def case_list(request: HtmxHttpRequest) -> HttpResponse:
         # Hidden unless asked for, as on the dashboard; the summary says how many and toggles them.
         "test_cases": counts[TEST_CASES],
         "test_query": _query(params, test=None if state.include_test else "on"),
-        "can_reassign": request.user.has_perm("accounts.reassign_cases"),
+        **_bulk_bar(request),
         "users": users,
         "partial": partial,
         "live": _live(page.cases),
     }
     template = "cases/case_list.html#results" if partial else "cases/case_list.html"
     return render(request, template, context)
+
+
+def _bulk_bar(request: HtmxHttpRequest) -> dict[str, Any]:
+    """What the user may do with ticked cases: reassign them, and other apps' actions
+    (cases.children.ListAction); the rows have tick boxes when there is any."""
+    can_reassign = request.user.has_perm("accounts.reassign_cases")
+    actions = [action for action in list_actions() if request.user.has_perm(action.permission)]
+    return {"can_reassign": can_reassign, "list_actions": actions, "can_pick": can_reassign or bool(actions)}
 
 
 def _live(cases: Sequence[Case], ids: Sequence[str] | None = None) -> dict[str, Any]:
@@ -197,7 +206,7 @@ def case_list_live(request: HtmxHttpRequest) -> HttpResponse:
     context = {
         "cases": cases,
         "live": _live(cases, ids),
-        "can_reassign": request.user.has_perm("accounts.reassign_cases"),
+        **_bulk_bar(request),
     }
     response = render(request, "cases/_list_live.html", context)
     # The navigation's unread count listens (cases/_nav_unread.html).

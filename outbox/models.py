@@ -42,6 +42,8 @@ class OutboxAction(models.Model):
         PAYMENT_DELETE = "payment_delete", "Delete payment"
         FILE_UPLOAD = "file_upload", "Upload file"
         MANAGED_SUBMIT = "managed_submit", "Submit case"
+        # One ingestion job for many cases (bulknotes), written on the first of them.
+        BULK_NOTE = "bulk_note", "Bulk progress note"
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"

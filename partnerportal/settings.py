@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "payments",
     "documents",
     "promises",
+    "bulknotes",
     # After the apps whose models it keeps a history of (history.tracked looks them up as it loads).
     "simple_history",
     "history",
@@ -294,6 +295,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sync-team": {"task": "cases.sync_team", "schedule": 3600.0},
     "prune-webhook-events": {"task": "cases.prune_webhook_events", "schedule": crontab(hour=3, minute=15)},
     "sweep-outbox": {"task": "cases.sweep_outbox", "schedule": 10.0, "options": {"expires": 10.0}},
+    # Bulk notes' jobs whose due poll never ran (a worker restarted) are polled again.
+    "bulknotes-sweep": {"task": "bulknotes.sweep", "schedule": 30.0, "options": {"expires": 30.0}},
     # Promises turn broken when a grace ends (a new day) and follow Debitura's synced payments.
     "promises-evaluate-daily": {"task": "promises.evaluate_daily", "schedule": crontab(hour=0, minute=5)},
     "promises-evaluate-synced": {

@@ -33,6 +33,7 @@ urlpatterns = [
     path("submitted/", include("managed.urls")),
     path("exports/", include("exports.urls")),
     path("work/", include("worklist.urls")),
+    path("bulk-notes/", include("bulknotes.urls")),
     path("webhooks/debitura/", debitura_webhook, name="debitura_webhook"),
     # Ahead of admin.site.urls, whose own "view on site" it replaces (see partnerportal.admin).
     path(
