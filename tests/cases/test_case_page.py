@@ -334,10 +334,10 @@ def test_a_fee_change_debitura_asked_about_shows_both_rates_and_the_choice(clien
     assert reload(action).state == "failed"
 
 
-# 15 for the page, the promises section's one query (promises.case_parts), the one INSERT of the
-# view log when the history app listens (case_opened) and the navigation's "My work" count
-# (worklist.inbox.nav_count).
-PAGE_QUERIES = 18
+# 15 for the page, the promises section's one query (promises.case_parts), the bulk notes
+# section's one (bulknotes.case_parts), the one INSERT of the view log when the history app
+# listens (case_opened) and the navigation's "My work" count (worklist.inbox.nav_count).
+PAGE_QUERIES = 19
 
 
 def test_the_case_page_stays_within_its_query_budget(

@@ -29,6 +29,9 @@ ACTIVE = (
     "creditor-message",
     "creditor-message-list",
     "active-shot",
+    "bulk-note-1",
+    "bulk-note-2",
+    "bulk-note-3",
 )
 
 WELCOME = "Hello, we are the collection agency that now works this claim for your creditor."
