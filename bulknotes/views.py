@@ -92,9 +92,7 @@ def bulk_note_detail(request: HtmxHttpRequest, bulk_id: int) -> HttpResponse:
     """A bulk note's progress and each case's outcome; polled (its progress part) until final."""
     bulk = get_object_or_404(BulkNote.objects.select_related("author", "action"), pk=bulk_id)
     rows = list(
-        BulkNoteCase.objects.filter(bulk_note=bulk)
-        .select_related("case")
-        .order_by("state", "case__reference")
+        BulkNoteCase.objects.filter(bulk_note=bulk).select_related("case").order_by("case__reference")
     )
     counts = {state: sum(row.state == state for row in rows) for state in BulkNoteCase.State.values}
     context = {

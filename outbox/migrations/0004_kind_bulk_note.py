@@ -4,15 +4,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('outbox', '0003_actions_without_a_case'),
+        ("outbox", "0003_actions_without_a_case"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='outboxaction',
-            name='kind',
-            field=models.CharField(choices=[('accept', 'Accept'), ('decline', 'Decline'), ('close', 'Close'), ('note', 'Note'), ('chat', 'Chat message'), ('fees', 'Fees update'), ('payment_create', 'Record payment'), ('payment_update', 'Correct payment'), ('payment_delete', 'Delete payment'), ('file_upload', 'Upload file'), ('managed_submit', 'Submit case'), ('bulk_note', 'Bulk progress note')], max_length=20),
+            model_name="outboxaction",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("accept", "Accept"),
+                    ("decline", "Decline"),
+                    ("close", "Close"),
+                    ("note", "Note"),
+                    ("chat", "Chat message"),
+                    ("fees", "Fees update"),
+                    ("payment_create", "Record payment"),
+                    ("payment_update", "Correct payment"),
+                    ("payment_delete", "Delete payment"),
+                    ("file_upload", "Upload file"),
+                    ("managed_submit", "Submit case"),
+                    ("bulk_note", "Bulk progress note"),
+                ],
+                max_length=20,
+            ),
         ),
     ]
