@@ -176,13 +176,21 @@ def bulk_note_conclude(*, bulk: BulkNote, client: DebituraClient, now: datetime 
             Case.objects.filter(pk__in=pending).update(children_stale=True)
             _complete(bulk, now)
         return
-    unread = []
+    unread: list[str] = []
+    refused: dict[str, str] = {}
     for case_id in pending:
         try:
             case_read_back(case_id=case_id, parts=frozenset({"case", "timeline"}), client=client)
         except TransientError:
             unread.append(case_id)
-    _decide(bulk, [case_id for case_id in pending if case_id not in unread], now)
+        except PermanentError as exc:
+            # The case cannot be read (Debitura refuses): its note cannot be confirmed either.
+            refused[case_id] = f"The case's timeline could not be read back: {exc.message}"
+    for case_id, reason in refused.items():
+        BulkNoteCase.objects.filter(bulk_note=bulk, case_id=case_id).update(
+            state=BulkNoteCase.State.FAILED, reason=reason, updated_at=now
+        )
+    _decide(bulk, [case_id for case_id in pending if case_id not in unread and case_id not in refused], now)
     if unread:
         _again(bulk, now, poll_interval(bulk.polls + 1), last_error="Some timelines could not be read yet.")
         return

@@ -185,3 +185,20 @@ def test_a_poll_that_times_out_is_tried_again_later(
     assert "Asking again" in polled.last_error
     emulator.clear_faults()
     assert poll_to_end(bulk).state == BulkNote.State.COMPLETED
+
+
+def test_a_case_taken_away_before_processing_fails_as_no_longer_assigned(
+    three_active, agent, relay, emulator, poll_to_end
+):
+    from tests.fixtures.cases import hide_case
+
+    bulk = bulk_note_post(actor=agent, case_ids=[c.pk for c in three_active], text=TEXT)
+    relay()
+    hide_case(emulator, str(three_active[0].pk))
+
+    bulk = poll_to_end(bulk)
+
+    row = bulk.cases.get(case=three_active[0])
+    assert row.state == BulkNoteCase.State.FAILED
+    assert row.reason == "The case is no longer assigned to the agency at Debitura."
+    assert bulk.cases.filter(state=BulkNoteCase.State.DONE).count() == 2
