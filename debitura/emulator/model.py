@@ -2,6 +2,9 @@
 
 Amounts are Decimal, dates timezone-aware UTC. Enum-like values are kept in their API *name*
 form ("PendingVerification", "WithdrawnByClient"); responses use the description form.
+
+About 400 lines on purpose: the enum tables and the dataclasses that use them are the spec's
+schemas side by side, and a reader comparing them with the spec wants one file.
 """
 
 from __future__ import annotations
