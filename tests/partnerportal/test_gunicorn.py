@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import runpy
 import subprocess
 import sys
 import time
@@ -94,3 +95,11 @@ def test_behind_a_trusted_proxy_pages_and_their_static_files_are_served(collecte
         css = client.get(stylesheet.group(1), headers={"X-Forwarded-Proto": "https"})
         assert css.status_code == 200
         assert ".login-card" in css.text
+
+
+def test_a_long_streamed_export_is_not_cut_at_the_worker_timeout():
+    # A sync worker reports to gunicorn's arbiter only between requests; gthread keeps reporting
+    # while a thread streams, so an export longer than `timeout` seconds finishes.
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert config["worker_class"] == "gthread"
+    assert config["threads"] >= 2
