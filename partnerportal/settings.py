@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "managed",
     "exports",
     "worklist",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -272,6 +273,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 SYNC_INTERVAL_SECONDS = env_int("SYNC_INTERVAL_SECONDS", 60, minimum=10)
 MANAGED_SYNC_INTERVAL_SECONDS = env_int("MANAGED_SYNC_INTERVAL_SECONDS", SYNC_INTERVAL_SECONDS, minimum=10)
+# How often the dashboard's summary rows are rebuilt from the local copy (dashboard.summaries).
+DASHBOARD_REFRESH_SECONDS = env_int("DASHBOARD_REFRESH_SECONDS", 300, minimum=30)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "heartbeat": {"task": "partnerportal.tasks.heartbeat", "schedule": 60.0},
     "sync-incremental": {
@@ -308,6 +311,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # The work list: tasks whose time came, and a nightly rebuild after the full sync (worklist.tasks).
     "worklist-show-due": {"task": "worklist.show_due", "schedule": 60.0, "options": {"expires": 60.0}},
     "worklist-rebuild-nightly": {"task": "worklist.rebuild", "schedule": crontab(hour=3, minute=45)},
+    "dashboard-summaries": {
+        "task": "dashboard.refresh_summaries",
+        "schedule": float(DASHBOARD_REFRESH_SECONDS),
+        "options": {"expires": float(DASHBOARD_REFRESH_SECONDS)},
+    },
 }
 # Days after an instalment's due date that a payment still keeps it; after them it is broken.
 PROMISE_GRACE_DAYS = env_int("PROMISE_GRACE_DAYS", 3, minimum=0)

@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from accounts.forms import SignInForm
+from cases.views_sync import sync_badge
 from cases.views_webhooks import debitura_webhook
 from partnerportal import views
 from partnerportal.admin import view_on_site
@@ -13,9 +14,9 @@ admin.site.site_header = "Partner Portal administration"
 admin.site.site_title = "Partner Portal admin"
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
+    path("", include("dashboard.urls")),
     path("healthz", views.healthz, name="healthz"),
-    path("sync/status", views.sync_badge, name="sync_badge"),
+    path("sync/status", sync_badge, name="sync_badge"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

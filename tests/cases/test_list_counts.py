@@ -243,7 +243,7 @@ def test_the_dashboard_and_the_list_count_the_same_cases_and_both_say_test_cases
     make_cases(2, lifecycle=L.PENDING_VERIFICATION, is_test_case=True)
     make_cases(1, lifecycle=L.MERGED, is_test_case=True)
     dashboard = agent_client.get("/")
-    by_lifecycle = {row["label"]: row["n"] for row in dashboard.context["by_lifecycle"]}
+    by_lifecycle = {row.label: row.all for row in dashboard.context["lifecycles"].rows if row.all}
     shown = tabs(agent_client)
     assert dashboard.context["case_count"] == shown["All"] == 5
     assert by_lifecycle["Pending Verification"] == shown["New assignments"] == 3

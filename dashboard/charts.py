@@ -1,0 +1,170 @@
+"""Server-side SVG charts: the geometry in Python, the drawing in templates/dashboard/_chart*.html.
+
+No script and no style attribute (the Content-Security-Policy allows neither): shapes carry a
+class, coloured by static/css/dashboard.css, which also turns them black and grey in print. Each
+chart keeps its numbers so the template can put them in a table beside it for screen readers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+# The drawing area inside the viewBox; text sits in the margins.
+LEFT, RIGHT, TOP, BOTTOM = 64, 12, 12, 28
+
+
+@dataclass(frozen=True)
+class Series:
+    """One kind of value in a chart: its key in the data, its label and its CSS class."""
+
+    key: str
+    label: str
+    css: str
+
+
+@dataclass(frozen=True)
+class Rect:
+    x: float
+    y: float
+    width: float
+    height: float
+    css: str
+    title: str  # the tooltip: the segment's label and value
+
+
+@dataclass(frozen=True)
+class Tick:
+    """A label at (x, y); for a value tick also its grid line from (x1, y1) to (x2, y2)."""
+
+    x: float
+    y: float
+    label: str
+    x1: float = 0
+    y1: float = 0
+    x2: float = 0
+    y2: float = 0
+
+
+@dataclass
+class Chart:
+    """A chart ready to draw: viewBox size, rectangles, axis ticks and labels, and its legend."""
+
+    width: int
+    height: int
+    rects: list[Rect] = field(default_factory=list)
+    value_ticks: list[Tick] = field(default_factory=list)  # grid lines with their value
+    labels: list[Tick] = field(default_factory=list)  # category labels (months, weeks, agents)
+    series: list[Series] = field(default_factory=list)
+    horizontal: bool = False
+    plot_left: int = LEFT
+    plot_right: int = 0
+    plot_top: int = TOP
+    plot_bottom: int = 0
+    empty: bool = False
+
+
+def nice_ceiling(value: Decimal) -> Decimal:
+    """The smallest 1, 2, 2.5 or 5 times a power of ten at or above `value` (the axis' top)."""
+    if value <= 0:
+        return Decimal(1)
+    exponent = value.adjusted()
+    for step in (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5), Decimal(10)):
+        top = step.scaleb(exponent)
+        if top >= value:
+            return top
+    return Decimal(10).scaleb(exponent)  # pragma: no cover  (10 x 10^e always covers)
+
+
+def compact(value: Decimal) -> str:
+    """Axis text: 950, 1.5k, 12k, 2.5M (the exact amounts are in the table)."""
+    for limit, suffix in ((Decimal(1_000_000_000), "G"), (Decimal(1_000_000), "M"), (Decimal(1000), "k")):
+        if abs(value) >= limit:
+            scaled = value / limit
+            text = f"{scaled:.1f}" if scaled < 10 and scaled != scaled.to_integral() else f"{scaled:.0f}"
+            return f"{text}{suffix}"
+    return f"{value.normalize():f}" if value == value.to_integral() else f"{value:.1f}"
+
+
+def column_chart(
+    columns: list[tuple[str, dict[str, Decimal]]],
+    series: list[Series],
+    *,
+    width: int = 520,
+    height: int = 200,
+    label_every: int = 1,
+    fmt: Callable[[Decimal], str] = lambda value: f"{value:,}",
+) -> Chart:
+    """Vertical bars, one per column (a month, a week), its series stacked bottom up."""
+    chart = Chart(width=width, height=height, series=series)
+    chart.plot_right, chart.plot_bottom = width - RIGHT, height - BOTTOM
+    totals = [sum((values.get(s.key, Decimal(0)) for s in series), Decimal(0)) for _, values in columns]
+    chart.empty = not columns or max(totals, default=Decimal(0)) <= 0
+    top = nice_ceiling(max(totals, default=Decimal(0)))
+    plot_height = chart.plot_bottom - chart.plot_top
+    for step in range(5):
+        value = top * step / 4
+        y = chart.plot_bottom - plot_height * float(value / top)
+        y = round(y, 1)
+        chart.value_ticks.append(
+            Tick(x=chart.plot_left - 6, y=y, label=compact(value), x1=chart.plot_left, y1=y, x2=chart.plot_right, y2=y)
+        )
+    if not columns:
+        return chart
+    slot = (chart.plot_right - chart.plot_left) / len(columns)
+    bar = max(slot * 0.7, 1.0)
+    for index, (label, values) in enumerate(columns):
+        x = chart.plot_left + slot * index + (slot - bar) / 2
+        base = float(chart.plot_bottom)
+        for s in series:
+            value = values.get(s.key, Decimal(0))
+            if value <= 0:
+                continue
+            h = plot_height * float(value / top)
+            base -= h
+            title = f"{label}: {s.label} {fmt(value)}" if len(series) > 1 else f"{label}: {fmt(value)}"
+            chart.rects.append(Rect(round(x, 1), round(base, 1), round(bar, 1), round(h, 1), s.css, title))
+        if index % label_every == 0:
+            chart.labels.append(Tick(x=round(x + bar / 2, 1), y=chart.plot_bottom + 16, label=label))
+    return chart
+
+
+def bar_chart(
+    rows: list[tuple[str, dict[str, Decimal]]],
+    series: list[Series],
+    *,
+    width: int = 520,
+    row_height: int = 22,
+    label_width: int = 140,
+) -> Chart:
+    """Horizontal bars, one per row (an agent), its series stacked left to right."""
+    height = TOP + BOTTOM + row_height * max(len(rows), 1)
+    chart = Chart(width=width, height=height, series=series, horizontal=True, plot_left=label_width)
+    chart.plot_right, chart.plot_bottom = width - RIGHT, height - BOTTOM
+    totals = [sum((values.get(s.key, Decimal(0)) for s in series), Decimal(0)) for _, values in rows]
+    chart.empty = not rows or max(totals, default=Decimal(0)) <= 0
+    top = nice_ceiling(max(totals, default=Decimal(0)))
+    plot_width = chart.plot_right - chart.plot_left
+    for step in range(5):
+        value = top * step / 4
+        x = chart.plot_left + plot_width * float(value / top)
+        x = round(x, 1)
+        chart.value_ticks.append(
+            Tick(x=x, y=chart.plot_bottom + 16, label=compact(value), x1=x, y1=chart.plot_top, x2=x, y2=chart.plot_bottom)
+        )
+    for index, (label, values) in enumerate(rows):
+        y = chart.plot_top + row_height * index + row_height * 0.15
+        left = float(chart.plot_left)
+        for s in series:
+            value = values.get(s.key, Decimal(0))
+            if value <= 0:
+                continue
+            w = plot_width * float(value / top)
+            chart.rects.append(
+                Rect(round(left, 1), round(y, 1), round(w, 1), round(row_height * 0.7, 1), s.css,
+                     f"{label}: {s.label} {value:,}")  # fmt: skip
+            )
+            left += w
+        chart.labels.append(Tick(x=chart.plot_left - 6, y=round(y + row_height * 0.5, 1), label=label))
+    return chart
