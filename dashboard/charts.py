@@ -13,6 +13,7 @@ from decimal import Decimal
 
 # The drawing area inside the viewBox; text sits in the margins.
 LEFT, RIGHT, TOP, BOTTOM = 64, 12, 12, 28
+TICKS = 4  # grid lines above zero
 
 
 @dataclass(frozen=True)
@@ -65,16 +66,27 @@ class Chart:
     empty: bool = False
 
 
-def nice_ceiling(value: Decimal) -> Decimal:
-    """The smallest 1, 2, 2.5 or 5 times a power of ten at or above `value` (the axis' top)."""
+def nice_step(value: Decimal, *, whole: bool = False) -> Decimal:
+    """The smallest 1, 2, 2.5 or 5 times a power of ten at or above `value`: one step of an axis
+    (whole numbers only for counts, so no axis reads 0.25 cases)."""
     if value <= 0:
         return Decimal(1)
+    if whole:
+        value = max(value, Decimal(1))
     exponent = value.adjusted()
-    for step in (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5), Decimal(10)):
-        top = step.scaleb(exponent)
-        if top >= value:
-            return top
+    steps = (Decimal(1), Decimal(2), Decimal(5), Decimal(10)) if whole else (
+        Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5), Decimal(10)
+    )  # fmt: skip
+    for step in steps:
+        candidate = step.scaleb(exponent)
+        if candidate >= value:
+            return candidate
     return Decimal(10).scaleb(exponent)  # pragma: no cover  (10 x 10^e always covers)
+
+
+def axis_top(largest: Decimal, *, whole: bool) -> Decimal:
+    """The axis' end: TICKS round steps that reach the largest value."""
+    return nice_step(largest / TICKS, whole=whole) * TICKS
 
 
 def compact(value: Decimal) -> str:
@@ -95,20 +107,29 @@ def column_chart(
     height: int = 200,
     label_every: int = 1,
     fmt: Callable[[Decimal], str] = lambda value: f"{value:,}",
+    whole: bool = True,
 ) -> Chart:
     """Vertical bars, one per column (a month, a week), its series stacked bottom up."""
     chart = Chart(width=width, height=height, series=series)
     chart.plot_right, chart.plot_bottom = width - RIGHT, height - BOTTOM
     totals = [sum((values.get(s.key, Decimal(0)) for s in series), Decimal(0)) for _, values in columns]
     chart.empty = not columns or max(totals, default=Decimal(0)) <= 0
-    top = nice_ceiling(max(totals, default=Decimal(0)))
+    top = axis_top(max(totals, default=Decimal(0)), whole=whole)
     plot_height = chart.plot_bottom - chart.plot_top
-    for step in range(5):
-        value = top * step / 4
+    for step in range(TICKS + 1):
+        value = top * step / TICKS
         y = chart.plot_bottom - plot_height * float(value / top)
         y = round(y, 1)
         chart.value_ticks.append(
-            Tick(x=chart.plot_left - 6, y=y, label=compact(value), x1=chart.plot_left, y1=y, x2=chart.plot_right, y2=y)
+            Tick(
+                x=chart.plot_left - 6,
+                y=y,
+                label=compact(value),
+                x1=chart.plot_left,
+                y1=y,
+                x2=chart.plot_right,
+                y2=y,
+            )
         )
     if not columns:
         return chart
@@ -144,14 +165,22 @@ def bar_chart(
     chart.plot_right, chart.plot_bottom = width - RIGHT, height - BOTTOM
     totals = [sum((values.get(s.key, Decimal(0)) for s in series), Decimal(0)) for _, values in rows]
     chart.empty = not rows or max(totals, default=Decimal(0)) <= 0
-    top = nice_ceiling(max(totals, default=Decimal(0)))
+    top = axis_top(max(totals, default=Decimal(0)), whole=True)
     plot_width = chart.plot_right - chart.plot_left
-    for step in range(5):
-        value = top * step / 4
+    for step in range(TICKS + 1):
+        value = top * step / TICKS
         x = chart.plot_left + plot_width * float(value / top)
         x = round(x, 1)
         chart.value_ticks.append(
-            Tick(x=x, y=chart.plot_bottom + 16, label=compact(value), x1=x, y1=chart.plot_top, x2=x, y2=chart.plot_bottom)
+            Tick(
+                x=x,
+                y=chart.plot_bottom + 16,
+                label=compact(value),
+                x1=x,
+                y1=chart.plot_top,
+                x2=x,
+                y2=chart.plot_bottom,
+            )
         )
     for index, (label, values) in enumerate(rows):
         y = chart.plot_top + row_height * index + row_height * 0.15
@@ -162,8 +191,14 @@ def bar_chart(
                 continue
             w = plot_width * float(value / top)
             chart.rects.append(
-                Rect(round(left, 1), round(y, 1), round(w, 1), round(row_height * 0.7, 1), s.css,
-                     f"{label}: {s.label} {value:,}")  # fmt: skip
+                Rect(
+                    round(left, 1),
+                    round(y, 1),
+                    round(w, 1),
+                    round(row_height * 0.7, 1),
+                    s.css,
+                    f"{label}: {s.label} {value:,}",
+                )
             )
             left += w
         chart.labels.append(Tick(x=chart.plot_left - 6, y=round(y + row_height * 0.5, 1), label=label))

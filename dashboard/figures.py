@@ -7,6 +7,7 @@ two currencies together.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -57,7 +58,11 @@ class LifecycleCounts:
     def total(self) -> LifecycleRow:
         row = LifecycleRow("", "All")
         for r in self.rows:
-            row.mine, row.unassigned, row.all = row.mine + r.mine, row.unassigned + r.unassigned, row.all + r.all
+            row.mine, row.unassigned, row.all = (
+                row.mine + r.mine,
+                row.unassigned + r.unassigned,
+                row.all + r.all,
+            )
         return row
 
 
@@ -65,7 +70,7 @@ def lifecycle_counts_read(*, user: Any) -> LifecycleCounts:
     """The case list's counts (one read of cases_casecount), by lifecycle."""
     counted, test_cases = case_counts_and_tests(include_test=False)
     labels = dict(LifecycleChoices.choices)
-    rows = {value: LifecycleRow(value, labels[value]) for value in LIFECYCLE_ORDER}
+    rows: dict[str, LifecycleRow] = {value: LifecycleRow(value, labels[value]) for value in LIFECYCLE_ORDER}
     for (lifecycle, assignee), n in counted.items():
         row = rows.setdefault(lifecycle, LifecycleRow(lifecycle, labels.get(lifecycle, lifecycle)))
         row.all += n
@@ -89,7 +94,9 @@ class CurrencyRecovered:
         return money_text(self.total, self.currency)
 
 
-def recovered_read(*, period: Period, agent: int | None = None, chart: bool = True) -> list[CurrencyRecovered]:
+def recovered_read(
+    *, period: Period, agent: int | None = None, chart: bool = True
+) -> list[CurrencyRecovered]:
     """Recovered per currency and month of the period, on one agent's cases or everyone's."""
     rows = RecoveredMonth.objects.filter(month__gte=period.start)
     if agent is not None:
@@ -109,15 +116,23 @@ def recovered_read(*, period: Period, agent: int | None = None, chart: bool = Tr
         )
         if chart and len(months) > 1:
             item.chart = column_chart(
-                [(f"{m:%b %y}" if len(months) > 3 else f"{m:%B}", {"amount": amount}) for m, amount, _ in months],
+                [
+                    (f"{m:%b %y}" if len(months) > 3 else f"{m:%B}", {"amount": amount})
+                    for m, amount, _ in months
+                ],
                 [RECOVERED],
                 width=460,
                 height=170,
                 label_every=2 if len(months) > 6 else 1,
-                fmt=lambda value, currency=currency: money_text(value, currency),
+                fmt=_money_in(currency),
+                whole=False,
             )
         result.append(item)
     return sorted(result, key=lambda item: (-item.payments, item.currency))
+
+
+def _money_in(currency: str) -> Callable[[Decimal], str]:
+    return lambda amount: money_text(amount, currency)
 
 
 @dataclass
@@ -153,7 +168,10 @@ def assignments_read(*, period: Period) -> Assignments:
         weeks.append(WeekRow(monday, row.assigned, row.on_time, row.late, row.waiting, average))
     chart = column_chart(
         [
-            (f"{w.week:%d %b}", {"on_time": Decimal(w.on_time), "late": Decimal(w.late), "waiting": Decimal(w.waiting)})
+            (
+                f"{w.week:%d %b}",
+                {"on_time": Decimal(w.on_time), "late": Decimal(w.late), "waiting": Decimal(w.waiting)},
+            )
             for w in weeks
         ],
         [ON_TIME, LATE, WAITING],
@@ -239,8 +257,7 @@ class Expiring:
 def exclusivity_read(*, limit: int = 8) -> Expiring:
     """The soonest exclusivity ends (with their case and agent's name) and how many there are."""
     soonest = list(ExclusivityEnding.objects.select_related("case", "case__assigned_to")[:limit])
-    count = len(soonest) if len(soonest) < limit else ExclusivityEnding.objects.count()
-    return Expiring(count=count, cases=soonest)
+    return Expiring(count=ExclusivityEnding.objects.count(), cases=soonest)
 
 
 def summaries_refreshed() -> SummaryRefresh | None:
@@ -250,7 +267,11 @@ def summaries_refreshed() -> SummaryRefresh | None:
 
 def agent_names(ids: set[int]) -> dict[int, str]:
     """Display names of the users with these ids (one query; 0, nobody, is left to the caller)."""
-    users = get_user_model().objects.filter(pk__in=[i for i in ids if i]).only("username", "first_name", "last_name")
+    users = (
+        get_user_model()
+        .objects.filter(pk__in=[i for i in ids if i])
+        .only("username", "first_name", "last_name")
+    )
     return {user.pk: user.get_full_name() or user.get_username() for user in users}
 
 
@@ -262,4 +283,3 @@ def hours_text(hours: float | None) -> str:
         return f"{hours:.1f} h"
     days, rest = divmod(round(hours), 24)
     return f"{days} d {rest} h" if rest else f"{days} d"
-

@@ -25,7 +25,7 @@ class SummaryRefresh(models.Model):
 
 
 class RecoveredMonth(models.Model):
-    """Money recovered in a calendar month, in one currency, on one agent's cases (never summed across currencies)."""
+    """Money recovered in a calendar month and one currency on one agent's cases (currencies never mix)."""
 
     month = models.DateField(help_text="The first day of the month.")
     currency = models.CharField(max_length=3)

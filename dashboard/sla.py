@@ -55,7 +55,9 @@ def reply_outcomes(messages: Iterable[tuple[datetime, bool]], *, now: datetime) 
     return outcomes
 
 
-def update_outcomes(*, started_at: datetime, notes: Iterable[datetime], until: datetime | None) -> list[Outcome]:
+def update_outcomes(
+    *, started_at: datetime, notes: Iterable[datetime], until: datetime | None
+) -> list[Outcome]:
     """A progress note every 30 days from acceptance: each deadline met by a note (on time) or passed
     without one (late, one per missed deadline); `until` is now for an Active case, its closing
     time for a closed one, None where no update is expected any more (paused)."""
@@ -65,10 +67,12 @@ def update_outcomes(*, started_at: datetime, notes: Iterable[datetime], until: d
         if note < anchor:
             continue
         due = anchor + UPDATE_EVERY
+        if note <= due:
+            outcomes.append(Outcome(at=due, on_time=True))
+        # A late note settles the deadlines it missed (each late), not the next one as well.
         while due < note:
             outcomes.append(Outcome(at=due, on_time=False))
             due += UPDATE_EVERY
-        outcomes.append(Outcome(at=due, on_time=True))
         anchor = note
     if until is not None:
         due = anchor + UPDATE_EVERY

@@ -131,6 +131,8 @@ def _verifications(since: date, now: datetime) -> tuple[list[AssignmentWeek], li
     weeks: dict[date, AssignmentWeek] = {}
     outcomes = []
     for case_id, assigned_at, lifecycle, started, finished, assignee in cases.iterator(chunk_size=CHUNK):
+        if assigned_at is None:  # pragma: no cover  (the filter leaves none out; for the type checker)
+            continue
         decided_at = started or (finished if lifecycle == LifecycleChoices.CLOSED else None)
         decided_at = decided_at or on_the_way.get(case_id)
         outcome = verify_outcome(assigned_at=assigned_at, decided_at=decided_at, now=now)
@@ -162,7 +164,7 @@ def _replies(since: date, now: datetime) -> Iterator[tuple[Outcome, int]]:
         .values_list("case_id", "case__assigned_to_id", "date_created", "role")
     )
     for (_, assignee), rows in groupby(messages.iterator(chunk_size=CHUNK), key=lambda row: row[:2]):
-        thread = [(sent, role != ChatMessage.Role.PARTNER) for _, _, sent, role in rows]
+        thread = [(sent, role != ChatMessage.Role.PARTNER) for _, _, sent, role in rows if sent is not None]
         for outcome in reply_outcomes(thread, now=now):
             yield outcome, assignee or 0
 
@@ -190,6 +192,8 @@ def _updates(since: date, now: datetime) -> Iterator[tuple[Outcome, int]]:
         if when is not None:
             by_case[case_id].append(when)
     for case_id, lifecycle, started, finished, assignee in cases.iterator(chunk_size=CHUNK):
+        if started is None:  # pragma: no cover  (the filter leaves none out; for the type checker)
+            continue
         if lifecycle == LifecycleChoices.ACTIVE:
             until: datetime | None = now
         elif lifecycle == LifecycleChoices.CLOSED:
@@ -231,4 +235,8 @@ def _exclusivity_ending(now: datetime) -> list[ExclusivityEnding]:
         gone_at__isnull=True,
         is_test_case=False,
     ).values_list("id", "exclusive_period_end", "assigned_to_id")
-    return [ExclusivityEnding(case_id=pk, ends_at=ends, agent=agent or 0) for pk, ends, agent in cases]
+    return [
+        ExclusivityEnding(case_id=pk, ends_at=ends, agent=agent or 0)
+        for pk, ends, agent in cases
+        if ends is not None
+    ]

@@ -6,74 +6,144 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('cases', '0014_outboxaction_moved_to_outbox'),
+        ("cases", "0014_outboxaction_moved_to_outbox"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AssignmentWeek',
+            name="AssignmentWeek",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('week', models.DateField(help_text='The Monday of the week.', unique=True)),
-                ('assigned', models.PositiveIntegerField(default=0)),
-                ('on_time', models.PositiveIntegerField(default=0, help_text='Decided within one business day.')),
-                ('late', models.PositiveIntegerField(default=0, help_text='Decided later, or still waiting past the day.')),
-                ('waiting', models.PositiveIntegerField(default=0, help_text='Not decided yet, still within the day.')),
-                ('decided_seconds', models.BigIntegerField(default=0, help_text='Business seconds from assignment to decision, summed over the decided ones.')),
-                ('decided', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("week", models.DateField(help_text="The Monday of the week.", unique=True)),
+                ("assigned", models.PositiveIntegerField(default=0)),
+                (
+                    "on_time",
+                    models.PositiveIntegerField(default=0, help_text="Decided within one business day."),
+                ),
+                (
+                    "late",
+                    models.PositiveIntegerField(
+                        default=0, help_text="Decided later, or still waiting past the day."
+                    ),
+                ),
+                (
+                    "waiting",
+                    models.PositiveIntegerField(
+                        default=0, help_text="Not decided yet, still within the day."
+                    ),
+                ),
+                (
+                    "decided_seconds",
+                    models.BigIntegerField(
+                        default=0,
+                        help_text="Business seconds from assignment to decision, summed over the decided ones.",
+                    ),
+                ),
+                ("decided", models.PositiveIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='SummaryRefresh',
+            name="SummaryRefresh",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('refreshed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('since', models.DateField(help_text='The first day the summaries cover.')),
-                ('seconds', models.FloatField(default=0.0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("refreshed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("since", models.DateField(help_text="The first day the summaries cover.")),
+                ("seconds", models.FloatField(default=0.0)),
             ],
         ),
         migrations.CreateModel(
-            name='ExclusivityEnding',
+            name="ExclusivityEnding",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('ends_at', models.DateTimeField(db_index=True)),
-                ('agent', models.IntegerField(default=0)),
-                ('case', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='cases.case')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("ends_at", models.DateTimeField(db_index=True)),
+                ("agent", models.IntegerField(default=0)),
+                (
+                    "case",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="cases.case"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['ends_at'],
+                "ordering": ["ends_at"],
             },
         ),
         migrations.CreateModel(
-            name='RecoveredMonth',
+            name="RecoveredMonth",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField(help_text='The first day of the month.')),
-                ('currency', models.CharField(max_length=3)),
-                ('agent', models.IntegerField(default=0, help_text="The case's assigned user's id; 0 for nobody.")),
-                ('payments', models.PositiveIntegerField(default=0)),
-                ('amount', models.DecimalField(decimal_places=4, default=0, max_digits=20)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("month", models.DateField(help_text="The first day of the month.")),
+                ("currency", models.CharField(max_length=3)),
+                (
+                    "agent",
+                    models.IntegerField(default=0, help_text="The case's assigned user's id; 0 for nobody."),
+                ),
+                ("payments", models.PositiveIntegerField(default=0)),
+                ("amount", models.DecimalField(decimal_places=4, default=0, max_digits=20)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('month', 'currency', 'agent'), name='recovered_month_group')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("month", "currency", "agent"), name="recovered_month_group"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SlaMonth',
+            name="SlaMonth",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('verify', 'Verify a new case within 1 business day'), ('reply', 'Reply to the creditor within 48 business hours'), ('update', 'Progress update within 30 days')], max_length=8)),
-                ('month', models.DateField(help_text='The first day of the month the deadline fell in.')),
-                ('agent', models.IntegerField(default=0, help_text="The case's assigned user's id; 0 for nobody.")),
-                ('on_time', models.PositiveIntegerField(default=0)),
-                ('late', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("verify", "Verify a new case within 1 business day"),
+                            ("reply", "Reply to the creditor within 48 business hours"),
+                            ("update", "Progress update within 30 days"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("month", models.DateField(help_text="The first day of the month the deadline fell in.")),
+                (
+                    "agent",
+                    models.IntegerField(default=0, help_text="The case's assigned user's id; 0 for nobody."),
+                ),
+                ("on_time", models.PositiveIntegerField(default=0)),
+                ("late", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('kind', 'month', 'agent'), name='sla_month_group')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("kind", "month", "agent"), name="sla_month_group")
+                ],
             },
         ),
     ]
