@@ -25,6 +25,12 @@ def main() -> int:
     print(f"\nCase list server time at {sizes} cached cases (median of {case_list.REPEAT}; "
           "first visit: Django's cache cleared; tab counts are always live):")  # fmt: skip
     print(table(case_list.main()))
+    from bench import dashboard
+
+    sizes = " and ".join(f"{n:,}" for n in dashboard.SIZES)
+    print(f"\nDashboard server time at {sizes} cases with their payments, chat and notes (median of "
+          f"{dashboard.REPEAT}; summary rows rebuilt once, as the beat task does):")  # fmt: skip
+    print(table(dashboard.main()))
     from bench import relay
 
     database = os.environ.get("BENCH_DATABASE_URL", "SQLite")

@@ -1,8 +1,10 @@
-"""Server-side SVG charts: the geometry in Python, the drawing in templates/dashboard/_chart*.html.
+"""Server-side SVG charts: the geometry and the markup in Python (a template loop over hundreds of
+shapes cost the page more than all its queries), framed by templates/dashboard/_chart.html.
 
 No script and no style attribute (the Content-Security-Policy allows neither): shapes carry a
-class, coloured by static/css/dashboard.css, which also turns them black and grey in print. Each
-chart keeps its numbers so the template can put them in a table beside it for screen readers.
+class, coloured by static/css/dashboard.css, which also turns them black and grey in print. The
+SVG is an image with a name (role="img", its <title>); the including panel puts the numbers in a
+table beside it for screen readers.
 """
 
 from __future__ import annotations
@@ -10,6 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 # The drawing area inside the viewBox; text sits in the margins.
 LEFT, RIGHT, TOP, BOTTOM = 64, 12, 12, 28
@@ -64,6 +69,44 @@ class Chart:
     plot_top: int = TOP
     plot_bottom: int = 0
     empty: bool = False
+    title: str = ""  # the accessible name
+    chart_id: str = ""
+
+    @property
+    def svg(self) -> SafeString:
+        """The chart as inline SVG markup; every text from data is escaped."""
+        anchor_tick, anchor_label = ("middle", "end") if self.horizontal else ("end", "middle")
+        parts = [
+            f'<svg viewBox="0 0 {self.width} {self.height}" width="{self.width}" height="{self.height}" '
+            f'role="img" aria-labelledby="{escape(self.chart_id)}-title" class="chart-svg" '
+            f'xmlns="http://www.w3.org/2000/svg"><title id="{escape(self.chart_id)}-title">{escape(self.title)}</title>'
+        ]
+        baseline = "auto" if self.horizontal else "middle"
+        for t in self.value_ticks:
+            parts.append(
+                f'<line x1="{t.x1}" y1="{t.y1}" x2="{t.x2}" y2="{t.y2}" class="chart-grid"/>'
+                f'<text x="{t.x}" y="{t.y}" class="chart-tick" text-anchor="{anchor_tick}" '
+                f'dominant-baseline="{baseline}">{escape(t.label)}</text>'
+            )
+        for r in self.rects:
+            parts.append(
+                f'<rect x="{r.x}" y="{r.y}" width="{r.width}" height="{r.height}" class="{r.css}">'
+                f"<title>{escape(r.title)}</title></rect>"
+            )
+        if self.horizontal:
+            axis = (self.plot_left, self.plot_top, self.plot_left, self.plot_bottom)
+        else:
+            axis = (self.plot_left, self.plot_bottom, self.plot_right, self.plot_bottom)
+        parts.append('<line x1="{}" y1="{}" x2="{}" y2="{}" class="chart-axis"/>'.format(*axis))
+        baseline = "middle" if self.horizontal else "auto"
+        for label in self.labels:
+            text = label.label if len(label.label) <= 22 else label.label[:21] + "\u2026"
+            parts.append(
+                f'<text x="{label.x}" y="{label.y}" class="chart-label" text-anchor="{anchor_label}" '
+                f'dominant-baseline="{baseline}">{escape(text)}</text>'
+            )
+        parts.append("</svg>")
+        return mark_safe("".join(parts))  # noqa: S308  (numbers we computed and escaped text)
 
 
 def nice_step(value: Decimal, *, whole: bool = False) -> Decimal:
@@ -108,9 +151,11 @@ def column_chart(
     label_every: int = 1,
     fmt: Callable[[Decimal], str] = lambda value: f"{value:,}",
     whole: bool = True,
+    title: str = "",
+    chart_id: str = "",
 ) -> Chart:
     """Vertical bars, one per column (a month, a week), its series stacked bottom up."""
-    chart = Chart(width=width, height=height, series=series)
+    chart = Chart(width=width, height=height, series=series, title=title, chart_id=chart_id)
     chart.plot_right, chart.plot_bottom = width - RIGHT, height - BOTTOM
     totals = [sum((values.get(s.key, Decimal(0)) for s in series), Decimal(0)) for _, values in columns]
     chart.empty = not columns or max(totals, default=Decimal(0)) <= 0
@@ -158,10 +203,20 @@ def bar_chart(
     width: int = 520,
     row_height: int = 22,
     label_width: int = 140,
+    title: str = "",
+    chart_id: str = "",
 ) -> Chart:
     """Horizontal bars, one per row (an agent), its series stacked left to right."""
     height = TOP + BOTTOM + row_height * max(len(rows), 1)
-    chart = Chart(width=width, height=height, series=series, horizontal=True, plot_left=label_width)
+    chart = Chart(
+        width=width,
+        height=height,
+        series=series,
+        horizontal=True,
+        plot_left=label_width,
+        title=title,
+        chart_id=chart_id,
+    )
     chart.plot_right, chart.plot_bottom = width - RIGHT, height - BOTTOM
     totals = [sum((values.get(s.key, Decimal(0)) for s in series), Decimal(0)) for _, values in rows]
     chart.empty = not rows or max(totals, default=Decimal(0)) <= 0

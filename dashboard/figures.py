@@ -126,6 +126,8 @@ def recovered_read(
                 label_every=2 if len(months) > 6 else 1,
                 fmt=_money_in(currency),
                 whole=False,
+                title=f"Recovered per month in {currency}",
+                chart_id=f"recovered-{currency}",
             )
         result.append(item)
     return sorted(result, key=lambda item: (-item.payments, item.currency))
@@ -178,6 +180,8 @@ def assignments_read(*, period: Period) -> Assignments:
         width=520,
         height=180,
         label_every=max(1, -(-len(weeks) // 8)),
+        title="New assignments per week: verified on time, late, not decided yet",
+        chart_id="assignments",
     )
     decided = sum(stored[w.week].decided for w in weeks if w.week in stored)
     seconds = sum(stored[w.week].decided_seconds for w in weeks if w.week in stored)
@@ -241,6 +245,8 @@ def sla_read(*, period: Period) -> list[SlaKind]:
                 [(r.agent, {"on_time": Decimal(r.on_time), "late": Decimal(r.late)}) for r in lines],
                 [ON_TIME, LATE],
                 width=460,
+                title=f"{label}: on time and late per agent",
+                chart_id=f"sla-{kind}",
             )
         result.append(SlaKind(kind=kind, label=label, rows=lines, total=total, chart=chart))
     return result
