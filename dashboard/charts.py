@@ -76,10 +76,11 @@ class Chart:
     def svg(self) -> SafeString:
         """The chart as inline SVG markup; every text from data is escaped."""
         anchor_tick, anchor_label = ("middle", "end") if self.horizontal else ("end", "middle")
+        name = f"{escape(self.chart_id)}-title"
         parts = [
             f'<svg viewBox="0 0 {self.width} {self.height}" width="{self.width}" height="{self.height}" '
-            f'role="img" aria-labelledby="{escape(self.chart_id)}-title" class="chart-svg" '
-            f'xmlns="http://www.w3.org/2000/svg"><title id="{escape(self.chart_id)}-title">{escape(self.title)}</title>'
+            f'role="img" aria-labelledby="{name}" class="chart-svg" xmlns="http://www.w3.org/2000/svg">'
+            f'<title id="{name}">{escape(self.title)}</title>'
         ]
         baseline = "auto" if self.horizontal else "middle"
         for t in self.value_ticks:
@@ -179,7 +180,7 @@ def column_chart(
     if not columns:
         return chart
     slot = (chart.plot_right - chart.plot_left) / len(columns)
-    bar = max(slot * 0.7, 1.0)
+    bar = min(max(slot * 0.7, 1.0), 40.0)  # one week or month alone is not a wall
     for index, (label, values) in enumerate(columns):
         x = chart.plot_left + slot * index + (slot - bar) / 2
         base = float(chart.plot_bottom)

@@ -117,13 +117,13 @@ def recovered_read(
         if chart and len(months) > 1:
             item.chart = column_chart(
                 [
-                    (f"{m:%b %y}" if len(months) > 3 else f"{m:%B}", {"amount": amount})
+                    (f"{m:%b %Y}" if len(months) > 3 else f"{m:%B}", {"amount": amount})
                     for m, amount, _ in months
                 ],
                 [RECOVERED],
-                width=460,
-                height=170,
-                label_every=2 if len(months) > 6 else 1,
+                width=380,
+                height=150,
+                label_every=3 if len(months) > 6 else 1,
                 fmt=_money_in(currency),
                 whole=False,
                 title=f"Recovered per month in {currency}",
