@@ -68,7 +68,10 @@ class SlaMonth(models.Model):
         UPDATE = "update", "Progress update within 30 days"
 
     kind = models.CharField(max_length=8, choices=Kind.choices)
-    month = models.DateField(help_text="The first day of the month the deadline fell in.")
+    month = models.DateField(
+        help_text="The first day of the month it counts in: of the assignment, of the creditor's "
+        "message, of the update's deadline."
+    )
     agent = models.IntegerField(default=0, help_text="The case's assigned user's id; 0 for nobody.")
     on_time = models.PositiveIntegerField(default=0)
     late = models.PositiveIntegerField(default=0)

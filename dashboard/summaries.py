@@ -31,6 +31,7 @@ from dashboard.models import AssignmentWeek, ExclusivityEnding, RecoveredMonth, 
 from dashboard.periods import PERIODS, month_start, week_start
 from dashboard.sla import UPDATE_EVERY, Outcome, reply_outcomes, update_outcomes, verify_outcome
 from outbox.models import OutboxAction
+from partnerportal.locks import LockBusy, named_lock
 from payments.models import Payment
 
 log = logging.getLogger(__name__)
@@ -47,11 +48,20 @@ def summaries_since(today: date) -> date:
     return month_start(today, max(months for _, months in PERIODS.values()) - 1)
 
 
-def dashboard_summaries_refresh(*, now: datetime | None = None) -> SummaryRefresh:
+def dashboard_summaries_refresh(*, now: datetime | None = None) -> SummaryRefresh | None:
     """Rebuild every summary row from the local copy and record when (one transaction: readers
-    see the old rows or the new ones, never half)."""
+    see the old rows or the new ones, never half). None when a rebuild is already running: two at
+    once would both insert their rows."""
+    try:
+        with named_lock("dashboard:summaries", wait=False):
+            return _rebuild(now or timezone.now())
+    except LockBusy:
+        log.info("Dashboard summaries: a rebuild is already running")
+        return None
+
+
+def _rebuild(now: datetime) -> SummaryRefresh:
     started = time.perf_counter()
-    now = now or timezone.now()
     since = summaries_since(timezone.localdate(now))
     recovered = _recovered(since)
     weeks, verify = _verifications(since, now)

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import ChatMessage, LifecycleChoices
-from dashboard.models import SlaMonth
+from dashboard.models import RecoveredMonth, SlaMonth
 from dashboard.periods import month_start
 from dashboard.summaries import dashboard_summaries_refresh
 from payments.models import Payment
@@ -256,3 +256,16 @@ def test_the_page_has_no_inline_style_or_script_and_every_chart_is_an_image_with
     # The panels that wait for the worklist and promises are left out, not shown empty.
     assert "My due and overdue tasks" not in html
     assert "Promises to pay" not in html
+
+
+def test_a_rebuild_while_another_runs_leaves_the_rows_to_it(settings, tmp_path, ledger_data):
+    from partnerportal.locks import named_lock
+
+    settings.VAR_DIR = tmp_path
+    before = list(RecoveredMonth.objects.values_list("month", "currency", "agent", "amount"))
+    PaymentFactory(case=CaseFactory(currency="SEK"), date=timezone.localdate())
+    with named_lock("dashboard:summaries"):
+        assert dashboard_summaries_refresh() is None
+    assert list(RecoveredMonth.objects.values_list("month", "currency", "agent", "amount")) == before
+    assert dashboard_summaries_refresh() is not None
+    assert RecoveredMonth.objects.filter(currency="SEK").exists()
