@@ -55,7 +55,10 @@ class UnreadTotal:
 
 def unread_total() -> UnreadTotal:
     """One query on the partial index case_unread (only cases with unread messages are in it)."""
-    totals = Case.objects.filter(unread_messages__gt=0, gone_at__isnull=True, is_test_case=False).aggregate(
-        cases=Count("pk"), messages=Sum("unread_messages")
-    )
+    # is_test_case IN (false), not is_test_case=False: Django writes the latter as NOT
+    # "is_test_case", which SQLite cannot match to the index's first column, and it then read every
+    # visible case through case_gone (40 ms at 100,000 cases, on every page with the navigation).
+    totals = Case.objects.filter(
+        unread_messages__gt=0, gone_at__isnull=True, is_test_case__in=[False]
+    ).aggregate(cases=Count("pk"), messages=Sum("unread_messages"))
     return UnreadTotal(cases=totals["cases"] or 0, messages=totals["messages"] or 0)

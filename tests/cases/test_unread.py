@@ -140,6 +140,20 @@ def test_the_navigation_total_is_one_query_and_skips_test_and_gone_cases(
         assert (context["unread_total"].cases, context["unread_total"].messages) == (1, 3)
 
 
+def test_the_navigation_total_reads_the_partial_index_not_every_visible_case(db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        unread_total()
+    [query] = captured.captured_queries
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {'QUERY PLAN ' if connection.vendor == 'sqlite' else ''}{query['sql']}")
+        plan = " ".join(str(row) for row in cursor.fetchall())
+    # On SQLite a test for NOT "is_test_case" missed the index and read every case via case_gone.
+    assert "case_unread" in plan or connection.vendor != "sqlite", plan
+
+
 def test_a_recount_matches_the_chat_rows(active_case, synced):
     case = refreshed(active_case, synced)
     Case.objects.filter(id=case.id).update(unread_messages=99)
