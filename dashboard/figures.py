@@ -262,7 +262,10 @@ class Expiring:
 
 def exclusivity_read(*, limit: int = 8) -> Expiring:
     """The soonest exclusivity ends (with their case and agent's name) and how many there are."""
-    soonest = list(ExclusivityEnding.objects.select_related("case", "case__assigned_to")[:limit])
+    soonest = list(ExclusivityEnding.objects.order_by("ends_at")[:limit])
+    names = agent_names({row.agent for row in soonest})
+    for row in soonest:
+        row.agent_name = names.get(row.agent, "")  # type: ignore[attr-defined]
     return Expiring(count=ExclusivityEnding.objects.count(), cases=soonest)
 
 

@@ -89,6 +89,10 @@ class ExclusivityEnding(models.Model):
     case = models.OneToOneField("cases.Case", on_delete=models.CASCADE, related_name="+")
     ends_at = models.DateTimeField(db_index=True)
     agent = models.IntegerField(default=0)
+    # Copied from the case, so the page reads these rows alone: joined to the case table, SQLite
+    # walked every case to find the few in here.
+    reference = models.CharField(max_length=32)
+    debtor_name = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["ends_at"]

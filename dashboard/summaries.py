@@ -244,9 +244,9 @@ def _exclusivity_ending(now: datetime) -> list[ExclusivityEnding]:
         lifecycle__in=OPEN,
         gone_at__isnull=True,
         is_test_case=False,
-    ).values_list("id", "exclusive_period_end", "assigned_to_id")
+    ).values_list("id", "exclusive_period_end", "assigned_to_id", "reference", "debtor_name")
     return [
-        ExclusivityEnding(case_id=pk, ends_at=ends, agent=agent or 0)
-        for pk, ends, agent in cases
+        ExclusivityEnding(case_id=pk, ends_at=ends, agent=agent or 0, reference=reference, debtor_name=debtor)
+        for pk, ends, agent, reference, debtor in cases
         if ends is not None
     ]
