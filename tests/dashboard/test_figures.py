@@ -258,14 +258,35 @@ def test_the_page_has_no_inline_style_or_script_and_every_chart_is_an_image_with
     assert "Promises to pay" not in html
 
 
+# Committed for real: on PostgreSQL the lock belongs to a transaction, and a test's own outer
+# transaction would hold the fixture's rebuild lock to the end.
+@pytest.mark.django_db(transaction=True)
 def test_a_rebuild_while_another_runs_leaves_the_rows_to_it(settings, tmp_path, ledger_data):
+    import threading
+
     from partnerportal.locks import named_lock
 
     settings.VAR_DIR = tmp_path
     before = list(RecoveredMonth.objects.values_list("month", "currency", "agent", "amount"))
     PaymentFactory(case=CaseFactory(currency="SEK"), date=timezone.localdate())
-    with named_lock("dashboard:summaries"):
+    held, done = threading.Event(), threading.Event()
+
+    def other_worker() -> None:  # another process's rebuild, on its own connection
+        try:
+            with named_lock("dashboard:summaries", wait=False):
+                held.set()
+                done.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    try:
+        assert held.wait(10)
         assert dashboard_summaries_refresh() is None
+    finally:
+        done.set()
+        thread.join()
     assert list(RecoveredMonth.objects.values_list("month", "currency", "agent", "amount")) == before
     assert dashboard_summaries_refresh() is not None
     assert RecoveredMonth.objects.filter(currency="SEK").exists()
