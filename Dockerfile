@@ -14,7 +14,7 @@ RUN groupadd --system portal && useradd --system --gid portal --home-dir /app po
 
 # Dependencies first, so code changes do not reinstall them.
 COPY pyproject.toml README.md ./
-RUN mkdir -p partnerportal debitura outbox cases payments documents promises history managed exports worklist golive bulknotes accounts && pip install . && pip uninstall -y partnerportal
+RUN mkdir -p partnerportal debitura outbox cases payments documents promises history managed exports worklist golive bulknotes dashboard accounts && pip install . && pip uninstall -y partnerportal
 
 COPY . .
 # collectstatic needs settings to load; these values exist only during the build. The files go to

@@ -235,10 +235,10 @@ def test_the_dashboard_reads_a_fixed_number_of_queries_whatever_the_number_of_ca
         with django_assert_max_num_queries(counts[user.username]):
             client.get(reverse("dashboard"), {"period": period})
     # Session, user, permissions (2), the counts, the refresh stamp, recovered, the navigation's
-    # unread count, the import's progress; the supervisor's weeks, timeliness, agents' names and
-    # exclusivity (2) on top.
-    assert counts["agent"] <= 9, counts
-    assert counts["supervisor"] <= 14, counts
+    # unread and "My work" counts, the import's progress, my due tasks by kind; the supervisor's
+    # weeks, timeliness, agents' names, exclusivity (2) and promises per agent on top.
+    assert counts["agent"] <= 11, counts
+    assert counts["supervisor"] <= 17, counts
 
 
 def test_the_page_has_no_inline_style_or_script_and_every_chart_is_an_image_with_a_name(
@@ -253,9 +253,9 @@ def test_the_page_has_no_inline_style_or_script_and_every_chart_is_an_image_with
     for label in charts:
         assert f'<title id="{label}">' in html
     assert html.count('class="chart-numbers"') >= len(charts) - 0  # each chart has its table
-    # The panels that wait for the worklist and promises are left out, not shown empty.
-    assert "My due and overdue tasks" not in html
-    assert "Promises to pay" not in html
+    # The panels that read the work list and the promises, each with its words when empty.
+    assert "My due and overdue tasks" in html
+    assert "Promises to pay" in html
 
 
 # Committed for real: on PostgreSQL the lock belongs to a transaction, and a test's own outer
