@@ -16,6 +16,7 @@ from typing import Any, NotRequired, Required, TypedDict, Unpack
 from django.utils import timezone
 
 from cases.actions import WORKABLE, ActionInvalid, Kind, action_fields, case_action_write
+from cases.changes import AGENT
 from cases.models import Case
 from debitura import validation
 from outbox.models import OutboxAction
@@ -298,7 +299,7 @@ def promise_change(
             reason=reason,
             action=action,
         )
-        promises_evaluate(case_ids=[current.case_id])
+        promises_evaluate(case_ids=[current.case_id], origin=AGENT)
 
     case_action_write(
         case=case,

@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from cases.changes import SYNC, Origin, cases_changed_on_commit
 from payments.models import Payment
 from promises.models import Promise, PromiseInstalment, PromiseStatus
 
@@ -98,10 +99,19 @@ def _promise_status(statuses: list[str]) -> str:
 
 
 def promises_evaluate(
-    *, case_ids: Iterable[UUID | str], today: date | None = None, now: datetime | None = None
+    *,
+    case_ids: Iterable[UUID | str],
+    today: date | None = None,
+    now: datetime | None = None,
+    origin: Origin = SYNC,
 ) -> int:
     """Bring the stored kept/broken state of these cases' promises up to date; returns how many
-    promises changed. Cancelled promises keep their state."""
+    promises changed. Cancelled promises keep their state.
+
+    The cases whose promises changed are announced with cases_changed once committed (the
+    writes are bulk updates, which send no model signals): the work list's promise tasks follow.
+    `origin` AGENT when a person's action caused it (refreshed at once), else SYNC (in the
+    background: the daily run may change thousands)."""
     today = today or timezone.localdate()
     now = now or timezone.now()
     ids = list(dict.fromkeys(str(c) for c in case_ids))
@@ -109,11 +119,14 @@ def promises_evaluate(
     for start in range(0, len(ids), BATCH):
         batch = ids[start : start + BATCH]
         with transaction.atomic():
-            changed += _evaluate_batch(batch, today=today, now=now)
+            cases = _evaluate_batch(batch, today=today, now=now)
+            cases_changed_on_commit(case_ids=cases, origin=origin)
+            changed += len(cases)
     return changed
 
 
-def _evaluate_batch(case_ids: list[str], *, today: date, now: datetime) -> int:
+def _evaluate_batch(case_ids: list[str], *, today: date, now: datetime) -> list[Any]:
+    """Evaluate and write; the case of each promise that changed (once per promise)."""
     promises = list(
         Promise.objects.filter(case_id__in=case_ids)
         .exclude(status=PromiseStatus.CANCELLED)
@@ -121,7 +134,7 @@ def _evaluate_batch(case_ids: list[str], *, today: date, now: datetime) -> int:
         .order_by("created_at", "pk")
     )
     if not promises:
-        return 0
+        return []
     by_case: dict[Any, list[Promise]] = defaultdict(list)
     for promise in promises:
         by_case[promise.case_id].append(promise)
@@ -153,7 +166,7 @@ def _evaluate_batch(case_ids: list[str], *, today: date, now: datetime) -> int:
     PromiseInstalment.objects.bulk_update(instalments_changed, ["paid", "status", "kept_on"])
     Promise.objects.filter(pk__in=[p.pk for p in promises]).update(evaluated_at=now)
     Promise.objects.bulk_update(promises_changed, ["status", "updated_at"])
-    return len(promises_changed)
+    return [p.case_id for p in promises_changed]
 
 
 def promises_evaluate_all(*, stale_since_sync: bool = False, today: date | None = None) -> int:

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
+from cases.changes import AGENT
 from payments.models import Payment
 from promises.evaluation import promises_evaluate
 from promises.models import Promise, PromiseStatus
@@ -24,7 +25,9 @@ def _payment_changed(sender: Any, instance: Payment, **kwargs: Any) -> None:
         return
 
     def evaluate() -> None:
-        promises_evaluate(case_ids=[case_id])
+        # One case, right after a payment was written: its promise tasks follow at once (AGENT),
+        # so the agent who recorded the payment sees a kept promise's task leave.
+        promises_evaluate(case_ids=[case_id], origin=AGENT)
 
     # robust: a failed evaluation is logged and left to the sweep; the payment's write stands.
     transaction.on_commit(evaluate, robust=True)

@@ -5,7 +5,7 @@ promises.evaluation keeps the state they read current.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -20,6 +20,7 @@ from partnerportal.money import money_text
 from promises.evaluation import instalment_deadline
 from promises.models import Promise, PromiseInstalment, PromiseStatus
 
+DUE, BROKEN = "promise_due", "promise_broken"
 # An open instalment becomes a "promise due" task this many days before its due date.
 DUE_NOTICE_DAYS = 7
 
@@ -34,34 +35,44 @@ class PromiseTask:
     kind: str  # "promise_due" | "promise_broken"
     due_at: datetime
     reason: str
+    # When it is worth showing: DUE_NOTICE_DAYS before the instalment's due date; a broken
+    # promise from the moment its grace ended.
+    notice_from: datetime
 
 
 def _end_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.max.replace(microsecond=0)))
 
 
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
 def promises_open_tasks(
-    *, case_ids: Iterable[UUID | str] | None = None, today: date | None = None
+    *,
+    case_ids: Iterable[UUID | str] | None = None,
+    today: date | None = None,
+    coming_only: bool = True,
+    kinds: Collection[str] = (DUE, BROKEN),
 ) -> list[PromiseTask]:
     """Tasks from the stored state, for cases still worked: each open promise's next instalment
     when it is due within DUE_NOTICE_DAYS (or due and still in its grace), and each broken
-    promise that no later promise on its case replaced (cancelling or changing it ends the task)."""
+    promise that no later promise on its case replaced (cancelling or changing it ends the task).
+
+    `coming_only=False` gives every open promise's next instalment whatever its date, for a
+    reader that stores the tasks ahead and shows each from its `notice_from` (the work list);
+    `kinds` the ones wanted (one query each)."""
     today = today or timezone.localdate()
     instalments = PromiseInstalment.objects.filter(promise__case__lifecycle__in=list(WORKABLE))
     if case_ids is not None:
         instalments = instalments.filter(promise__case_id__in=[str(c) for c in case_ids])
     tasks: list[PromiseTask] = []
-    due = (
-        instalments.filter(
-            promise__status=PromiseStatus.OPEN,
-            status=PromiseStatus.OPEN,
-            due_date__lte=today + timedelta(days=DUE_NOTICE_DAYS),
-        )
-        .select_related("promise")
-        .order_by("promise_id", "position")
-    )
+    due = instalments.filter(promise__status=PromiseStatus.OPEN, status=PromiseStatus.OPEN)
+    if coming_only:
+        due = due.filter(due_date__lte=today + timedelta(days=DUE_NOTICE_DAYS))
+    due = due.select_related("promise").order_by("promise_id", "position")
     seen: set[int] = set()
-    for instalment in due:
+    for instalment in due if DUE in kinds else ():
         promise = instalment.promise
         if promise.pk in seen:
             continue  # the next one only
@@ -73,10 +84,11 @@ def promises_open_tasks(
                 case_id=promise.case_id,
                 promise_id=promise.pk,
                 instalment_id=instalment.pk,
-                kind="promise_due",
+                kind=DUE,
                 due_at=_end_of(instalment_deadline(instalment.due_date)),
                 reason=f"{promise.made_by} promised {money_text(left, promise.currency)} "
                 f"(instalment {instalment.position}{of}) by {instalment.due_date.isoformat()}.",
+                notice_from=_start_of(instalment.due_date - timedelta(days=DUE_NOTICE_DAYS)),
             )
         )
     later = Promise.objects.filter(
@@ -89,23 +101,25 @@ def promises_open_tasks(
         .order_by("promise_id", "position")
     )
     seen.clear()
-    for instalment in broken:
+    for instalment in broken if BROKEN in kinds else ():
         promise = instalment.promise
         if promise.pk in seen:
             continue  # the first broken instalment says why
         seen.add(promise.pk)
         paid = money_text(instalment.paid, promise.currency)
+        broke_at = _end_of(instalment_deadline(instalment.due_date))
         tasks.append(
             PromiseTask(
                 case_id=promise.case_id,
                 promise_id=promise.pk,
                 instalment_id=instalment.pk,
-                kind="promise_broken",
-                due_at=_end_of(instalment_deadline(instalment.due_date)),
+                kind=BROKEN,
+                due_at=broke_at,
                 reason=f"Promise broken: {money_text(instalment.amount, promise.currency)} due "
                 f"{instalment.due_date.isoformat()} (instalment {instalment.position}) was "
                 f"{'paid only ' + paid if instalment.paid else 'not paid'}"
                 " by the end of its grace. Call the debtor, then change or cancel the promise.",
+                notice_from=broke_at,
             )
         )
     return sorted(tasks, key=lambda t: t.due_at)

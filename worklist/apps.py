@@ -10,7 +10,9 @@ class WorklistConfig(AppConfig):
         # and listens to their signals from here.
         from worklist import tasks  # noqa: F401  (known by name in every process, see cases.tasks)
         from worklist.builtin import builtin_register
+        from worklist.promised import promised_register
         from worklist.receivers import receivers_connect
 
         builtin_register()
+        promised_register()
         receivers_connect()

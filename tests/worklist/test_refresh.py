@@ -18,11 +18,13 @@ from cases.changes import AGENT, SYNC, cases_changed, cases_changed_on_commit
 from cases.models import ChatMessage, LifecycleChoices
 from outbox.models import OutboxAction
 from payments.models import Payment
+from promises.models import PromiseStatus
 from tests.fixtures.factories import (
     CaseFactory,
     ChatMessageFactory,
     OutboxActionFactory,
     PaymentFactory,
+    PromiseFactory,
     TimelineItemFactory,
 )
 from worklist.models import Task
@@ -37,7 +39,7 @@ def reads(queries: Any) -> list[str]:
 
 
 def varied_cases(count: int) -> list[Any]:
-    """Cases that give every built-in kind something to derive."""
+    """Cases that give every kind something to derive."""
     now = timezone.now()
     cases = []
     for n in range(count):
@@ -51,6 +53,7 @@ def varied_cases(count: int) -> list[Any]:
                 case=case, role=ChatMessage.Role.CREDITOR, date_created=now - timedelta(hours=n)
             )
             TimelineItemFactory(case=case, type="Note", date=now - timedelta(days=n % 40))
+            PromiseFactory(case=case, first_due=timezone.localdate() + timedelta(days=n % 20))
         if kind == 2:
             PaymentFactory(
                 case=case,
@@ -59,6 +62,9 @@ def varied_cases(count: int) -> list[Any]:
             )
         if kind == 3:
             OutboxActionFactory(case=case, state=OutboxAction.State.FAILED, last_error="Refused.")
+            PromiseFactory(
+                case=case, first_due=timezone.localdate() - timedelta(days=9), status=PromiseStatus.BROKEN
+            )
         cases.append(case)
     return cases
 
@@ -72,7 +78,7 @@ def test_a_refresh_costs_the_same_queries_for_10_and_200_cases():
 
     # Reads do not grow with the batch; writes are bulk statements, which SQLite splits at its
     # limit of parameters a statement (so a few more for 200 cases), PostgreSQL does not.
-    assert len(reads(for_big)) == len(reads(for_small)) <= 20
+    assert len(reads(for_big)) == len(reads(for_small)) <= 22
     assert len(for_big) - len(reads(for_big)) <= 8
     kinds = set(Task.objects.values_list("kind", flat=True))
     assert kinds == {
@@ -82,6 +88,8 @@ def test_a_refresh_costs_the_same_queries_for_10_and_200_cases():
         "invoice_commission",
         "exclusivity_ending",
         "failed_action",
+        "promise_due",
+        "promise_broken",
     }
     assert result.created == Task.objects.filter(case__in=big).count()
 
