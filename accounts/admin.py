@@ -7,7 +7,9 @@ from accounts.models import SavedView, UserPreference
 
 @admin.register(UserPreference)
 class UserPreferenceAdmin(admin.ModelAdmin):
-    list_display = ["user", "time_zone"]
+    list_display = ["user", "time_zone", "digest", "digest_sent_on"]
+    list_filter = ["digest"]
+    readonly_fields = ["digest_sent_on"]
     search_fields = ["user__username", "user__email"]
 
 

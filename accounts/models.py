@@ -31,10 +31,18 @@ def time_zone_choices() -> list[tuple[str, str]]:
 
 
 class UserPreference(models.Model):
-    """A user's display preferences; dates are shown in `time_zone` (blank: the portal's TIME_ZONE)."""
+    """A user's preferences; dates are shown in `time_zone` (blank: the portal's TIME_ZONE)."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference")
     time_zone = models.CharField(max_length=64, blank=True, choices=time_zone_choices)
+    digest = models.BooleanField(
+        "morning digest",
+        default=False,
+        help_text="E-mail the user their due and overdue tasks every morning (worklist.digest).",
+    )
+    # Claimed with a conditional UPDATE before a digest is sent: one e-mail a day however often
+    # beat fires and however many workers run it.
+    digest_sent_on = models.DateField(null=True, blank=True, editable=False)
 
     def __str__(self) -> str:
         return f"{self.user}: {self.time_zone or 'default time zone'}"

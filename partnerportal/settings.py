@@ -320,6 +320,40 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 # Days after an instalment's due date that a payment still keeps it; after them it is broken.
 PROMISE_GRACE_DAYS = env_int("PROMISE_GRACE_DAYS", 3, minimum=0)
 
+# --- E-mail and the morning digest ------------------------------------------------------------
+# Without EMAIL_HOST, e-mails are printed by the console backend (the demo's worker log).
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_SSL:
+    EMAIL_USE_TLS = False  # implicit TLS (port 465) replaces STARTTLS; Django refuses both
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Partner Portal <portal@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The portal's address as people reach it, for links in e-mails (none without it).
+PORTAL_BASE_URL = (
+    env_url("PORTAL_BASE_URL", "http://localhost", schemes=("http", "https"))
+    if env_str("PORTAL_BASE_URL", "")
+    else ""
+)
+# The hour (0-23, TIME_ZONE) at which beat sends the morning digests.
+DIGEST_HOUR = env_int("DIGEST_HOUR", 7, minimum=0)
+if DIGEST_HOUR > 23:
+    raise ImproperlyConfigured(f"DIGEST_HOUR must be an hour from 0 to 23, not {DIGEST_HOUR}.")
+CELERY_BEAT_SCHEDULE["worklist-digest"] = {
+    "task": "worklist.digest",
+    "schedule": crontab(hour=DIGEST_HOUR, minute=0),
+}
+
 # --- Exports ----------------------------------------------------------------------------------
 # Files built by workers (documents ZIPs, large workbooks) live here and are deleted this many
 # hours after they are ready.

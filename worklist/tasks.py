@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from worklist.digest import digests_send
 from worklist.services import tasks_rebuild, tasks_refresh, tasks_show_due
 
 
@@ -23,3 +24,9 @@ def rebuild() -> None:
 def show_due() -> None:
     """Show the tasks whose time has come (beat: every minute)."""
     tasks_show_due()
+
+
+@shared_task(name="worklist.digest", ignore_result=True)
+def digest() -> None:
+    """Send the morning digests (beat: daily at DIGEST_HOUR; a second run the same day sends none)."""
+    digests_send()

@@ -7,4 +7,5 @@ app_name = "worklist"
 urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("reassign", views.inbox_reassign, name="reassign"),
+    path("digest", views.digest_toggle, name="digest"),
 ]

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from cases.filters import assignable_users
 from cases.reassign import cases_reassign
 from partnerportal.http import HtmxHttpRequest
+from worklist.digest import digest_enabled, digest_set
 from worklist.inbox import EVERYONE, MINE, NOBODY, deadline_words, inbox_page
 from worklist.sources import kind_choices, kind_label
 
@@ -65,6 +66,8 @@ def inbox(request: HtmxHttpRequest) -> HttpResponse:
         "next_query": urlencode({**filters, "after": page.next_cursor}) if page.next_cursor else "",
         "paged": bool(request.GET.get("after")),
         "showing_others": whose != MINE,
+        "digest": digest_enabled(user=request.user),
+        "can_email": bool(getattr(request.user, "email", "")),
     }
     return render(request, "worklist/inbox.html", context)
 
@@ -99,3 +102,22 @@ def inbox_reassign(request: HtmxHttpRequest) -> HttpResponse:
         f"Reassigned {changed} case{'s' if changed != 1 else ''} to {users.get(assignee_id, 'nobody')}.",
     )
     return HttpResponseRedirect(back)
+
+
+@require_POST
+@login_required
+@permission_required("accounts.work_cases", raise_exception=True)
+def digest_toggle(request: HtmxHttpRequest) -> HttpResponse:
+    """Turn the user's morning digest on or off; back to the inbox."""
+    enabled = request.POST.get("digest") == "on"
+    if enabled and not getattr(request.user, "email", ""):
+        messages.error(request, "Your account has no e-mail address: ask an administrator to add one.")
+    else:
+        digest_set(user=request.user, enabled=enabled)
+        messages.success(
+            request,
+            "You will get a morning e-mail with your due and overdue tasks."
+            if enabled
+            else "No more morning e-mails.",
+        )
+    return HttpResponseRedirect(reverse("worklist:inbox") + "#digest")
