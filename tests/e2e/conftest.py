@@ -32,6 +32,7 @@ ACTIVE = (
     "bulk-note-1",
     "bulk-note-2",
     "bulk-note-3",
+    "inbox",
 )
 
 WELCOME = "Hello, we are the collection agency that now works this claim for your creditor."
