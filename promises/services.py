@@ -78,7 +78,10 @@ def promises_open_tasks(
             continue  # the next one only
         seen.add(promise.pk)
         left = instalment.amount - instalment.paid
-        of = f" of {promise.instalments}" if promise.instalments > 1 else ""
+        # "(instalment 2 of 3)"; a promise of one payment says nothing of instalments.
+        which = (
+            f" (instalment {instalment.position} of {promise.instalments})" if promise.instalments > 1 else ""
+        )
         tasks.append(
             PromiseTask(
                 case_id=promise.case_id,
@@ -86,8 +89,8 @@ def promises_open_tasks(
                 instalment_id=instalment.pk,
                 kind=DUE,
                 due_at=_end_of(instalment_deadline(instalment.due_date)),
-                reason=f"{promise.made_by} promised {money_text(left, promise.currency)} "
-                f"(instalment {instalment.position}{of}) by {instalment.due_date.isoformat()}.",
+                reason=f"{promise.made_by} promised {money_text(left, promise.currency)}{which} "
+                f"by {instalment.due_date.isoformat()}.",
                 notice_from=_start_of(instalment.due_date - timedelta(days=DUE_NOTICE_DAYS)),
             )
         )

@@ -120,4 +120,6 @@ def digest_toggle(request: HtmxHttpRequest) -> HttpResponse:
             if enabled
             else "No more morning e-mails.",
         )
-    return HttpResponseRedirect(reverse("worklist:inbox") + "#digest")
+    back = reverse("worklist:inbox")
+    query = request.POST.get("next", "")[:500]  # the filters the page had; only ever a query string
+    return HttpResponseRedirect(f"{back}?{query}#digest" if query else f"{back}#digest")

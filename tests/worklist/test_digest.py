@@ -155,7 +155,9 @@ def test_an_agent_turns_the_digest_on_and_off_on_the_inbox_page(client, agent):
     assert b"Stop the morning e-mail" in response.content
     assert b"You will get a morning e-mail" in response.content
 
-    client.post(reverse("worklist:digest"), {"digest": "off"})
+    # Back to the inbox as it was filtered, at the switch.
+    response = client.post(reverse("worklist:digest"), {"digest": "off", "next": "kind=promise_due"})
+    assert response.url == reverse("worklist:inbox") + "?kind=promise_due#digest"
     assert UserPreference.objects.get(user=agent).digest is False
 
 
