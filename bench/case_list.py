@@ -14,7 +14,6 @@ import json
 import os
 import random
 import sys
-import tempfile
 import time
 import uuid
 from datetime import timedelta
@@ -22,7 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from bench.harness import base_env, best_of, run_child
+from bench.harness import base_env, best_of, each_backend, run_child
 
 SIZES = tuple(int(n) for n in os.environ.get("BENCH_LIST_SIZES", "1000,100000").split(","))
 REPEAT = 15
@@ -146,26 +145,6 @@ def child(count: int) -> dict[str, Any]:
     return figures
 
 
-def _scratch_postgres(url: str) -> tuple[str, Any]:
-    """A fresh database beside BENCH_DATABASE_URL's (its data is left alone) and its dropper."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    import psycopg
-
-    parts = urlsplit(url)
-    name = f"{parts.path.lstrip('/') or 'postgres'}_case_list_{os.getpid()}"
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return urlunsplit(parts._replace(path=f"/{name}")), drop
-
-
 def _run(database_url: str, var: Path, count: int) -> dict[str, Any]:
     env = base_env(var, DATABASE_URL=database_url)
     return run_child("bench.case_list", env, "child", str(count))
@@ -173,21 +152,7 @@ def _run(database_url: str, var: Path, count: int) -> dict[str, Any]:
 
 def main() -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
-    backends: list[tuple[str, str | None]] = [("SQLite", None)]
-    if os.environ.get("BENCH_DATABASE_URL", "").startswith("postgres"):
-        backends.append(("PostgreSQL", os.environ["BENCH_DATABASE_URL"]))
-    for label, url in backends:
-        results = {}
-        for count in SIZES:
-            with tempfile.TemporaryDirectory() as var:
-                if url is None:
-                    results[count] = _run(f"sqlite:///{Path(var) / 'bench.sqlite3'}", Path(var), count)
-                else:
-                    scratch, drop = _scratch_postgres(url)
-                    try:
-                        results[count] = _run(scratch, Path(var), count)
-                    finally:
-                        drop()
+    for label, results in each_backend(_run, SIZES):
         small, big = results[SIZES[0]], results[SIZES[-1]]
         for name in QUERIES:
             a, b = small[name], big[name]

@@ -14,14 +14,13 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 import time
 import tracemalloc
 from pathlib import Path
 from typing import Any
 
-from bench.case_list import _scratch_postgres, make_cases
-from bench.harness import base_env, best_of, run_child
+from bench.case_list import make_cases
+from bench.harness import base_env, best_of, each_backend, run_child
 
 SIZES = tuple(int(n) for n in os.environ.get("BENCH_EXPORT_SIZES", "1000,100000").split(","))
 REPEAT = 2
@@ -81,21 +80,7 @@ def _run(database_url: str, var: Path, count: int) -> dict[str, Any]:
 
 def main() -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
-    backends: list[tuple[str, str | None]] = [("SQLite", None)]
-    if os.environ.get("BENCH_DATABASE_URL", "").startswith("postgres"):
-        backends.append(("PostgreSQL", os.environ["BENCH_DATABASE_URL"]))
-    for label, url in backends:
-        results = {}
-        for count in SIZES:
-            with tempfile.TemporaryDirectory() as var:
-                if url is None:
-                    results[count] = _run(f"sqlite:///{Path(var) / 'bench.sqlite3'}", Path(var), count)
-                else:
-                    scratch, drop = _scratch_postgres(url)
-                    try:
-                        results[count] = _run(scratch, Path(var), count)
-                    finally:
-                        drop()
+    for label, results in each_backend(_run, SIZES):
         small, big = results[SIZES[0]], results[SIZES[-1]]
         for file_format in FORMATS:
             a, b = small[file_format], big[file_format]

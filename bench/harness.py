@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -116,3 +116,46 @@ def command(child: Callable[[str], dict[str, Any]], main: Callable[[], list[tupl
         print(json.dumps(child(sys.argv[2])))
     else:
         print(table(main()))
+
+
+def scratch_postgres(url: str) -> tuple[str, Any]:
+    """A fresh database beside BENCH_DATABASE_URL's (its data is left alone) and its dropper."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/') or 'postgres'}_bench_{os.getpid()}"
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return urlunsplit(parts._replace(path=f"/{name}")), drop
+
+
+def each_backend(
+    run: Callable[[str, Path, int], dict[str, Any]], sizes: Sequence[int]
+) -> Iterator[tuple[str, dict[int, dict[str, Any]]]]:
+    """("SQLite", {size: result}), then PostgreSQL's when BENCH_DATABASE_URL names one: `run`
+    measures each size in a child process, on a fresh database and VAR_DIR of its own."""
+    backends: list[tuple[str, str | None]] = [("SQLite", None)]
+    if os.environ.get("BENCH_DATABASE_URL", "").startswith("postgres"):
+        backends.append(("PostgreSQL", os.environ["BENCH_DATABASE_URL"]))
+    for label, url in backends:
+        results = {}
+        for count in sizes:
+            with tempfile.TemporaryDirectory() as var:
+                if url is None:
+                    results[count] = run(f"sqlite:///{Path(var) / 'bench.sqlite3'}", Path(var), count)
+                else:
+                    scratch, drop = scratch_postgres(url)
+                    try:
+                        results[count] = run(scratch, Path(var), count)
+                    finally:
+                        drop()
+        yield label, results
