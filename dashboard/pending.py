@@ -33,18 +33,34 @@ def tasks_due_read(*, user: Any) -> list[dict[str, Any]]:
     ]
 
 
+def _kept_rate(kept: int, broken: int) -> int | None:
+    """Kept as a share of the promises that are decided (kept or broken), in whole percent."""
+    return round(100 * kept / (kept + broken)) if kept + broken else None
+
+
 def promise_rates_read(*, period: Period) -> list[dict[str, Any]]:
-    """Promises recorded in the period, kept, broken and open, per agent ({"agent", "kept",
-    "broken", "open"}), most promises first."""
+    """Promises recorded in the period per agent ({"agent", "kept", "broken", "open", "rate",
+    "months"}), most promises first; "months" holds the same figures per calendar month."""
     since = timezone.make_aware(datetime.combine(period.start, time.min))
     until = timezone.now()
-    totals: dict[Any, dict[str, Any]] = defaultdict(lambda: {"kept": 0, "broken": 0, "open": 0})
+    totals: dict[Any, dict[str, Any]] = defaultdict(lambda: {"kept": 0, "broken": 0, "open": 0, "months": []})
     for rate in promise_kept_rates(since=since, until=until):
         row = totals[rate.agent_id]
         row["agent"] = rate.agent
         row["kept"] += rate.kept
         row["broken"] += rate.broken
         row["open"] += rate.open
+        row["months"].append(
+            {
+                "month": rate.month,
+                "kept": rate.kept,
+                "broken": rate.broken,
+                "open": rate.open,
+                "rate": _kept_rate(rate.kept, rate.broken),
+            }
+        )
+    for row in totals.values():
+        row["rate"] = _kept_rate(row["kept"], row["broken"])
     return sorted(
         totals.values(), key=lambda row: (-(row["kept"] + row["broken"] + row["open"]), row["agent"])
     )

@@ -62,5 +62,10 @@ def test_promises_per_agent_equal_the_promise_rows_of_the_period(client, supervi
 
     by_agent = {row["agent"]: (row["kept"], row["broken"], row["open"]) for row in rows}
     assert by_agent == {agent.get_full_name() or agent.username: (2, 1, 0), "Olga Other": (0, 0, 1)}
+    mine = next(row for row in rows if row["agent"] != "Olga Other")
+    assert mine["rate"] == 67  # 2 kept of 3 decided
+    assert [(m["kept"], m["broken"], m["open"]) for m in mine["months"]] == [(2, 1, 0)]
+    assert next(row for row in rows if row["agent"] == "Olga Other")["rate"] is None  # nothing decided
     page = client.get(reverse("dashboard"), {"period": "12m"}).content.decode()
     assert "Promises to pay" in page
+    assert "67%" in page
