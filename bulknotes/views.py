@@ -3,7 +3,6 @@ which are skipped), the confirmation, and the job's page that follows it to the 
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.contrib import messages
@@ -19,17 +18,12 @@ from bulknotes.forms import BulkNoteForm
 from bulknotes.models import BulkNote, BulkNoteCase
 from bulknotes.polling import poll_interval
 from cases.actions import ActionInvalid
+from cases.views_list import ticked_case_ids
 from partnerportal.http import HtmxHttpRequest
 
 
 def _case_ids(request: HtmxHttpRequest) -> list[str]:
-    ids = []
-    for value in request.POST.getlist("case")[:CASES_MAX]:
-        try:
-            ids.append(str(uuid.UUID(value)))
-        except ValueError:
-            continue
-    return ids
+    return ticked_case_ids(request, limit=CASES_MAX)
 
 
 def _back(request: HtmxHttpRequest) -> tuple[str, str]:

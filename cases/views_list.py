@@ -260,17 +260,24 @@ def saved_view_delete(request: HtmxHttpRequest, view_id: int) -> HttpResponse:
 # --- Reassign --------------------------------------------------------------------------------
 
 
+def ticked_case_ids(request: HtmxHttpRequest, *, limit: int = 500) -> list[str]:
+    """The case ids of the ticked rows ("case" in the POST), the first `limit`; what is not an id
+    is left out. The list's bulk bar, the inbox's reassign and the bulk note all post them."""
+    ids = []
+    for value in request.POST.getlist("case")[:limit]:
+        try:
+            ids.append(str(uuid.UUID(value)))
+        except ValueError:
+            continue
+    return ids
+
+
 @require_POST
 @login_required
 @permission_required("accounts.reassign_cases", raise_exception=True)
 def cases_reassign_view(request: HtmxHttpRequest) -> HttpResponse:
     """Reassign the ticked cases: a confirmation page first, then the change (POST both times)."""
-    ids = []
-    for value in request.POST.getlist("case")[:500]:
-        try:
-            ids.append(str(uuid.UUID(value)))
-        except ValueError:
-            continue
+    ids = ticked_case_ids(request)
     back_query = _query(QueryDict(request.POST.get("next", "")[:2000]))
     back = f"{reverse('cases:list')}?{back_query}" if back_query else reverse("cases:list")
     if not ids:

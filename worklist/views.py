@@ -6,7 +6,6 @@ administrators) chooses whose, filters by kind and reassigns the tasks' cases (c
 
 from __future__ import annotations
 
-import uuid
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -20,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cases.filters import assignable_users
 from cases.reassign import cases_reassign
+from cases.views_list import ticked_case_ids
 from partnerportal.http import HtmxHttpRequest
 from worklist.digest import digest_enabled, digest_set
 from worklist.inbox import EVERYONE, MINE, NOBODY, deadline_words, inbox_page
@@ -81,12 +81,7 @@ def inbox_reassign(request: HtmxHttpRequest) -> HttpResponse:
     query = request.POST.get("next", "")[:500]
     if query:
         back = f"{back}?{query}"
-    ids = []
-    for value in request.POST.getlist("case")[:500]:
-        try:
-            ids.append(str(uuid.UUID(value)))
-        except ValueError:
-            continue
+    ids = ticked_case_ids(request)
     if not ids:
         messages.warning(request, "Tick the tasks whose cases to reassign first.")
         return HttpResponseRedirect(back)
