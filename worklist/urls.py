@@ -8,4 +8,5 @@ urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("reassign", views.inbox_reassign, name="reassign"),
     path("digest", views.digest_toggle, name="digest"),
+    path("nav", views.nav_work, name="nav"),
 ]

@@ -72,6 +72,15 @@ def inbox(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "worklist/inbox.html", context)
 
 
+@require_GET
+@login_required
+@permission_required("accounts.work_cases", raise_exception=True)
+def nav_work(request: HtmxHttpRequest) -> HttpResponse:
+    """The navigation's count of due and overdue tasks, asked again after a case changed (a task
+    done on the case page leaves the count without a reload)."""
+    return render(request, "worklist/_nav_work.html")
+
+
 @require_POST
 @login_required
 @permission_required("accounts.reassign_cases", raise_exception=True)

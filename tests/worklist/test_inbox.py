@@ -119,6 +119,20 @@ def test_the_nav_counts_due_today_and_overdue_tasks_on_every_page(client, agent,
     assert ">2</span>" in html.split("My work", 1)[1][:400]
 
 
+def test_the_nav_count_asks_again_after_a_case_changed_and_follows_a_task_done(client, agent):
+    # A task done on the case page (a reply, a note) leaves the count without a reload: the count
+    # listens for the case page's "case-changed" event and fetches itself again.
+    done = task_on(agent, due_at=timezone.now() - timedelta(days=2))
+    task_on(agent, due_at=timezone.now() - timedelta(days=1))
+    client.force_login(agent)
+
+    page = client.get(reverse("cases:list")).content.decode()
+    assert f'hx-get="{reverse("worklist:nav")}" hx-trigger="case-changed from:body' in page
+    assert ">2</span>" in client.get(reverse("worklist:nav")).content.decode()
+    done.delete()
+    assert ">1</span>" in client.get(reverse("worklist:nav")).content.decode()
+
+
 def test_the_nav_count_stops_at_its_cap(client, agent):
     case = CaseFactory(assigned_to=agent)
     Task.objects.bulk_create(
